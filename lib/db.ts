@@ -1,0 +1,34 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '@/generated/prisma/client';
+
+export type Db = PrismaClient;
+
+/** A Prisma client on the pure-JS `pg` driver: no Rust engine is needed at run time. */
+export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+  return new PrismaClient({ adapter });
+}
+
+export function createPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+}
+
+export function requireDatabaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      'DATABASE_URL is not set. `npm start` sets it for the embedded PostgreSQL; set it yourself to use another server.',
+    );
+  }
+  return url;
+}
+
+// Next.js dev reloads modules; keeping the client on globalThis avoids opening a new pool per reload.
+const globalForDb = globalThis as unknown as { __ledgerPrisma?: PrismaClient };
+
+/** The process-wide client for DATABASE_URL (the app and the CLIs; tests build their own). */
+export function prisma(): PrismaClient {
+  globalForDb.__ledgerPrisma ??= createPrisma(requireDatabaseUrl());
+  return globalForDb.__ledgerPrisma;
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const alias = { '@': path.resolve(import.meta.dirname) };
+
+// Two tiers, told apart by file name: `*.unit.spec.ts` (pure, no I/O) and `*.int.spec.ts`
+// (a real PostgreSQL, started by test/global-setup.ts unless DATABASE_URL is given).
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['**/*.unit.spec.ts'],
+          exclude: ['node_modules/**', '.next/**'],
+          environment: 'node',
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'int',
+          include: ['**/*.int.spec.ts'],
+          exclude: ['node_modules/**', '.next/**'],
+          environment: 'node',
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          // Two cores: each file gets its own database, so files may run side by side.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
