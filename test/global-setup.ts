@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -22,6 +22,8 @@ export default async function setup(project: TestProject) {
     adminUrl = url.toString();
   } else {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-test-'));
+    // mkdtemp makes it private; as root the server runs as `postgres`, which must be able to enter it.
+    await chmod(dir, 0o755);
     const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), fast: true, database: 'postgres' });
     adminUrl = server.adminUrl;
     stop = async () => {

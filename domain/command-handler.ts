@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { VersionConflictError } from './event-store/errors';
+import type { EventStore, NewEvent } from './event-store/postgres-event-store';
+import type { Command, Decider, Event } from './messages';
+
+export interface HandleOptions {
+  /**
+   * The version the caller last saw. When given, a stream at any other version is a conflict the
+   * caller must resolve; when absent (imports, scripts), a race with another writer is retried.
+   */
+  expectedVersion?: number;
+  /** Identifies the request for idempotency; defaults to a hash of the command's type and data. */
+  requestHash?: string;
+}
+
+export interface HandleResult {
+  streamId: string;
+  version: number;
+  /** Global position of the last event appended, or null when the command changed nothing. */
+  position: string | null;
+  /** Number of events appended by this call (0 for an already-satisfied or repeated command). */
+  appended: number;
+  replayed: boolean;
+}
+
+export interface CommandHandlerDeps<State, C extends Command, E extends Event> {
+  store: EventStore;
+  decider: Decider<State, C, E>;
+  streamIdOf(command: C): string;
+  schemaVersionOf(event: E): number;
+}
+
+const MAX_RACE_RETRIES = 5;
+
+/** Stable JSON (sorted keys), so the same request always hashes the same. */
+export function hashRequest(value: unknown): string {
+  const stable = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(stable)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, stable((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(stable(value)) ?? 'undefined')
+    .digest('hex');
+}
+
+/**
+ * load stream → evolve* → decide → append with the version it was decided on. One function for
+ * every command of every aggregate, so the rules for idempotency and conflicts live in one place.
+ */
+export function createCommandHandler<State, C extends Command, E extends Event>(
+  deps: CommandHandlerDeps<State, C, E>,
+) {
+  const { store, decider } = deps;
+
+  return async function handle(command: C, options: HandleOptions = {}): Promise<HandleResult> {
+    const streamId = deps.streamIdOf(command);
+    const requestHash = options.requestHash ?? hashRequest({ type: command.type, data: command.data });
+    const record = { commandId: command.metadata.commandId, requestHash };
+
+    const previous = await store.findCommand(record.commandId, requestHash);
+    if (previous) return { ...previous, streamId: previous.streamId, appended: 0, replayed: true };
+
+    for (let attempt = 0; ; attempt++) {
+      const history = await store.readStream(streamId);
+      const state = history.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
+      const loadedVersion = history.at(-1)?.streamVersion ?? 0;
+      if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion) {
+        throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);
+      }
+
+      const events = decider.decide(command, state);
+      const toAppend: NewEvent[] = events.map((e) => ({ ...e, schemaVersion: deps.schemaVersionOf(e) }));
+      try {
+        const result = await store.append(streamId, toAppend, { expectedVersion: loadedVersion, command: record });
+        return {
+          streamId,
+          version: result.version,
+          position: result.position,
+          appended: result.replayed ? 0 : events.length,
+          replayed: result.replayed,
+        };
+      } catch (error) {
+        // Someone appended between our read and our write. With a caller-supplied version that is
+        // the caller's conflict; without one, decide again on the fresh state.
+        if (
+          error instanceof VersionConflictError &&
+          options.expectedVersion === undefined &&
+          attempt < MAX_RACE_RETRIES
+        ) {
+          continue;
+        }
+        throw error;
+      }
+    }
+  };
+}

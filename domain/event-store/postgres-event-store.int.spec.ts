@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import type { EventMetadata } from '../messages';
+import { decodeCursor } from './cursor';
+import { IdempotencyKeyReusedError, VersionConflictError } from './errors';
+import { createEventStore, type EventStore, type NewEvent } from './postgres-event-store';
+
+let db: TestDatabase;
+let store: EventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  store = createEventStore(db.prisma);
+});
+afterAll(async () => db?.drop());
+
+const metadata: EventMetadata = {
+  actor: { id: 'u-1', name: 'Test Operator', role: 'operator' },
+  commandId: 'c-1',
+  correlationId: 'c-1',
+  source: 'api',
+};
+
+function event(type: string, data: Record<string, unknown> = {}): NewEvent {
+  return { type, data, metadata, schemaVersion: 1 };
+}
+
+const newStream = () => `test-${randomUUID()}`;
+
+describe('append', () => {
+  it('appends all events of one command with consecutive versions, database time and a transaction id', async () => {
+    const streamId = newStream();
+    const result = await store.append(streamId, [event('A'), event('B'), event('C')], { expectedVersion: 0 });
+    expect(result.version).toBe(3);
+    const events = await store.readStream(streamId);
+    expect(events.map((e) => [e.type, e.streamVersion])).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['C', 3],
+    ]);
+    expect(events[2]!.position).toBe(result.position);
+    expect(new Date(events[0]!.recordedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(events[0]!.metadata.actor).toEqual(metadata.actor);
+    const tx = await db.pool.query('SELECT DISTINCT transaction_id::text FROM events WHERE stream_id = $1', [streamId]);
+    expect(tx.rowCount).toBe(1);
+  });
+
+  it('refuses an append at a stale expected version with the expected and actual versions', async () => {
+    const streamId = newStream();
+    await store.append(streamId, [event('A')], { expectedVersion: 0 });
+    const error = await store.append(streamId, [event('B')], { expectedVersion: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error).toMatchObject({ expectedVersion: 0, actualVersion: 1 });
+    expect(await store.streamVersion(streamId)).toBe(1);
+  });
+
+  it('lets exactly one of 20 concurrent appends at the same version win, leaving no gap or duplicate', async () => {
+    const streamId = newStream();
+    await store.append(streamId, [event('Registered')], { expectedVersion: 0 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.append(streamId, [event('Changed', { i })], { expectedVersion: 1 })),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const conflicts = results.filter((r) => r.status === 'rejected' && r.reason instanceof VersionConflictError);
+    expect(ok).toHaveLength(1);
+    expect(conflicts).toHaveLength(19);
+    const versions = (await store.readStream(streamId)).map((e) => e.streamVersion);
+    expect(versions).toEqual([1, 2]);
+  });
+
+  it('returns the first result for a repeated command and appends nothing', async () => {
+    const streamId = newStream();
+    const command = { commandId: randomUUID(), requestHash: 'h1' };
+    const first = await store.append(streamId, [event('A')], { expectedVersion: 0, command });
+    const again = await store.append(streamId, [event('A')], { expectedVersion: 0, command });
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(await store.streamVersion(streamId)).toBe(1);
+  });
+
+  it('refuses a repeated command id that carries a different request', async () => {
+    const streamId = newStream();
+    const commandId = randomUUID();
+    await store.append(streamId, [event('A')], { expectedVersion: 0, command: { commandId, requestHash: 'h1' } });
+    await expect(
+      store.append(streamId, [event('B')], { expectedVersion: 1, command: { commandId, requestHash: 'h2' } }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(await store.streamVersion(streamId)).toBe(1);
+  });
+
+  it('appends once when the same command races itself', async () => {
+    const streamId = newStream();
+    const command = { commandId: randomUUID(), requestHash: 'same' };
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => store.append(streamId, [event('A')], { expectedVersion: 0, command })),
+    );
+    expect(new Set(results.map((r) => r.position)).size).toBe(1);
+    expect(await store.streamVersion(streamId)).toBe(1);
+  });
+});
+
+describe('immutability', () => {
+  it.each([
+    ['UPDATE', "UPDATE events SET type = 'Tampered'"],
+    ['DELETE', 'DELETE FROM events'],
+    ['TRUNCATE', 'TRUNCATE events'],
+  ])('refuses %s on events issued as raw SQL by the application user', async (_, sql) => {
+    await store.append(newStream(), [event('A')], { expectedVersion: 0 });
+    const before = await db.pool.query('SELECT count(*)::int AS n FROM events');
+    await expect(db.pool.query(sql)).rejects.toThrow(/immutable/);
+    const after = await db.pool.query('SELECT count(*)::int AS n FROM events');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const tampered = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE type = 'Tampered'");
+    expect(tampered.rows[0].n).toBe(0);
+  });
+});
+
+describe('reading the global order', () => {
+  it('pages through every event once, in order, with a resumable cursor', async () => {
+    const streams = [newStream(), newStream(), newStream()];
+    for (const s of streams) await store.append(s, [event('A'), event('B')], { expectedVersion: 0 });
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.readAll({ after, limit: 2 });
+      if (page.events.length === 0) break;
+      seen.push(...page.events.map((e) => e.eventId));
+      after = page.next;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    const all = await db.pool.query('SELECT event_id::text AS id FROM events ORDER BY transaction_id, position');
+    expect(seen).toEqual(all.rows.map((r) => r.id));
+  });
+
+  it('filters by event type', async () => {
+    const s = newStream();
+    await store.append(s, [event('OnlyThis'), event('NotThis')], { expectedVersion: 0 });
+    const page = await store.readAll({ types: ['OnlyThis'], limit: 1000 });
+    expect(page.events.length).toBeGreaterThan(0);
+    expect(page.events.every((e) => e.type === 'OnlyThis')).toBe(true);
+  });
+
+  it('never skips a transaction that appended first but committed last', async () => {
+    const head = await store.readAll({ limit: 10_000 });
+    const cursor = head.next;
+
+    // Two real connections: the slow one takes its position first and commits last.
+    const slow = await db.pool.connect();
+    const fast = await db.pool.connect();
+    try {
+      const slowStream = newStream();
+      const fastStream = newStream();
+      await slow.query('BEGIN');
+      const slowPos = await slow.query(
+        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+         VALUES ($1, 1, gen_random_uuid(), 'Slow', 1, '{}', '{}') RETURNING position`,
+        [slowStream],
+      );
+      await fast.query('BEGIN');
+      const fastPos = await fast.query(
+        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+         VALUES ($1, 1, gen_random_uuid(), 'Fast', 1, '{}', '{}') RETURNING position`,
+        [fastStream],
+      );
+      await fast.query('COMMIT');
+      expect(BigInt(slowPos.rows[0].position)).toBeLessThan(BigInt(fastPos.rows[0].position));
+
+      // The later commit is visible in the table, but the reader must not move past the slow one.
+      const visible = await db.pool.query('SELECT count(*)::int AS n FROM events WHERE stream_id = $1', [fastStream]);
+      expect(visible.rows[0].n).toBe(1);
+      const whileInFlight = await store.readAll({ after: cursor, limit: 100 });
+      expect(whileInFlight.events.map((e) => e.type)).toEqual([]);
+      expect(whileInFlight.next).toBe(cursor);
+
+      await slow.query('COMMIT');
+      const afterCommit = await store.readAll({ after: whileInFlight.next, limit: 100 });
+      expect(afterCommit.events.map((e) => e.type)).toEqual(['Slow', 'Fast']);
+      expect(decodeCursor(afterCommit.next).position).toBe(String(fastPos.rows[0].position));
+    } finally {
+      await slow.query('ROLLBACK').catch(() => {});
+      slow.release();
+      fast.release();
+    }
+  });
+
+  it('rejects a cursor it did not issue', async () => {
+    await expect(store.readAll({ after: 'not-a-cursor' })).rejects.toThrow(/cursor/);
+  });
+});
+
+describe('notifications', () => {
+  it('notifies listeners with the last position once the append commits', async () => {
+    const listener = await db.pool.connect();
+    try {
+      await listener.query('LISTEN address_ledger_events');
+      const received = new Promise<string>((resolve) => {
+        listener.on('notification', (n) => resolve(n.payload ?? ''));
+      });
+      const result = await store.append(newStream(), [event('A'), event('B')], { expectedVersion: 0 });
+      expect(await received).toBe(result.position);
+    } finally {
+      listener.release();
+    }
+  });
+});

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { Prisma } from '@/generated/prisma/client';
+import type { Db } from '@/lib/db';
+import type { Event, EventMetadata, RecordedEvent } from '../messages';
+import { decodeCursor, encodeCursor, type GlobalCursor } from './cursor';
+import { IdempotencyKeyReusedError, VersionConflictError } from './errors';
+
+/** The channel the projector LISTENs on; the payload is the last position of the append. */
+export const EVENTS_CHANNEL = 'address_ledger_events';
+
+export interface NewEvent extends Event {
+  schemaVersion: number;
+}
+
+/** Identifies the command behind an append so a repeat returns the first result. */
+export interface CommandRecord {
+  commandId: string;
+  /** Hash of the request body: the same id with another body is refused, not replayed. */
+  requestHash: string;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append (unchanged when there was nothing to append). */
+  version: number;
+  /** Global position of the last appended event, or null when nothing was appended. */
+  position: string | null;
+  /** True when this is the stored result of an earlier identical command. */
+  replayed: boolean;
+}
+
+export interface StoredEventShape {
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+}
+
+/** Reads old event shapes as the current ones (see domain/address/upcasters.ts). */
+export type Upcaster = (event: StoredEventShape) => StoredEventShape;
+
+export interface ReadStreamOptions {
+  fromVersion?: number;
+  toVersion?: number;
+  /** Only events recorded at or before this instant (for "what did it look like at …"). */
+  recordedAtOrBefore?: Date;
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  after?: string | GlobalCursor | null;
+  limit?: number;
+  types?: string[];
+}
+
+export interface ReadAllResult {
+  events: RecordedEvent[];
+  /** Cursor of the last event returned; pass it as `after` for the next page. */
+  next: string;
+}
+
+interface EventRow {
+  position: bigint;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+  transaction_id: string;
+}
+
+const EVENT_COLUMNS = Prisma.sql`position, stream_id, stream_version, event_id::text AS event_id, type, schema_version,
+  data, metadata, recorded_at, transaction_id::text AS transaction_id`;
+
+const identity: Upcaster = (e) => e;
+
+export type EventStore = ReturnType<typeof createEventStore>;
+
+/**
+ * The Postgres event store (DESIGN §4). Appends go through Prisma in one transaction per command;
+ * the global order is read gap-safely, below the oldest transaction still in flight.
+ */
+export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
+  const upcast = options.upcast ?? identity;
+
+  function toRecorded(row: EventRow): RecordedEvent & { transactionId: string } {
+    const current = upcast({ type: row.type, schemaVersion: row.schema_version, data: row.data });
+    const recordedAt = row.recorded_at.toISOString();
+    return {
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      streamVersion: row.stream_version,
+      position: row.position.toString(),
+      type: current.type,
+      schemaVersion: current.schemaVersion,
+      data: current.data,
+      metadata: { ...row.metadata, recordedAt },
+      recordedAt,
+      transactionId: row.transaction_id,
+    };
+  }
+
+  async function findCommand(commandId: string, requestHash: string): Promise<AppendResult | null> {
+    const found = await db.processedCommand.findUnique({ where: { commandId } });
+    if (!found) return null;
+    if (found.requestHash !== requestHash) throw new IdempotencyKeyReusedError(commandId);
+    return { ...(found.result as Omit<AppendResult, 'replayed'>), replayed: true };
+  }
+
+  return {
+    findCommand,
+
+    async streamVersion(streamId: string): Promise<number> {
+      const rows = await db.$queryRaw<{ v: number | null }[]>`
+        SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
+      return rows[0]?.v ?? 0;
+    },
+
+    /**
+     * Appends all events of one command atomically, if the stream is still at `expectedVersion`.
+     * With a `command`, the result is stored under its id in the same transaction, and a repeat
+     * returns that result without appending (also when the first command appended nothing).
+     */
+    async append(
+      streamId: string,
+      events: NewEvent[],
+      opts: { expectedVersion: number; command?: CommandRecord },
+    ): Promise<AppendResult> {
+      const { expectedVersion, command } = opts;
+      try {
+        return await db.$transaction(
+          async (tx) => {
+            // Serialise appends to one stream so the version check below cannot race; appends to
+            // other streams proceed in parallel. Collisions of the hash only cost a short wait.
+            await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, 0))`;
+
+            if (command) {
+              const inserted = await tx.$executeRaw`
+                INSERT INTO processed_commands (command_id, request_hash, stream_id, result)
+                VALUES (${command.commandId}, ${command.requestHash}, ${streamId}, '{}'::jsonb)
+                ON CONFLICT (command_id) DO NOTHING`;
+              // Another transaction already committed this command: ours must append nothing.
+              if (inserted === 0) throw new CommandAlreadyProcessed();
+            }
+
+            const rows = await tx.$queryRaw<{ v: number | null }[]>`
+              SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
+            const actualVersion = rows[0]?.v ?? 0;
+            if (actualVersion !== expectedVersion) {
+              throw new VersionConflictError(streamId, expectedVersion, actualVersion);
+            }
+
+            let result: AppendResult = { streamId, version: actualVersion, position: null, replayed: false };
+            if (events.length > 0) {
+              const values = events.map(
+                (e, i) =>
+                  Prisma.sql`(${streamId}, ${expectedVersion + i + 1}, ${randomUUID()}::uuid, ${e.type}, ${e.schemaVersion},
+                    ${JSON.stringify(e.data)}::jsonb, ${JSON.stringify(stripRecordedAt(e.metadata))}::jsonb)`,
+              );
+              const inserted = await tx.$queryRaw<{ position: bigint }[]>`
+                INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+                VALUES ${Prisma.join(values)}
+                RETURNING position`;
+              const last = inserted.reduce((max, r) => (r.position > max ? r.position : max), 0n);
+              result = {
+                streamId,
+                version: expectedVersion + events.length,
+                position: last.toString(),
+                replayed: false,
+              };
+              // Delivered on commit only, so the projector never wakes for a rolled-back append.
+              await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${result.position})`;
+            }
+
+            if (command) {
+              const { replayed: _, ...stored } = result;
+              await tx.$executeRaw`
+                UPDATE processed_commands SET result = ${JSON.stringify(stored)}::jsonb
+                WHERE command_id = ${command.commandId}`;
+            }
+            return result;
+          },
+          { maxWait: 10_000, timeout: 20_000 },
+        );
+      } catch (error) {
+        if (error instanceof CommandAlreadyProcessed && command) {
+          const previous = await findCommand(command.commandId, command.requestHash);
+          if (previous) return previous;
+        }
+        if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
+          // Backstop for writers that bypass the lock (e.g. a hand-written script).
+          const rows = await db.$queryRaw<{ v: number | null }[]>`
+            SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
+          throw new VersionConflictError(streamId, expectedVersion, rows[0]?.v ?? 0);
+        }
+        throw error;
+      }
+    },
+
+    async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+      const from = opts.fromVersion ?? 1;
+      const to = opts.toVersion ?? 2_147_483_647;
+      const limit = opts.limit ?? 10_000;
+      const at = opts.recordedAtOrBefore ?? null;
+      const rows = await db.$queryRaw<EventRow[]>`
+        SELECT ${EVENT_COLUMNS} FROM events
+        WHERE stream_id = ${streamId} AND stream_version BETWEEN ${from} AND ${to}
+          AND (${at}::timestamptz IS NULL OR recorded_at <= ${at}::timestamptz)
+        ORDER BY stream_version
+        LIMIT ${limit}`;
+      return rows.map(toRecorded);
+    },
+
+    /**
+     * The global order, gap-safe: only events of transactions older than the oldest one still in
+     * flight are returned, ordered by (transaction id, position). A transaction that appended
+     * first but commits last is therefore never skipped: until it commits, nothing after it is
+     * returned either.
+     */
+    async readAll(opts: ReadAllOptions = {}): Promise<ReadAllResult> {
+      const after = typeof opts.after === 'object' && opts.after !== null ? opts.after : decodeCursor(opts.after);
+      const limit = Math.max(1, Math.min(opts.limit ?? 100, 10_000));
+      const types = opts.types && opts.types.length > 0 ? opts.types : null;
+      const rows = await db.$queryRaw<EventRow[]>`
+        SELECT ${EVENT_COLUMNS} FROM events
+        WHERE (transaction_id, position) > (${after.transactionId}::xid8, ${after.position}::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND (${types}::text[] IS NULL OR type = ANY(${types}::text[]))
+        ORDER BY transaction_id, position
+        LIMIT ${limit}`;
+      const events = rows.map(toRecorded);
+      const last = events.at(-1);
+      const next = last ? { transactionId: last.transactionId, position: last.position } : after;
+      return { events: events.map(({ transactionId: _, ...e }) => e), next: encodeCursor(next) };
+    },
+
+    /** Highest position appended so far (visible or not yet safe to read), for lag reporting. */
+    async headPosition(): Promise<string> {
+      const rows = await db.$queryRaw<{ p: bigint | null }[]>`SELECT max(position) AS p FROM events`;
+      return (rows[0]?.p ?? 0n).toString();
+    },
+  };
+}
+
+class CommandAlreadyProcessed extends Error {}
+
+function stripRecordedAt(metadata: EventMetadata): EventMetadata {
+  // recordedAt is the database's, never the caller's.
+  const { recordedAt: _, ...rest } = metadata;
+  return rest;
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const text = String((error as { message?: string })?.message ?? '');
+  const code =
+    (error as { code?: string })?.code ??
+    (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } })?.meta?.driverAdapterError
+      ?.cause?.originalCode;
+  return (code === '23505' || code === 'P2002' || text.includes('23505')) && text.includes(constraint);
+}
