@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { UnknownVersion } from './errors';
+import type { AddressEvent } from './events';
+import { evolve } from './evolve';
+import { replay, stateAt } from './replay';
+import { initialState } from './state';
+import { addressIdFromStream, addressStreamId, isAddressStreamId } from './stream';
+import { ADDRESS_ID, archived, changed, corrected, registered, restored, usFields } from './testing';
+
+describe('evolve', () => {
+  it('makes the address exist, active, with its fields at version 1 after registration', () => {
+    const state = evolve(initialState(), registered());
+    expect(state).toEqual({
+      exists: true,
+      addressId: ADDRESS_ID,
+      status: 'active',
+      fields: usFields,
+      version: 1,
+      history: [{ version: 1, type: 'AddressRegistered', fieldsAfter: usFields, status: 'active' }],
+    });
+  });
+
+  it('applies changed values and removes optional fields set to null', () => {
+    const state = replay([registered(), changed({ city: 'Chicago', region: null, line2: 'Apt 4' })]);
+    expect(state.fields).toEqual({
+      line1: '12 Main Street',
+      line2: 'Apt 4',
+      city: 'Chicago',
+      postalCode: '62701',
+      country: 'US',
+    });
+    expect(state.fields).not.toHaveProperty('region');
+  });
+
+  it('applies corrections the same way as changes', () => {
+    expect(replay([registered(), corrected(1, { postalCode: '62702' })]).fields?.postalCode).toBe('62702');
+  });
+
+  it('flips the status on archive and restore without touching the fields', () => {
+    const archivedState = replay([registered(), archived()]);
+    expect(archivedState.status).toBe('archived');
+    expect(archivedState.fields).toEqual(usFields);
+    expect(replay([registered(), archived(), restored()]).status).toBe('active');
+  });
+
+  it('keeps one history entry per version with the fields and status after it', () => {
+    const state = replay([registered(), changed({ city: 'Chicago' }), archived()]);
+    expect(state.version).toBe(3);
+    expect(state.history.map((h) => [h.version, h.type, h.fieldsAfter?.city, h.status])).toEqual([
+      [1, 'AddressRegistered', 'Springfield', 'active'],
+      [2, 'AddressChanged', 'Chicago', 'active'],
+      [3, 'AddressArchived', 'Chicago', 'archived'],
+    ]);
+  });
+
+  it('does not mutate the state it is given', () => {
+    const before = replay([registered()]);
+    const snapshot = structuredClone(before);
+    evolve(before, changed({ city: 'Chicago' }));
+    expect(before).toEqual(snapshot);
+  });
+
+  it('still counts a version for an event that arrives before registration, without throwing', () => {
+    const state = evolve(initialState(), changed({ city: 'Chicago' }));
+    expect(state.version).toBe(1);
+    expect(state.fields).toBeNull();
+  });
+});
+
+describe('stateAt', () => {
+  const events: AddressEvent[] = [
+    { ...registered(), metadata: { ...registered().metadata, recordedAt: '2026-01-01T10:00:00.000Z' } },
+    {
+      ...changed({ city: 'Chicago' }),
+      metadata: { ...changed({}).metadata, recordedAt: '2026-02-01T10:00:00.000Z' },
+    },
+    { ...archived(), metadata: { ...archived().metadata, recordedAt: '2026-03-01T10:00:00.000Z' } },
+  ];
+
+  it('returns the state as it was after a given version', () => {
+    const state = stateAt(events, { version: 2 });
+    expect(state.version).toBe(2);
+    expect(state.fields?.city).toBe('Chicago');
+    expect(state.status).toBe('active');
+  });
+
+  it('returns the initial state at version 0 and the current state without options', () => {
+    expect(stateAt(events, { version: 0 })).toEqual(initialState());
+    expect(stateAt(events)).toEqual(replay(events));
+  });
+
+  it('refuses a version the stream does not have', () => {
+    expect(() => stateAt(events, { version: 4 })).toThrow(UnknownVersion);
+    expect(() => stateAt(events, { version: -1 })).toThrow(UnknownVersion);
+  });
+
+  it('returns the state as it was at a point in time, using recordedAt', () => {
+    expect(stateAt(events, { at: '2026-02-15T00:00:00Z' }).version).toBe(2);
+    expect(stateAt(events, { at: new Date('2026-02-01T10:00:00.000Z') }).version).toBe(2);
+    expect(stateAt(events, { at: '2025-12-31T00:00:00Z' }).exists).toBe(false);
+  });
+
+  it('applies both limits when both a version and a time are given', () => {
+    expect(stateAt(events, { version: 1, at: '2026-12-31T00:00:00Z' }).version).toBe(1);
+  });
+
+  it('refuses an invalid timestamp', () => {
+    expect(() => stateAt(events, { at: 'yesterday' })).toThrow(RangeError);
+  });
+});
+
+describe('stream ids', () => {
+  it('builds address-<id> and reads the id back', () => {
+    const streamId = addressStreamId(ADDRESS_ID);
+    expect(streamId).toBe(`address-${ADDRESS_ID}`);
+    expect(addressIdFromStream(streamId)).toBe(ADDRESS_ID);
+    expect(isAddressStreamId(streamId)).toBe(true);
+  });
+
+  it('refuses a stream id that is not an address stream', () => {
+    expect(isAddressStreamId('user-1')).toBe(false);
+    expect(() => addressIdFromStream('user-1')).toThrow(/not an address stream/);
+    expect(() => addressStreamId('')).toThrow();
+  });
+});

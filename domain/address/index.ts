@@ -1,0 +1,24 @@
+import type { Decider } from '../messages';
+import type { AddressCommand } from './commands';
+import { decide } from './decide';
+import type { AddressEvent } from './events';
+import { evolve } from './evolve';
+import { type AddressState, initialState } from './state';
+
+export * from './commands';
+export { decide, eventMetadata } from './decide';
+export * from './errors';
+export * from './events';
+export { assertNever, evolve } from './evolve';
+export * from './fields';
+export * from './replay';
+export * from './state';
+export * from './stream';
+export * from './upcasters';
+
+/** The Address aggregate: all its rules as pure functions (Emmett-style decider). */
+export const addressDecider: Decider<AddressState, AddressCommand, AddressEvent> = {
+  decide,
+  evolve,
+  initialState,
+};

@@ -1,0 +1,182 @@
+/**
+ * Test helpers for the Address decider (tests only: this file imports vitest).
+ *
+ *   given([registered()]).when(archiveAddress('moved away')).then([archived('moved away')]);
+ *   given([]).when(changeAddress({ city: 'X' })).thenThrows(AddressNotFound);
+ */
+import { expect } from 'vitest';
+import type { CommandMetadata } from '../messages';
+import type {
+  AddressCommand,
+  ArchiveAddress,
+  ChangeAddress,
+  CorrectAddress,
+  RegisterAddress,
+  RestoreAddress,
+  RevertChange,
+} from './commands';
+import { decide, eventMetadata } from './decide';
+import type {
+  AddressArchived,
+  AddressChanged,
+  AddressCorrected,
+  AddressEvent,
+  AddressRegistered,
+  AddressRestored,
+} from './events';
+import type { AddressFieldChanges, AddressFields, AddressFieldsInput } from './fields';
+import { replay } from './replay';
+import type { AddressState } from './state';
+
+export const ADDRESS_ID = '0b7c2f1e-4d3a-4e8b-9c6f-1a2b3c4d5e6f';
+
+export const testMetadata: CommandMetadata = {
+  commandId: 'cmd-1',
+  correlationId: 'corr-1',
+  actor: { id: 'user-1', name: 'Olga Operator', role: 'operator' },
+  source: 'ui',
+};
+
+export const usFields: AddressFields = {
+  line1: '12 Main Street',
+  city: 'Springfield',
+  region: 'IL',
+  postalCode: '62701',
+  country: 'US',
+};
+
+// --- commands -------------------------------------------------------------------------------
+
+export const registerAddress = (fields: AddressFieldsInput = usFields, addressId = ADDRESS_ID): RegisterAddress => ({
+  type: 'RegisterAddress',
+  data: { addressId, fields },
+  metadata: testMetadata,
+});
+
+export const changeAddress = (
+  changes: AddressFieldChanges,
+  reason?: string,
+  addressId = ADDRESS_ID,
+): ChangeAddress => ({
+  type: 'ChangeAddress',
+  data: reason === undefined ? { addressId, changes } : { addressId, changes, reason },
+  metadata: testMetadata,
+});
+
+export const correctAddress = (
+  corrects: number,
+  fields: AddressFieldChanges,
+  reason = 'typo when recorded',
+  addressId = ADDRESS_ID,
+): CorrectAddress => ({
+  type: 'CorrectAddress',
+  data: { addressId, corrects, fields, reason },
+  metadata: testMetadata,
+});
+
+export const revertChange = (
+  version: number,
+  reason = 'entered on the wrong address',
+  addressId = ADDRESS_ID,
+): RevertChange => ({
+  type: 'RevertChange',
+  data: { addressId, version, reason },
+  metadata: testMetadata,
+});
+
+export const archiveAddress = (reason = 'moved away', addressId = ADDRESS_ID): ArchiveAddress => ({
+  type: 'ArchiveAddress',
+  data: { addressId, reason },
+  metadata: testMetadata,
+});
+
+export const restoreAddress = (reason?: string, addressId = ADDRESS_ID): RestoreAddress => ({
+  type: 'RestoreAddress',
+  data: reason === undefined ? { addressId } : { addressId, reason },
+  metadata: testMetadata,
+});
+
+// --- events (metadata as the decider derives it from testMetadata) ------------------------------
+
+export const registered = (fields: AddressFields = usFields, addressId = ADDRESS_ID): AddressRegistered => ({
+  type: 'AddressRegistered',
+  data: { addressId, ...fields },
+  metadata: eventMetadata(testMetadata),
+});
+
+export const changed = (changes: AddressFieldChanges, reason?: string, addressId = ADDRESS_ID): AddressChanged => ({
+  type: 'AddressChanged',
+  data: { addressId, changes },
+  metadata: eventMetadata(testMetadata, reason),
+});
+
+export const corrected = (
+  corrects: number,
+  fields: AddressFieldChanges,
+  reason = 'typo when recorded',
+  revertOf?: number,
+  addressId = ADDRESS_ID,
+): AddressCorrected => ({
+  type: 'AddressCorrected',
+  data:
+    revertOf === undefined
+      ? { addressId, corrects, fields, reason }
+      : { addressId, corrects, fields, reason, revertOf },
+  metadata: eventMetadata(testMetadata, reason),
+});
+
+export const reverted = (version: number, fields: AddressFieldChanges, reason = 'entered on the wrong address') =>
+  corrected(version, fields, reason, version);
+
+export const archived = (reason = 'moved away', addressId = ADDRESS_ID): AddressArchived => ({
+  type: 'AddressArchived',
+  data: { addressId, reason },
+  metadata: eventMetadata(testMetadata, reason),
+});
+
+export const restored = (reason?: string, addressId = ADDRESS_ID): AddressRestored => ({
+  type: 'AddressRestored',
+  data: reason === undefined ? { addressId } : { addressId, reason },
+  metadata: eventMetadata(testMetadata, reason),
+});
+
+// --- given / when / then ----------------------------------------------------------------------
+
+// biome-ignore lint/suspicious/noExplicitAny: any error class constructor, whatever its parameters
+type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
+
+export interface Then {
+  /** The events `decide` emits, compared deeply (data and metadata). `[]` = already satisfied. */
+  then(expected: AddressEvent[]): void;
+  /** `decide` throws an instance of `errorClass` (optionally with a matching message); returns it. */
+  thenThrows<E extends Error>(errorClass: ErrorClass<E>, message?: string | RegExp): E;
+}
+
+export function given(events: AddressEvent[]): { state: AddressState; when(command: AddressCommand): Then } {
+  const state = replay(events);
+  return {
+    state,
+    when(command) {
+      return {
+        // biome-ignore lint/suspicious/noThenProperty: given/when/then is the point of this helper; never awaited
+        then(expected) {
+          expect(decide(command, state)).toEqual(expected);
+        },
+        thenThrows<E extends Error>(errorClass: ErrorClass<E>, message?: string | RegExp): E {
+          let thrown: unknown;
+          let result: AddressEvent[] | undefined;
+          try {
+            result = decide(command, state);
+          } catch (error) {
+            thrown = error;
+          }
+          expect(thrown, `expected ${errorClass.name}, but decide returned ${JSON.stringify(result)}`).toBeInstanceOf(
+            errorClass,
+          );
+          if (message !== undefined) expect((thrown as Error).message).toMatch(message);
+          return thrown as E;
+        },
+      };
+    },
+  };
+}
