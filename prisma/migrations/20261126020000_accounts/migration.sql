@@ -52,10 +52,10 @@ CREATE TABLE "app_secrets" (
   "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT now()
 );
 
--- rate-limiter-flexible's RateLimiterPostgres table (its own layout), created here rather than by
--- the library at run time. Keys are SHA-256 hashes, so no e-mail address or IP is stored.
+-- rate-limiter-flexible's RateLimiterPrisma store (the layout it expects: key, points, expire).
+-- Keys are SHA-256 hashes, so no e-mail address or IP address is stored.
 CREATE TABLE "sign_in_limits" (
-  "key"    VARCHAR(255) NOT NULL PRIMARY KEY,
-  "points" INTEGER      NOT NULL DEFAULT 0,
-  "expire" BIGINT
+  "key"    TEXT           NOT NULL PRIMARY KEY,
+  "points" INTEGER        NOT NULL DEFAULT 0,
+  "expire" TIMESTAMPTZ(6)
 );
