@@ -328,3 +328,20 @@ describe('logs', () => {
     expect(all).not.toMatch(/@example\.org/);
   });
 });
+
+describe('accounts made without an admin (command line)', () => {
+  it('can still be changed: only removing the last active admin is refused', async () => {
+    const other = await createTestDatabase();
+    try {
+      const auditor = await createUser(other.prisma, {
+        email: 'solo@example.org',
+        name: 'Solo',
+        role: 'auditor',
+        password: 'solo-password-1',
+      });
+      await expect(disableUser(other.prisma, auditor.id)).resolves.toMatchObject({ disabledAt: expect.any(Date) });
+    } finally {
+      await other.drop();
+    }
+  });
+});

@@ -124,9 +124,12 @@ async function withAdminGuard(db: Db, userId: string, change: (tx: Tx) => Promis
     await tx.$queryRawUnsafe(ACCOUNTS_LOCK_SQL);
     const before = await tx.user.findUnique({ where: { id: userId }, select: SUMMARY });
     if (!before) throw new AccountRuleError('not_found', 'no such user');
+    const activeAdmins = () => tx.user.count({ where: { role: 'admin', disabledAt: null } });
+    const adminsBefore = await activeAdmins();
     await change(tx);
-    const activeAdmins = await tx.user.count({ where: { role: 'admin', disabledAt: null } });
-    if (activeAdmins === 0) {
+    // Only a change that takes away the last admin is refused (accounts made from the command line
+    // may not include an admin yet; that must not freeze every other change).
+    if (adminsBefore > 0 && (await activeAdmins()) === 0) {
       throw new AccountRuleError('last_admin', 'this would leave no active admin; make someone else admin first');
     }
     return (await tx.user.findUniqueOrThrow({ where: { id: userId }, select: SUMMARY })) as UserSummary;
