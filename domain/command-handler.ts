@@ -53,9 +53,7 @@ export function hashRequest(value: unknown): string {
  * load stream → evolve* → decide → append with the version it was decided on. One function for
  * every command of every aggregate, so the rules for idempotency and conflicts live in one place.
  */
-export function createCommandHandler<State, C extends Command, E extends Event>(
-  deps: CommandHandlerDeps<State, C, E>,
-) {
+export function createCommandHandler<State, C extends Command, E extends Event>(deps: CommandHandlerDeps<State, C, E>) {
   const { store, decider } = deps;
 
   return async function handle(command: C, options: HandleOptions = {}): Promise<HandleResult> {
@@ -70,11 +68,15 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       const history = await store.readStream(streamId);
       const state = history.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
       const loadedVersion = history.at(-1)?.streamVersion ?? 0;
-      if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion) {
+      // An empty stream is not a conflict but a missing aggregate: let `decide` say so (not found).
+      if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion && loadedVersion > 0) {
         throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);
       }
 
       const events = decider.decide(command, state);
+      if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion) {
+        throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);
+      }
       const toAppend: NewEvent[] = events.map((e) => ({ ...e, schemaVersion: deps.schemaVersionOf(e) }));
       try {
         const result = await store.append(streamId, toAppend, { expectedVersion: loadedVersion, command: record });

@@ -25,10 +25,17 @@ export function requireDatabaseUrl(): string {
 }
 
 // Next.js dev reloads modules; keeping the client on globalThis avoids opening a new pool per reload.
-const globalForDb = globalThis as unknown as { __ledgerPrisma?: PrismaClient };
+// Keyed by URL so a test that points DATABASE_URL at its own database gets its own client.
+const globalForDb = globalThis as unknown as { __ledgerPrisma?: Map<string, PrismaClient> };
 
-/** The process-wide client for DATABASE_URL (the app and the CLIs; tests build their own). */
+/** The process-wide client for DATABASE_URL (the app, the CLIs, and route tests). */
 export function prisma(): PrismaClient {
-  globalForDb.__ledgerPrisma ??= createPrisma(requireDatabaseUrl());
-  return globalForDb.__ledgerPrisma;
+  const url = requireDatabaseUrl();
+  globalForDb.__ledgerPrisma ??= new Map();
+  let client = globalForDb.__ledgerPrisma.get(url);
+  if (!client) {
+    client = createPrisma(url);
+    globalForDb.__ledgerPrisma.set(url, client);
+  }
+  return client;
 }

@@ -23,7 +23,8 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query(`
+    await client
+      .query(`
       CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
         "id" VARCHAR(36) PRIMARY KEY,
         "checksum" VARCHAR(64) NOT NULL,
@@ -33,10 +34,11 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
         "rolled_back_at" TIMESTAMPTZ,
         "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
         "applied_steps_count" INTEGER NOT NULL DEFAULT 0
-      )`).catch(async (error: unknown) => {
-      // Two processes creating the table at once: one wins, the other sees a duplicate; both go on.
-      if ((error as { code?: string }).code !== '23505' && (error as { code?: string }).code !== '42P07') throw error;
-    });
+      )`)
+      .catch(async (error: unknown) => {
+        // Two processes creating the table at once: one wins, the other sees a duplicate; both go on.
+        if ((error as { code?: string }).code !== '23505' && (error as { code?: string }).code !== '42P07') throw error;
+      });
 
     const names = (await readdir(dir, { withFileTypes: true }))
       .filter((d) => d.isDirectory())

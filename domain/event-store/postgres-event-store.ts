@@ -163,6 +163,7 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
                 INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
                 VALUES ${Prisma.join(values)}
                 RETURNING position`;
+              // biome-ignore lint/complexity/useMathMinMax: positions are bigints, which Math.max cannot compare
               const last = inserted.reduce((max, r) => (r.position > max ? r.position : max), 0n);
               result = {
                 streamId,

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { ledger } from '@/lib/ledger';
+import {
+  addressChangesSchema,
+  addressFieldsSchema,
+  optionalReasonSchema,
+  reasonSchema,
+  validatePostalCodeFor,
+} from '@/lib/validation/address';
+import { validationFailed } from './http';
+
+/** The version the client last saw; every mutating request carries it (DESIGN §6). */
+const expectedVersion = z.number({ error: 'expectedVersion must be the version you last loaded' }).int().min(1);
+const version = z.number().int().min(1);
+
+export const registerBody = addressFieldsSchema;
+
+export const changeBody = z.strictObject({
+  expectedVersion,
+  changes: addressChangesSchema,
+  reason: optionalReasonSchema,
+});
+
+export const correctionBody = z.strictObject({
+  expectedVersion,
+  corrects: version,
+  fields: addressChangesSchema,
+  reason: reasonSchema,
+});
+
+export const revertBody = z.strictObject({ expectedVersion, version, reason: reasonSchema });
+export const archiveBody = z.strictObject({ expectedVersion, reason: reasonSchema });
+export const restoreBody = z.strictObject({ expectedVersion, reason: optionalReasonSchema });
+
+/**
+ * A partial change may touch only the postal code or only the country; the pair is checked
+ * against the address as it stands, so "change country to DE" cannot leave a US ZIP behind
+ * unnoticed.
+ */
+export async function checkPostalCodeAgainstCurrent(
+  addressId: string,
+  changes: { postalCode?: string | null; country?: string | null },
+  path: string,
+): Promise<void> {
+  if (changes.postalCode == null && changes.country == null) return;
+  const { state } = await ledger().loadAddress(addressId);
+  const country = changes.country ?? state.fields?.country;
+  const postalCode = changes.postalCode ?? state.fields?.postalCode;
+  if (!country || !postalCode) return;
+  const message = validatePostalCodeFor(country, postalCode);
+  if (message) throw validationFailed([{ path: `${path}.postalCode`, message }]);
+}

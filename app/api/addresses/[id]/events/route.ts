@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { addressStreamId } from '@/domain/address';
+import { authorize } from '@/lib/auth/request-actor';
+import { ledger } from '@/lib/ledger';
+import { addressIdParam } from '../../../_lib/address-commands';
+import { eventJson } from '../../../_lib/event-json';
+import { apiRoute, HttpError, json, parse } from '../../../_lib/http';
+
+const query = z.strictObject({
+  fromVersion: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** One address's history, straight from the event store (authoritative, never lagging). */
+export const GET = apiRoute<{ id: string }>(async (request, { params }) => {
+  await authorize(request, 'address:read');
+  const addressId = addressIdParam((await params).id);
+  const q = parse(query, Object.fromEntries(new URL(request.url).searchParams));
+  const store = ledger().store;
+  const streamId = addressStreamId(addressId);
+  const events = await store.readStream(streamId, { fromVersion: q.fromVersion, limit: q.limit });
+  if (events.length === 0 && (await store.streamVersion(streamId)) === 0) {
+    throw new HttpError(404, 'not_found', `no address with id ${addressId}`);
+  }
+  const last = events.at(-1);
+  return json({
+    id: addressId,
+    events: events.map(eventJson),
+    nextFromVersion: last && events.length === q.limit ? last.streamVersion + 1 : null,
+  });
+});

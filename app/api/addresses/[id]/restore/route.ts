@@ -1,0 +1,20 @@
+import { authorize } from '@/lib/auth/request-actor';
+import { addressIdParam, commandMetadata, dispatch } from '../../../_lib/address-commands';
+import { apiRoute, parse, readJson } from '../../../_lib/http';
+import { restoreBody } from '../../../_lib/schemas';
+
+export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
+  const actor = await authorize(request, 'address:write');
+  const addressId = addressIdParam((await params).id);
+  const body = await readJson(request);
+  const input = parse(restoreBody, body);
+  return dispatch(
+    request,
+    {
+      type: 'RestoreAddress',
+      data: { addressId, ...(input.reason ? { reason: input.reason } : {}) },
+      metadata: commandMetadata(request, actor),
+    },
+    { body, expectedVersion: input.expectedVersion },
+  );
+});

@@ -1,0 +1,50 @@
+import {
+  type AddressCommand,
+  type AddressEvent,
+  type AddressState,
+  addressDecider,
+  addressStreamId,
+  CURRENT_SCHEMA_VERSIONS,
+  replay,
+  upcast,
+} from '@/domain/address';
+import { createCommandHandler } from '@/domain/command-handler';
+import { createEventStore, type ReadStreamOptions } from '@/domain/event-store/postgres-event-store';
+import type { RecordedEvent } from '@/domain/messages';
+import { type Db, prisma } from './db';
+
+/**
+ * The write side wired together: the event store (reading old shapes through the upcasters) and
+ * the command handler for the Address aggregate. Tests build one per test database.
+ */
+export function createLedger(db: Db) {
+  const store = createEventStore(db, { upcast });
+  const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
+    store,
+    decider: addressDecider,
+    streamIdOf: (command) => addressStreamId(command.data.addressId),
+    schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
+  });
+  /** One address's events (through the upcasters) and the state they fold into. */
+  async function loadAddress(addressId: string, options: ReadStreamOptions = {}) {
+    const events = (await store.readStream(addressStreamId(addressId), options)) as RecordedEvent<AddressEvent>[];
+    return { events, state: replay(events) };
+  }
+
+  return { db, store, handle, loadAddress };
+}
+
+export type Ledger = ReturnType<typeof createLedger>;
+
+const ledgers = new WeakMap<Db, Ledger>();
+
+/** The process-wide ledger on DATABASE_URL. */
+export function ledger(): Ledger {
+  const db = prisma();
+  let l = ledgers.get(db);
+  if (!l) {
+    l = createLedger(db);
+    ledgers.set(db, l);
+  }
+  return l;
+}

@@ -1,0 +1,129 @@
+/**
+ * `npm start`: everything a fresh clone needs to serve the app, in one command.
+ *   1. a database: DATABASE_URL, or an embedded PostgreSQL with its data under .data/ (kept);
+ *   2. migrations;
+ *   3. a production build when there is none or the sources are newer than it;
+ *   4. the web server (`next start`) and the projector worker, restarted if the worker dies.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '@/lib/embedded-postgres';
+import { logger, redactUrl } from '@/lib/logger';
+import { migrate } from '@/lib/migrate';
+
+const root = process.cwd();
+const port = Number(process.env.PORT ?? 3000);
+const log = logger.child({ component: 'start' });
+
+let embedded: EmbeddedPostgresHandle | undefined;
+const children = new Set<ChildProcess>();
+let stopping = false;
+
+async function main() {
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const dataDir = path.resolve(root, process.env.DATA_DIR ?? '.data', 'postgres');
+    // Test runs ask for a clean database; a user's `.data/` is never wiped (DATA_DIR must be set).
+    if (process.env.FRESH_DATA === '1' && process.env.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
+    embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: process.env.EMBEDDED_PG_PORT ? Number(process.env.EMBEDDED_PG_PORT) : undefined,
+    });
+    databaseUrl = embedded.url;
+    log.info({ databaseUrl: redactUrl(databaseUrl), dataDir }, 'embedded PostgreSQL is running');
+  } else {
+    log.info({ databaseUrl: redactUrl(databaseUrl) }, 'using DATABASE_URL');
+  }
+
+  const migrations = await migrate(databaseUrl);
+  log.info({ applied: migrations.applied.length, alreadyApplied: migrations.alreadyApplied }, 'migrations up to date');
+
+  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: 'production' as const };
+
+  if (needsBuild()) {
+    log.info('building the app (first start or sources changed); this takes a minute or two');
+    await run('npx', ['next', 'build'], env);
+  }
+
+  const web = launch('web', 'npx', ['next', 'start', '-p', String(port)], env);
+  web.on('exit', (code) => {
+    if (!stopping) {
+      log.error({ code }, 'web server exited; stopping');
+      void shutdown(code ?? 1);
+    }
+  });
+  superviseProjector(env);
+  log.info({ url: `http://localhost:${port}` }, 'Address Ledger is starting');
+}
+
+/** The worker is restarted with a growing delay, so a crash loop cannot spin the CPU. */
+function superviseProjector(env: NodeJS.ProcessEnv, delayMs = 1000) {
+  if (!existsSync(path.join(root, 'scripts/projector.ts'))) return;
+  const startedAt = Date.now();
+  const worker = launch('projector', 'npx', ['tsx', 'scripts/projector.ts'], env);
+  worker.on('exit', (code, signal) => {
+    if (stopping) return;
+    const next = Date.now() - startedAt > 60_000 ? 1000 : Math.min(delayMs * 2, 60_000);
+    log.warn({ code, signal, restartInMs: next }, 'projector exited; restarting');
+    setTimeout(() => superviseProjector(env, next), next).unref();
+  });
+}
+
+function launch(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(cmd, args, { env, stdio: 'inherit', cwd: root });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  log.info({ process: name, pid: child.pid }, 'started');
+  return child;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: 'inherit', cwd: root });
+    children.add(child);
+    child.on('exit', (code) => {
+      children.delete(child);
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`));
+    });
+  });
+}
+
+const SOURCE_DIRS = ['app', 'lib', 'domain', 'projections', 'public'];
+const SOURCE_FILES = ['next.config.ts', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json'];
+
+function needsBuild(): boolean {
+  const buildId = path.join(root, '.next', 'BUILD_ID');
+  if (!existsSync(buildId)) return true;
+  const built = statSync(buildId).mtimeMs;
+  const newer = (p: string): boolean => {
+    if (!existsSync(p)) return false;
+    const s = statSync(p);
+    if (s.isFile()) return s.mtimeMs > built;
+    return readdirSync(p).some((name) => !name.startsWith('.') && newer(path.join(p, name)));
+  };
+  return [...SOURCE_DIRS, ...SOURCE_FILES].some((p) => newer(path.join(root, p)));
+}
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log.info('shutting down');
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(
+    [...children].map(
+      (c) => new Promise<void>((resolve) => (c.exitCode !== null ? resolve() : c.once('exit', () => resolve()))),
+    ),
+  );
+  await embedded?.stop();
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+main().catch(async (error) => {
+  log.error({ err: error }, 'could not start');
+  await shutdown(1);
+});
