@@ -30,7 +30,8 @@ export interface CommandHandlerDeps<State, C extends Command, E extends Event> {
   schemaVersionOf(event: E): number;
 }
 
-const MAX_RACE_RETRIES = 5;
+// Each retry means another writer won; n racers need at most n - 1 retries.
+const MAX_RACE_RETRIES = 10;
 
 /** Stable JSON (sorted keys), so the same request always hashes the same. */
 export function hashRequest(value: unknown): string {
