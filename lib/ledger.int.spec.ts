@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.drop());
 
-function metadata(commandId = randomUUID()): CommandMetadata {
+function metadata(commandId: string = randomUUID()): CommandMetadata {
   return {
     commandId,
     correlationId: commandId,

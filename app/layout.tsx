@@ -1,0 +1,36 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import './globals.css';
+
+// Every page depends on who is signed in and on live data: never prerender one at build time
+// (the build has no database, and a cached page could show one user's data to another).
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = {
+  title: { default: 'Address Ledger', template: '%s · Address Ledger' },
+  description: 'An address register with a complete, immutable history of every change.',
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <header className="site-header">
+          <Link href="/" className="brand">
+            Address Ledger
+          </Link>
+          <nav aria-label="Main">
+            <Link href="/addresses">Search</Link>
+            <Link href="/addresses/new">Register</Link>
+          </nav>
+        </header>
+        {children}
+        <footer className="site-footer">
+          Sample address data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL
+          1.0).
+        </footer>
+      </body>
+    </html>
+  );
+}
