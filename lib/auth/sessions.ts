@@ -3,7 +3,9 @@ import { sealData, unsealData } from 'iron-session';
 import type { Actor, Role } from '@/domain/messages';
 import type { Db } from '@/lib/db';
 
-export const SESSION_COOKIE = 'address_ledger_session';
+import { SESSION_COOKIE } from './session-cookie-name';
+
+export { SESSION_COOKIE };
 /** Absolute lifetime: a working day and a bit; after that the user signs in again. */
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 

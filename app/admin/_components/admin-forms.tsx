@@ -1,0 +1,179 @@
+'use client';
+
+import { useActionState } from 'react';
+import { Input, Notice } from '@/app/(auth)/_components/auth-forms';
+import { EMPTY, type FormState } from '@/app/(auth)/_lib/form-state';
+import {
+  changeRoleAction,
+  createTokenAction,
+  createUserAction,
+  revokeTokenAction,
+  rotateTokenAction,
+  setUserEnabledAction,
+} from '../actions';
+
+const ROLES = ['operator', 'auditor', 'admin'] as const;
+
+function RoleSelect({ id, defaultValue, state }: { id: string; defaultValue?: string; state?: FormState }) {
+  const error = state?.errors?.role?.[0];
+  return (
+    <select
+      id={id}
+      name="role"
+      defaultValue={state?.values?.role || defaultValue || 'operator'}
+      aria-invalid={error ? true : undefined}
+    >
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** The token appears once, here, in the response to the action that made it. */
+function SecretOnce({ secret }: { secret?: string }) {
+  if (!secret) return null;
+  return (
+    <div className="notice notice-warn" role="status">
+      <p>
+        <strong>Copy this token now.</strong> It is shown only once; only its hash is stored.
+      </p>
+      <p>
+        <code className="secret" data-testid="new-token">
+          {secret}
+        </code>
+      </p>
+      <p className="hint">
+        Send it as <code>Authorization: Bearer &lt;token&gt;</code>.
+      </p>
+    </div>
+  );
+}
+
+export function CreateUserForm() {
+  const [state, action, pending] = useActionState(createUserAction, EMPTY);
+  return (
+    <form action={action} className="form" aria-label="Create an account">
+      <Notice state={state} />
+      <div className="field-row">
+        <Input id="name" label="Name" autoComplete="off" state={state} maxLength={120} />
+        <Input id="email" label="E-mail address" type="email" autoComplete="off" state={state} maxLength={254} />
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="new-user-role">Role</label>
+          <RoleSelect id="new-user-role" state={state} />
+        </div>
+        <Input
+          id="password"
+          label="Initial password"
+          type="password"
+          autoComplete="new-password"
+          state={state}
+          hint="At least 12 characters."
+        />
+      </div>
+      <div className="actions">
+        <button type="submit" className="button primary" disabled={pending}>
+          {pending ? 'Creating…' : 'Create account'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function UserActions({
+  userId,
+  name,
+  role,
+  disabled,
+  self,
+}: {
+  userId: string;
+  name: string;
+  role: string;
+  disabled: boolean;
+  self: boolean;
+}) {
+  const [roleState, roleAction, rolePending] = useActionState(changeRoleAction, EMPTY);
+  const [enabledState, enabledAction, enabledPending] = useActionState(setUserEnabledAction, EMPTY);
+  if (self) return <span className="muted">(you)</span>;
+  return (
+    <div className="row-actions">
+      <form action={roleAction} className="inline-form" aria-label={`Role of ${name}`}>
+        <input type="hidden" name="userId" value={userId} />
+        <label className="visually-hidden" htmlFor={`role-${userId}`}>
+          Role of {name}
+        </label>
+        <RoleSelect id={`role-${userId}`} defaultValue={role} />
+        <button type="submit" className="button" disabled={rolePending}>
+          Change role
+        </button>
+      </form>
+      <form action={enabledAction} className="inline-form">
+        <input type="hidden" name="userId" value={userId} />
+        <input type="hidden" name="enabled" value={disabled ? 'true' : 'false'} />
+        <button type="submit" className={`button${disabled ? '' : ' danger'}`} disabled={enabledPending}>
+          {disabled ? `Enable ${name}` : `Disable ${name}`}
+        </button>
+      </form>
+      <Notice state={roleState} />
+      <Notice state={enabledState} />
+    </div>
+  );
+}
+
+export function CreateTokenForm() {
+  const [state, action, pending] = useActionState(createTokenAction, EMPTY);
+  return (
+    <form action={action} className="form" aria-label="Create an API token">
+      <Notice state={state} />
+      <SecretOnce secret={state.secret} />
+      <div className="field-row">
+        <Input
+          id="name"
+          label="Token name"
+          autoComplete="off"
+          state={state}
+          maxLength={80}
+          hint="What uses it, e.g. importer."
+        />
+        <div className="field">
+          <label htmlFor="new-token-role">Role</label>
+          <RoleSelect id="new-token-role" state={state} />
+        </div>
+      </div>
+      <div className="actions">
+        <button type="submit" className="button primary" disabled={pending}>
+          {pending ? 'Creating…' : 'Create token'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function TokenActions({ tokenId, name }: { tokenId: string; name: string }) {
+  const [rotateState, rotate, rotating] = useActionState(rotateTokenAction, EMPTY);
+  const [revokeState, revoke, revoking] = useActionState(revokeTokenAction, EMPTY);
+  return (
+    <div className="row-actions">
+      <form action={rotate} className="inline-form">
+        <input type="hidden" name="tokenId" value={tokenId} />
+        <button type="submit" className="button" disabled={rotating} aria-label={`Rotate ${name}`}>
+          Rotate
+        </button>
+      </form>
+      <form action={revoke} className="inline-form">
+        <input type="hidden" name="tokenId" value={tokenId} />
+        <button type="submit" className="button danger" disabled={revoking} aria-label={`Revoke ${name}`}>
+          Revoke
+        </button>
+      </form>
+      <Notice state={rotateState} />
+      <SecretOnce secret={rotateState.secret} />
+      <Notice state={revokeState} />
+    </div>
+  );
+}

@@ -1,0 +1,133 @@
+'use server';
+
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+import { type FormState, fieldErrors } from '@/app/(auth)/_lib/form-state';
+import type { Actor } from '@/domain/messages';
+import { AccountRuleError, ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
+import { currentActor } from '@/lib/auth/request-actor';
+import { createApiToken, newTokenSchema, revokeApiToken, rotateApiToken } from '@/lib/auth/tokens';
+import { changeRole, createUser, disableUser, enableUser, newUserSchema, roleSchema } from '@/lib/auth/users';
+import { prisma } from '@/lib/db';
+
+/*
+ * Admin server actions. Each one: authorise (admin, on the server, every time) → zod safeParse →
+ * lib/auth → a FormState for the form → revalidate the admin page. Rule violations (last admin,
+ * e-mail taken…) come back as messages, not crashes.
+ */
+
+const text = (formData: FormData, name: string) => {
+  const v = formData.get(name);
+  return typeof v === 'string' ? v : '';
+};
+
+async function admin(): Promise<Actor | FormState> {
+  try {
+    return await currentActor('admin');
+  } catch (error) {
+    if (error instanceof UnauthorizedError) return { message: 'Your session has ended. Sign in again.' };
+    if (error instanceof ForbiddenError) return { message: 'Only admins can manage accounts and tokens.' };
+    throw error;
+  }
+}
+
+const isActor = (v: Actor | FormState): v is Actor => 'role' in v && 'id' in v;
+
+async function run(work: () => Promise<FormState>): Promise<FormState> {
+  try {
+    const result = await work();
+    revalidatePath('/admin');
+    return result;
+  } catch (error) {
+    if (error instanceof AccountRuleError)
+      return { message: `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.` };
+    throw error;
+  }
+}
+
+const idSchema = z.uuid({ error: 'the form does not name a record; reload the page' });
+
+export async function createUserAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const values = { email: text(formData, 'email'), name: text(formData, 'name'), role: text(formData, 'role') };
+  const parsed = newUserSchema.safeParse({ ...values, password: text(formData, 'password') });
+  if (!parsed.success) {
+    return { message: 'Please correct the highlighted fields.', errors: fieldErrors(parsed.error.issues), values };
+  }
+  return run(async () => {
+    const user = await createUser(prisma(), parsed.data);
+    return {
+      ok: true,
+      message: `Account created for ${user.name} (${user.role}). Give them their password in person.`,
+    };
+  });
+}
+
+export async function changeRoleAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const parsed = z.object({ userId: idSchema, role: roleSchema }).safeParse({
+    userId: text(formData, 'userId'),
+    role: text(formData, 'role'),
+  });
+  if (!parsed.success) return { message: fieldErrors(parsed.error.issues)._form?.[0] ?? 'Choose a role.' };
+  if (parsed.data.userId === actor.id) return { message: 'You cannot change your own role; ask another admin.' };
+  return run(async () => {
+    const user = await changeRole(prisma(), parsed.data.userId, parsed.data.role);
+    return { ok: true, message: `${user.name} is now ${user.role}.` };
+  });
+}
+
+export async function setUserEnabledAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const parsed = z
+    .object({ userId: idSchema, enabled: z.enum(['true', 'false']) })
+    .safeParse({ userId: text(formData, 'userId'), enabled: text(formData, 'enabled') });
+  if (!parsed.success) return { message: 'Reload the page and try again.' };
+  if (parsed.data.userId === actor.id) return { message: 'You cannot disable your own account; ask another admin.' };
+  return run(async () => {
+    const user =
+      parsed.data.enabled === 'true'
+        ? await enableUser(prisma(), parsed.data.userId)
+        : await disableUser(prisma(), parsed.data.userId);
+    return { ok: true, message: `${user.name} is ${user.disabledAt ? 'disabled and signed out' : 'enabled'}.` };
+  });
+}
+
+export async function createTokenAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const values = { name: text(formData, 'name'), role: text(formData, 'role') };
+  const parsed = newTokenSchema.safeParse(values);
+  if (!parsed.success) {
+    return { message: 'Please correct the highlighted fields.', errors: fieldErrors(parsed.error.issues), values };
+  }
+  return run(async () => {
+    const { token, secret } = await createApiToken(prisma(), parsed.data, actor.id);
+    return { ok: true, message: `Token "${token.name}" (${token.role}) created.`, secret };
+  });
+}
+
+export async function revokeTokenAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const parsed = idSchema.safeParse(text(formData, 'tokenId'));
+  if (!parsed.success) return { message: 'Reload the page and try again.' };
+  return run(async () => {
+    const token = await revokeApiToken(prisma(), parsed.data);
+    return { ok: true, message: `Token "${token.name}" revoked.` };
+  });
+}
+
+export async function rotateTokenAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const parsed = idSchema.safeParse(text(formData, 'tokenId'));
+  if (!parsed.success) return { message: 'Reload the page and try again.' };
+  return run(async () => {
+    const { token, secret } = await rotateApiToken(prisma(), parsed.data, actor.id);
+    return { ok: true, message: `Token "${token.name}" rotated; the old secret no longer works.`, secret };
+  });
+}

@@ -1,0 +1,114 @@
+import type { Metadata } from 'next';
+import '@/app/(auth)/accounts.css';
+import { SignOutButton } from '@/app/(auth)/_components/auth-forms';
+import { pageActor } from '@/lib/auth/request-actor';
+import { listApiTokens } from '@/lib/auth/tokens';
+import { listUsers } from '@/lib/auth/users';
+import { prisma } from '@/lib/db';
+import { CreateTokenForm, CreateUserForm, TokenActions, UserActions } from './_components/admin-forms';
+
+export const metadata: Metadata = { title: 'Administration' };
+
+const when = (d: Date | null) =>
+  d ? <time dateTime={d.toISOString()}>{d.toISOString().replace('T', ' ').slice(0, 16)} UTC</time> : '—';
+
+export default async function AdminPage() {
+  const actor = await pageActor('admin', '/admin');
+  const db = prisma();
+  const [users, tokens] = await Promise.all([listUsers(db), listApiTokens(db)]);
+  return (
+    <main className="admin">
+      <div className="page-header">
+        <div>
+          <h1>Administration</h1>
+          <p className="lead">
+            Signed in as {actor.name} (admin). Role changes, disabling and revoking take effect on the next request.
+          </p>
+        </div>
+        <SignOutButton />
+      </div>
+
+      <section className="card" aria-labelledby="users-heading">
+        <h2 id="users-heading">Accounts</h2>
+        <table className="admin-table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">E-mail</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} data-email={u.email}>
+                <td>{u.name}</td>
+                <td>{u.email}</td>
+                <td>{u.role}</td>
+                <td>{u.disabledAt ? <span className="badge badge-archived">disabled</span> : 'active'}</td>
+                <td>
+                  <UserActions
+                    userId={u.id}
+                    name={u.name}
+                    role={u.role}
+                    disabled={Boolean(u.disabledAt)}
+                    self={u.id === actor.id}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h3>New account</h3>
+        <CreateUserForm />
+      </section>
+
+      <section className="card" aria-labelledby="tokens-heading">
+        <h2 id="tokens-heading">API tokens</h2>
+        <p className="hint">
+          For integrations: <code>Authorization: Bearer &lt;token&gt;</code>. A token acts with its role; events it
+          writes name it as the actor. Rotating issues a new secret and revokes the old one at once.
+        </p>
+        {tokens.length === 0 ? (
+          <p className="empty">No active tokens.</p>
+        ) : (
+          <table className="admin-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Starts with</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((t) => (
+                <tr key={t.id}>
+                  <td>{t.name}</td>
+                  <td>{t.role}</td>
+                  <td>
+                    <code>{t.prefix}…</code>
+                  </td>
+                  <td>
+                    {when(t.createdAt)}
+                    <br />
+                    <span className="muted">by {t.createdByName ?? 'command line'}</span>
+                  </td>
+                  <td>{when(t.lastUsedAt)}</td>
+                  <td>
+                    <TokenActions tokenId={t.id} name={t.name} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <h3>New token</h3>
+        <CreateTokenForm />
+      </section>
+    </main>
+  );
+}
