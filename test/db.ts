@@ -15,9 +15,10 @@ export interface TestDatabase {
  * A fresh, migrated database for one test file, cloned from the template that global-setup
  * migrated: files never see each other's events, and cloning is far faster than migrating.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
-  const template = inject('pgTemplateDb');
+  // `empty`: a database with no migrations applied, for testing the migrator itself.
+  const template = options.empty ? 'template0' : inject('pgTemplateDb');
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
