@@ -1,0 +1,305 @@
+import pg from 'pg';
+import type { EventStore } from '@/domain/event-store/postgres-event-store';
+import type { Logger } from '@/lib/logger';
+import {
+  advanceCheckpoint,
+  CheckpointMovedError,
+  describeError,
+  heartbeat,
+  readCheckpoint,
+  recordFailure,
+} from './checkpoints';
+import type { Projection, ProjectionBatch } from './projections';
+
+/** Advisory-lock keys: the database hashes these texts (see lockKeySql). */
+export const ownerLockName = (projection: string) => `projector:${projection}`;
+export const batchLockName = (projection: string) => `projector-batch:${projection}`;
+
+export interface RunnerOptions {
+  projection: Projection;
+  /** For the runner's own connection, which holds its advisory locks for as long as it lives. */
+  databaseUrl: string;
+  /** For checkpoints and error records. */
+  pool: pg.Pool;
+  store: EventStore;
+  log: Logger;
+  workerId: string;
+  batchSize: number;
+  /** Fallback poll when no NOTIFY arrives (NOTIFY is an optimisation, never relied on). */
+  pollMs: number;
+  /** How often a standby worker tries to take over. */
+  lockRetryMs: number;
+  heartbeatMs: number;
+  backoff: { initialMs: number; maxMs: number };
+}
+
+export type RunnerState = 'starting' | 'standby' | 'active' | 'stopped';
+
+/**
+ * Drives one projection: takes its advisory lock (one active worker per projection; the others
+ * wait as standbys and take over when the holder's connection goes away), then reads the gap-safe
+ * global order from the checkpoint in batches and applies them. Failures are retried with
+ * exponential backoff, recorded on the checkpoint row, and never advance it.
+ */
+export class ProjectionRunner {
+  state: RunnerState = 'starting';
+  /** Reads of the event store so far (tests wait on it instead of sleeping). */
+  reads = 0;
+  private stopping = false;
+  private lockClient: pg.Client | null = null;
+  private lockLost = false;
+  private wakeSleep: (() => void) | null = null;
+  private sleepWakesOnNotify = false;
+  private notified = false;
+  private failures = 0;
+  private ready = false;
+  private lastHeartbeat = 0;
+  private readonly name: string;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.name = o.projection.name;
+  }
+
+  start(): Promise<void> {
+    this.loop ??= this.run().finally(() => {
+      this.state = 'stopped';
+    });
+    return this.loop;
+  }
+
+  /** New events were appended (NOTIFY): cut an idle wait short. Never cuts a backoff short. */
+  wake(): void {
+    this.notified = true;
+    if (this.sleepWakesOnNotify) this.wakeSleep?.();
+  }
+
+  /** Finishes the batch in progress, releases the locks and resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeSleep?.();
+    await this.loop;
+  }
+
+  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+    if (this.stopping || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeSleep = null;
+        this.sleepWakesOnNotify = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeSleep = done;
+      this.sleepWakesOnNotify = wakeOnNotify;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { log } = this.o;
+    try {
+      while (!this.stopping) {
+        if (this.state !== 'active' && !(await this.tryTakeOver())) {
+          await this.sleep(this.o.lockRetryMs, false);
+          continue;
+        }
+        try {
+          if (!this.ready) {
+            // Index settings and the like; if the search backend is down this fails and is
+            // retried with backoff while we keep the lock (a standby would fail the same way).
+            await this.o.projection.setup();
+            this.ready = true;
+          }
+          const applied = await this.runBatch();
+          if (this.failures > 0) log.info({ projection: this.name }, 'projection recovered');
+          this.failures = 0;
+          if (applied === 0) await this.idle();
+        } catch (error) {
+          await this.onFailure(error);
+        }
+      }
+    } finally {
+      await this.releaseLocks();
+    }
+  }
+
+  /** Tries to become the active worker. False means: someone else is, or the database is away. */
+  private async tryTakeOver(): Promise<boolean> {
+    try {
+      if (!this.lockClient || this.lockLost) await this.connectLockClient();
+      const { rows } = await this.lockClient!.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+        [ownerLockName(this.name)],
+      );
+      if (!rows[0]?.ok) {
+        if (this.state !== 'standby')
+          this.o.log.info({ projection: this.name }, 'another worker is active; standing by');
+        this.state = 'standby';
+        return false;
+      }
+      this.o.log.info({ projection: this.name, workerId: this.o.workerId }, 'active for projection');
+      this.state = 'active';
+      this.ready = false;
+      this.notified = true;
+      return true;
+    } catch (error) {
+      if (this.state !== 'standby') {
+        this.o.log.warn({ projection: this.name, err: describeError(error) }, 'cannot reach the database; retrying');
+      }
+      this.state = 'standby';
+      await this.dropLockClient();
+      return false;
+    }
+  }
+
+  private async connectLockClient(): Promise<void> {
+    await this.dropLockClient();
+    const client = new pg.Client({
+      connectionString: this.o.databaseUrl,
+      application_name: `projector:${this.name}`,
+      connectionTimeoutMillis: 5_000,
+    });
+    client.on('error', (error) => {
+      // The connection that holds the lock is gone, so the lock is gone: stop writing as soon as
+      // the batch in progress ends (the fenced checkpoint catches the case where it does not).
+      this.lockLost = true;
+      this.o.log.warn({ projection: this.name, err: describeError(error) }, 'lost the lock connection');
+    });
+    await client.connect();
+    this.lockClient = client;
+    this.lockLost = false;
+  }
+
+  private async dropLockClient(): Promise<void> {
+    const client = this.lockClient;
+    this.lockClient = null;
+    if (client) await client.end().catch(() => {});
+  }
+
+  private async releaseLocks(): Promise<void> {
+    if (this.lockClient && !this.lockLost) {
+      await this.lockClient.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    }
+    await this.dropLockClient();
+    this.state = 'stopped';
+  }
+
+  /** One batch under the batch lock (a rebuild takes that lock to swap between two batches). */
+  private async runBatch(): Promise<number> {
+    if (this.lockLost || !this.lockClient) throw new LockLostError(this.name);
+    const lock = this.lockClient;
+    const key = batchLockName(this.name);
+    await lock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    try {
+      if (this.stopping) return 0;
+      const checkpoint = await readCheckpoint(this.o.pool, this.name);
+      this.notified = false;
+      const batch = await this.readBatch(checkpoint.cursor);
+      if (!batch) {
+        await this.maybeHeartbeat();
+        return 0;
+      }
+      const started = Date.now();
+      this.o.log.debug(
+        { projection: this.name, from: batch.from, to: batch.to, events: batch.events.length },
+        'applying batch',
+      );
+      const { written } = await this.o.projection.apply(batch, async (q) => {
+        if (this.lockLost) throw new LockLostError(this.name);
+        await advanceCheckpoint(q, this.name, {
+          from: batch.from,
+          to: batch.to,
+          events: batch.events.length,
+          workerId: this.o.workerId,
+        });
+      });
+      this.lastHeartbeat = Date.now();
+      this.o.log.info(
+        {
+          projection: this.name,
+          events: batch.events.length,
+          documents: written,
+          checkpoint: batch.to,
+          ms: Date.now() - started,
+        },
+        'batch applied',
+      );
+      return batch.events.length;
+    } finally {
+      if (!this.lockLost) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+    }
+  }
+
+  private async readBatch(cursor: string): Promise<ProjectionBatch | null> {
+    const events: ProjectionBatch['events'] = [];
+    let after = cursor;
+    const started = Date.now();
+    while (events.length < this.o.batchSize && !this.stopping) {
+      const want = this.o.batchSize - events.length;
+      const page = await this.o.store.readAll({ after, limit: want });
+      this.reads++;
+      events.push(...page.events);
+      after = page.next;
+      if (page.events.length === want) break;
+      const lingerLeft = this.o.projection.lingerMs - (Date.now() - started);
+      if (events.length === 0 || lingerLeft <= 0) break;
+      // A trickle of single events would otherwise become one index write each.
+      await this.sleep(lingerLeft, true);
+    }
+    return events.length > 0 ? { events, from: cursor, to: after } : null;
+  }
+
+  private quickRetryMs = 10;
+
+  /**
+   * Nothing to read. After a NOTIFY the event may still be hidden behind an older transaction
+   * that has not committed (the gap-safe read waits for it), so look again soon; otherwise wait
+   * for the next NOTIFY or the poll interval.
+   */
+  private async idle(): Promise<void> {
+    if (this.notified) {
+      this.quickRetryMs = Math.min(this.quickRetryMs * 2, this.o.pollMs);
+      await this.sleep(this.quickRetryMs, false);
+      return;
+    }
+    this.quickRetryMs = 10;
+    await this.sleep(this.o.pollMs, true);
+  }
+
+  private async maybeHeartbeat(): Promise<void> {
+    if (Date.now() - this.lastHeartbeat < this.o.heartbeatMs) return;
+    await heartbeat(this.o.pool, this.name, this.o.workerId);
+    this.lastHeartbeat = Date.now();
+  }
+
+  private async onFailure(error: unknown): Promise<void> {
+    const { log } = this.o;
+    if (error instanceof CheckpointMovedError) {
+      // A rebuild swapped the table in, or another worker wrote while we thought we held the lock:
+      // our batch was rolled back; start again from the stored checkpoint.
+      log.warn({ projection: this.name }, 'checkpoint moved by someone else; re-reading it');
+      return;
+    }
+    if (error instanceof LockLostError || this.lockLost) {
+      log.warn({ projection: this.name }, 'no longer holding the projection lock; standing by');
+      this.state = 'standby';
+      await this.dropLockClient();
+    }
+    this.failures++;
+    const delay = Math.min(this.o.backoff.initialMs * 2 ** (this.failures - 1), this.o.backoff.maxMs);
+    log.error(
+      { projection: this.name, err: describeError(error), attempt: this.failures, retryInMs: delay },
+      'projection batch failed; will retry',
+    );
+    await recordFailure(this.o.pool, this.name, error, this.o.workerId).catch(() => {});
+    await this.sleep(delay, false);
+  }
+}
+
+export class LockLostError extends Error {
+  constructor(projection: string) {
+    super(`the advisory lock of ${projection} was lost with its connection`);
+    this.name = 'LockLostError';
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { AddressDoc } from '../address-view/projection';
+import { meiliFilter, streetTypeSynonyms, toMeiliDocument } from './meilisearch-search-index';
+import { alternatesOf, expandedWords, foldText, postalCodeWords, queryWords, tokenize, wordMatches } from './normalize';
+import { highlight } from './search-index';
+
+describe('folding', () => {
+  it('folds case, accents, ß and ligatures the same way on both sides', () => {
+    expect(foldText('Straße Über Æble Øster Crème')).toBe('strasse uber aeble oster creme');
+    expect(tokenize("12 O'Brien-Rd., Apt #4")).toEqual(['12', 'o', 'brien', 'rd', 'apt', '4']);
+  });
+
+  it('stores both the abbreviation and the full street type, so either spelling finds the other', () => {
+    expect(expandedWords('12 Main St')).toEqual(['12', 'main', 'st', 'street', 'saint']);
+    expect(expandedWords('5 Ocean Avenue')).toEqual(['5', 'ocean', 'avenue', 'ave', 'av']);
+    expect(expandedWords('3rd Street')).toContain('third');
+    expect(alternatesOf('hauptstrasse')).toContain('hauptstr');
+    expect(alternatesOf('hauptstr')).toContain('hauptstrasse');
+  });
+
+  it('keeps a postal code with inner spaces findable as one word', () => {
+    expect(postalCodeWords('K1A 0B1')).toEqual(['k1a', '0b1', 'k1a0b1']);
+  });
+
+  it('bounds and de-duplicates query words', () => {
+    expect(queryWords('main main MAIN st')).toEqual(['main', 'st']);
+    expect(queryWords(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toHaveLength(12);
+  });
+
+  it('matches a word by prefix, by alternate spelling or by a typo, but not a short typo', () => {
+    expect(wordMatches('street', 'str')).toBe(true);
+    expect(wordMatches('st', 'street')).toBe(true);
+    expect(wordMatches('chestnut', 'chesnut')).toBe(true);
+    expect(wordMatches('main', 'mian')).toBe(false);
+  });
+});
+
+const doc: AddressDoc = {
+  id: 'a1',
+  streamId: 'address-a1',
+  version: 3,
+  status: 'active',
+  line1: '12 Chestnut Street',
+  line2: null,
+  city: 'Zürich',
+  region: null,
+  postalCode: 'K1A 0B1',
+  country: 'CA',
+  owner: null,
+  archivedReason: null,
+  registeredAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-02T00:00:00.000Z',
+  lastEventType: 'AddressChanged',
+  lastPosition: '9',
+  lastActor: { id: 'u', name: 'U', role: 'operator' },
+};
+
+describe('highlighting', () => {
+  it('marks the matched words of each field by their place in the stored text', () => {
+    expect(highlight(doc, 'chesnut st zurich')).toEqual({
+      line1: [
+        { start: 3, length: 8 },
+        { start: 12, length: 6 },
+      ],
+      city: [{ start: 0, length: 6 }],
+    });
+    expect(highlight(doc, '')).toEqual({});
+  });
+});
+
+describe('Meilisearch mapping', () => {
+  it('turns the query filters into equality filters on folded keys and postal-code prefixes', () => {
+    expect(
+      meiliFilter({
+        city: 'ZÜRICH',
+        region: 'Québec',
+        country: 'ca',
+        postalCode: 'k1a 0',
+        status: 'active',
+        sort: 'relevance',
+        page: 1,
+        perPage: 5,
+      }),
+    ).toEqual([
+      'country = "CA"',
+      'regionKey = "quebec"',
+      'cityKey = "zurich"',
+      'status = "active"',
+      'postalPrefixes = "K1A0"',
+    ]);
+    expect(toMeiliDocument(doc)).toMatchObject({
+      cityKey: 'zurich',
+      postalPrefixes: ['K', 'K1', 'K1A', 'K1A0', 'K1A0B', 'K1A0B1'],
+    });
+  });
+
+  it('uses the same street-type pairs as the Postgres index, in both directions', () => {
+    const synonyms = streetTypeSynonyms();
+    expect(synonyms.st).toEqual(['street', 'saint']);
+    expect(synonyms.street).toEqual(['st']);
+  });
+});

@@ -1,0 +1,244 @@
+import type pg from 'pg';
+import type { AddressDoc } from '../address-view/projection';
+import { createPgPool, ident, withTransaction } from '../pg';
+import { createTableCopy, dropTable, swapTables } from '../table-swap';
+import { expandedWords, FUZZY_MIN_LENGTH, postalCodeKey, postalCodeWords, queryWords } from './normalize';
+import {
+  emptyFacets,
+  FACET_FIELDS,
+  type FacetCounts,
+  type SearchIndex,
+  type SearchIndexRebuild,
+  type SearchQuery,
+  type SearchResult,
+  toHit,
+} from './search-index';
+
+export const POSTGRES_SEARCH_TABLE = 'address_search';
+
+/**
+ * pg_trgm's word_similarity threshold for the `<%` operator: 0.5 lets one typo in a word of seven
+ * or more letters through ("chesnut" → chestnut scores 0.55) while unrelated words stay below.
+ */
+export const WORD_SIMILARITY_THRESHOLD = 0.5;
+/** Facet values returned per field (the most frequent first), like Meilisearch's maxValuesPerFacet. */
+const MAX_FACET_VALUES = 100;
+const UPSERT_CHUNK = 1_000;
+
+export interface PostgresSearchIndexOptions {
+  /** Its own connection, so a search database that is down or slow cannot stall anything else. */
+  connectionString?: string;
+  pool?: pg.Pool;
+  table?: string;
+  statementTimeoutMs?: number;
+}
+
+/** The search columns of a document, folded by the same code that folds queries. */
+export function searchColumns(doc: AddressDoc) {
+  return {
+    primary: expandedWords(doc.line1, doc.line2).join(' '),
+    secondary: [
+      ...expandedWords(doc.city, doc.region, doc.country, doc.owner),
+      ...postalCodeWords(doc.postalCode),
+    ].join(' '),
+  };
+}
+
+/**
+ * Search on Postgres: each query word must match the document as a prefix of a word (tsvector,
+ * "12 Main Str" as you type), via a street-type alternate stored with the document ("St"/"Street"),
+ * or, for words of four letters or more, as a typo (pg_trgm word similarity, "chesnut"). When no
+ * document matches every word, one word may be missing (as Meilisearch drops words from the end).
+ * Ranking: exact word > prefix > typo, address line (weight A) > the rest; then the most recently
+ * updated.
+ */
+export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): SearchIndex {
+  if (!options.pool && !options.connectionString) throw new Error('postgres search index: pool or connectionString');
+  const ownsPool = !options.pool;
+  const pool = options.pool ?? createPgPool(options.connectionString!, { max: 5, applicationName: 'ledger-search' });
+  const table = options.table ?? POSTGRES_SEARCH_TABLE;
+  const t = ident(table);
+  const statementTimeout = options.statementTimeoutMs ?? 5_000;
+
+  async function upsert(docs: readonly AddressDoc[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += UPSERT_CHUNK) {
+      const rows = docs.slice(i, i + UPSERT_CHUNK).map((doc) => {
+        const columns = searchColumns(doc);
+        return {
+          id: doc.id,
+          version: doc.version,
+          status: doc.status,
+          city: doc.city,
+          region: doc.region,
+          postal_code: doc.postalCode,
+          country: doc.country,
+          updated_at: doc.updatedAt,
+          doc,
+          search_primary: columns.primary,
+          search_secondary: columns.secondary,
+        };
+      });
+      // The version guard makes a replayed (older or equal) document a no-op.
+      await pool.query(
+        `INSERT INTO ${t} AS s (id, version, status, city, region, postal_code, country, updated_at, doc, search_primary, search_secondary)
+         SELECT x.id, x.version, x.status, x.city, x.region, x.postal_code, x.country, x.updated_at, x.doc,
+                x.search_primary, x.search_secondary
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, version int, status text, city text, region text,
+                postal_code text, country text, updated_at timestamptz, doc jsonb, search_primary text, search_secondary text)
+         ON CONFLICT (id) DO UPDATE SET
+           version = EXCLUDED.version, status = EXCLUDED.status, city = EXCLUDED.city, region = EXCLUDED.region,
+           postal_code = EXCLUDED.postal_code, country = EXCLUDED.country, updated_at = EXCLUDED.updated_at,
+           doc = EXCLUDED.doc, search_primary = EXCLUDED.search_primary, search_secondary = EXCLUDED.search_secondary
+         WHERE s.version < EXCLUDED.version`,
+        [JSON.stringify(rows)],
+      );
+    }
+  }
+
+  async function search(query: SearchQuery): Promise<SearchResult> {
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+
+    const filters: string[] = [];
+    if (query.country) filters.push(`country = ${p(query.country.toUpperCase())}`);
+    if (query.region) filters.push(`ledger_fold(region) = ledger_fold(${p(query.region)})`);
+    if (query.city) filters.push(`ledger_fold(city) = ledger_fold(${p(query.city)})`);
+    if (query.status) filters.push(`status = ${p(query.status)}`);
+    if (query.postalCode) {
+      const prefix = postalCodeKey(query.postalCode).replace(/[\\%_]/g, (c) => `\\${c}`);
+      filters.push(`upper(replace(postal_code, ' ', '')) LIKE ${p(`${prefix}%`)}`);
+    }
+
+    const words = queryWords(query.q);
+    const conditions = words.map((w) => {
+      const prefix = `search_tsv @@ to_tsquery('simple', ${p(`'${w}':*`)})`;
+      return fuzzyAllowed(w) ? `(${prefix} OR ${p(w)} <% search_text)` : prefix;
+    });
+    const scores = words.map((w) => {
+      const tsq = (q: string) => `search_tsv @@ to_tsquery('simple', ${p(q)})`;
+      const fuzzy = fuzzyAllowed(w) ? `0.4 * word_similarity(${p(w)}, search_text)` : '0';
+      return `CASE WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}'`)} THEN 0.8
+        WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*`)} THEN 0.5 ELSE ${fuzzy} END`;
+    });
+    const score = scores.length > 0 ? scores.join(' + ') : '0';
+    const where = (match: string | null) => [...filters, ...(match ? [match] : [])].join(' AND ') || 'TRUE';
+    const order = query.sort === 'updated' ? 'm.updated_at DESC, m.id' : 'm.score DESC, m.updated_at DESC, m.id';
+    const limit = p(query.perPage);
+    const offset = p((query.page - 1) * query.perPage);
+
+    const sql = (match: string | null) => `
+      WITH matched AS MATERIALIZED (
+        SELECT id, updated_at, country, region, city, status, (${score})::float8 AS score
+          FROM ${t} WHERE ${where(match)}
+      ),
+      page AS (
+        SELECT s.doc, row_number() OVER (ORDER BY ${order}) AS ord
+          FROM matched m JOIN ${t} s ON s.id = m.id
+         ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}
+      ),
+      facet_counts AS (
+        SELECT CASE WHEN GROUPING(country) = 0 THEN 'country' WHEN GROUPING(region) = 0 THEN 'region'
+                    WHEN GROUPING(city) = 0 THEN 'city' ELSE 'status' END AS facet,
+               coalesce(country, region, city, status) AS value, count(*)::int AS n
+          FROM matched GROUP BY GROUPING SETS ((country), (region), (city), (status))
+      )
+      SELECT (SELECT count(*)::int FROM matched) AS total,
+             (SELECT coalesce(json_agg(doc ORDER BY ord), '[]'::json) FROM page) AS hits,
+             (SELECT coalesce(json_agg(json_build_array(facet, value, n)), '[]'::json) FROM (
+                SELECT facet, value, n, row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS r
+                  FROM facet_counts WHERE value IS NOT NULL) f WHERE r <= ${MAX_FACET_VALUES}) AS facets`;
+
+    type Row = { total: number; hits: AddressDoc[]; facets: Array<[keyof FacetCounts, string, number]> };
+    const client = await pool.connect();
+    let row: Row;
+    try {
+      // Transaction-local settings: the pool may be shared with code that wants the defaults.
+      await client.query(
+        `BEGIN READ ONLY; SET LOCAL pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY_THRESHOLD}; SET LOCAL statement_timeout = ${statementTimeout}`,
+      );
+      row = (await client.query<Row>(sql(conditions.length > 0 ? conditions.join(' AND ') : null), params)).rows[0]!;
+      if (row.total === 0 && conditions.length >= 2) {
+        // Nothing matches every word: accept documents that match all but one (a stray word such
+        // as a unit, a misspelt short word, or a state written out). The OR keeps the indexes usable.
+        const all = conditions.map((c) => `(${c})::int`).join(' + ');
+        const relaxed = `(${conditions.join(' OR ')}) AND ${all} >= ${conditions.length - 1}`;
+        row = (await client.query<Row>(sql(relaxed), params)).rows[0]!;
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+    const facets = emptyFacets();
+    for (const [facet, value, n] of row.facets) {
+      if ((FACET_FIELDS as readonly string[]).includes(facet)) facets[facet][value] = n;
+    }
+    return {
+      hits: row.hits.map((doc) => toHit(doc, query.q)),
+      total: row.total,
+      page: query.page,
+      perPage: query.perPage,
+      facets,
+    };
+  }
+
+  const index: SearchIndex = {
+    backend: 'postgres',
+
+    async setup() {
+      // The table comes from the migrations; only check that it is there.
+      await pool.query(`SELECT 1 FROM ${t} LIMIT 1`);
+    },
+
+    async getDocuments(ids) {
+      const out = new Map<string, AddressDoc>();
+      if (ids.length === 0) return out;
+      const { rows } = await pool.query<{ doc: AddressDoc }>(`SELECT doc FROM ${t} WHERE id = ANY($1::text[])`, [
+        [...ids],
+      ]);
+      for (const { doc } of rows) out.set(doc.id, doc);
+      return out;
+    },
+
+    upsert: (docs) => upsert(docs),
+    search,
+
+    async versions() {
+      const { rows } = await pool.query<{ id: string; version: number }>(`SELECT id, version FROM ${t}`);
+      return new Map(rows.map((r) => [r.id, r.version]));
+    },
+
+    async health() {
+      try {
+        await pool.query(`SELECT 1 FROM ${t} LIMIT 1`);
+        return { ok: true, backend: 'postgres' };
+      } catch (error) {
+        return { ok: false, backend: 'postgres', detail: String((error as Error).message ?? error) };
+      }
+    },
+
+    async prepareRebuild(): Promise<SearchIndexRebuild> {
+      const next = `${table}_rebuild`;
+      await withTransaction(pool, (client) => createTableCopy(client, table, next));
+      return {
+        index: createPostgresSearchIndex({ pool, table: next, statementTimeoutMs: statementTimeout }),
+        swap: () => withTransaction(pool, (client) => swapTables(client, table, next)),
+        discard: () => withTransaction(pool, (client) => dropTable(client, next)),
+      };
+    },
+
+    async close() {
+      if (ownsPool) await pool.end();
+    },
+  };
+  return index;
+}
+
+function fuzzyAllowed(word: string): boolean {
+  return word.length >= FUZZY_MIN_LENGTH && !/^\d+$/.test(word);
+}

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addressStreamId } from '@/domain/address';
+import { createLedger, type Ledger } from '@/lib/ledger';
+import { logger } from '@/lib/logger';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { replayAddresses } from './address-view/projection';
+import { readCheckpoint, setCheckpoint } from './checkpoints';
+import { createPostgresSearchIndex } from './search/postgres-search-index';
+import type { SearchIndex } from './search/search-index';
+import { getProjectionStatus } from './status';
+import { addressViewDocs, allEvents, commands, tableRows, waitFor, waitForProjection, writeHistory } from './testing';
+import { type Projector, startProjector } from './worker';
+
+let db: TestDatabase;
+let ledger: Ledger;
+let index: SearchIndex;
+const running: Projector[] = [];
+
+const log = logger.child({ test: 'worker' });
+
+async function start(options: Partial<Parameters<typeof startProjector>[0]> = {}) {
+  const projector = await startProjector({
+    databaseUrl: db.url,
+    searchIndex: index,
+    pollMs: 200,
+    lockRetryMs: 50,
+    batchSize: 50,
+    backoff: { initialMs: 50, maxMs: 400 },
+    log,
+    ...options,
+  });
+  running.push(projector);
+  return projector;
+}
+
+async function stopAll() {
+  await Promise.all(running.splice(0).map((p) => p.stop()));
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ledger = createLedger(db.prisma);
+  index = createPostgresSearchIndex({ connectionString: db.url });
+});
+afterEach(stopAll);
+afterAll(async () => {
+  await index?.close();
+  await db?.drop();
+});
+
+describe('the projector', () => {
+  it('builds address_view and the search index equal to a replay of every event', async () => {
+    await writeHistory(ledger, 24, 'first');
+    await start({ searchIndex: createPostgresSearchIndex({ connectionString: db.url }) });
+    await waitForProjection(db.pool, 'address_view');
+    await waitForProjection(db.pool, 'address_search');
+
+    const expected = replayAddresses(await allEvents(db.pool));
+    expect(await addressViewDocs(db.pool)).toEqual(expected);
+    expect(await index.getDocuments([...expected.keys()])).toEqual(expected);
+  });
+
+  it('gives the same read model when every event is applied a second time', async () => {
+    await start();
+    await waitForProjection(db.pool, 'address_view');
+    const before = await tableRows(db.pool, 'address_view', 'address_id');
+    const searchBefore = await tableRows(db.pool, 'address_search', 'id');
+    const processed = Number((await readCheckpoint(db.pool, 'address_view')).eventsProcessed);
+    await stopAll();
+
+    // Rewind both checkpoints to the beginning: every event is delivered again.
+    await setCheckpoint(db.pool, 'address_view', '0-0');
+    await setCheckpoint(db.pool, 'address_search', '0-0');
+    await start();
+    const after = await waitForProjection(db.pool, 'address_view');
+    await waitForProjection(db.pool, 'address_search');
+
+    expect(Number(after.eventsProcessed)).toBe(2 * processed);
+    expect(await tableRows(db.pool, 'address_view', 'address_id')).toEqual(before);
+    expect(await tableRows(db.pool, 'address_search', 'id')).toEqual(searchBefore);
+  });
+
+  it('picks up new events on NOTIFY well before the next poll', async () => {
+    const projector = await start({ pollMs: 60_000 });
+    await waitForProjection(db.pool, 'address_view');
+    await waitFor('the runners to idle', async () => projector.runners.every((r) => r.state === 'active'));
+    const id = await commands(ledger).register({ line1: '1 Notify Lane' });
+    const doc = await waitFor('the new address in address_view', async () => (await addressViewDocs(db.pool)).get(id), {
+      timeoutMs: 5_000,
+    });
+    expect(doc.line1).toBe('1 Notify Lane');
+  });
+
+  it('does not skip a transaction that appended first and committed last, in address_view or the index', async () => {
+    const projector = await start();
+    await waitForProjection(db.pool, 'address_view');
+    const slowId = randomUUID();
+    const slow = await db.pool.connect();
+    try {
+      // The slow writer takes its position first…
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+         VALUES ($1, 1, $2, 'AddressRegistered', 2, $3, $4)`,
+        [
+          addressStreamId(slowId),
+          randomUUID(),
+          { addressId: slowId, line1: '9 Slow Road', city: 'Bath', postalCode: '04530', country: 'US' },
+          {
+            actor: { id: 'slow', name: 'Slow', role: 'operator' },
+            commandId: 'slow',
+            correlationId: 'slow',
+            source: 'api',
+          },
+        ],
+      );
+      // …a fast writer appends after it and commits first…
+      const fastId = await commands(ledger).register({ line1: '1 Fast Street' });
+      const readsBefore = projector.runners.map((r) => r.reads);
+      // …and the projector polls several times while the slow transaction is still open.
+      await waitFor('the projector to read a few times', async () =>
+        projector.runners.every((r, i) => r.reads >= readsBefore[i]! + 3),
+      );
+      expect((await addressViewDocs(db.pool)).has(fastId)).toBe(false);
+      await slow.query('COMMIT');
+
+      await waitForProjection(db.pool, 'address_view');
+      await waitForProjection(db.pool, 'address_search');
+      const view = await addressViewDocs(db.pool);
+      expect(view.get(slowId)?.line1).toBe('9 Slow Road');
+      expect(view.get(fastId)?.line1).toBe('1 Fast Street');
+      expect([...(await index.getDocuments([slowId, fastId])).keys()].sort()).toEqual([slowId, fastId].sort());
+    } finally {
+      await slow.query('ROLLBACK').catch(() => {});
+      slow.release();
+    }
+  });
+
+  it('skips an event type it does not know with a log line and keeps going', async () => {
+    await start();
+    const id = await commands(ledger).register({ line1: '5 Future Way' });
+    await db.pool.query(
+      `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+       VALUES ($1, 2, $2, 'AddressGeocoded', 1, '{"lat": 43.6}', '{"actor": {"id": "x", "name": "x", "role": "system"}}')`,
+      [addressStreamId(id), randomUUID()],
+    );
+    // (The write side's own fold refuses unknown types, so the next event is appended directly.)
+    await ledger.store.append(
+      addressStreamId(id),
+      [
+        {
+          type: 'AddressChanged',
+          schemaVersion: 1,
+          data: { addressId: id, changes: { line1: '7 Future Way' } },
+          metadata: {
+            actor: { id: 'x', name: 'x', role: 'operator' },
+            commandId: 'x',
+            correlationId: 'x',
+            source: 'api',
+          },
+        },
+      ],
+      { expectedVersion: 2 },
+    );
+    await waitForProjection(db.pool, 'address_view');
+    expect((await addressViewDocs(db.pool)).get(id)).toMatchObject({ version: 3, line1: '7 Future Way' });
+  });
+
+  it('reports lag in events and seconds while the worker is stopped, and none once it caught up', async () => {
+    await start();
+    await waitForProjection(db.pool, 'address_view');
+    await stopAll();
+    const c = commands(ledger);
+    for (let i = 0; i < 3; i++) await c.register({ line1: `${i} Lag Street` });
+
+    const stopped = await getProjectionStatus(db.pool);
+    const view = stopped.projections.find((p) => p.name === 'address_view')!;
+    expect(view.lagEvents).toBe(3);
+    expect(view.lagSeconds).toBeGreaterThanOrEqual(0);
+    expect(view.alive).toBe(false);
+    expect(stopped.head).toBe(
+      (await allEvents(db.pool)).reduce((m, e) => Math.max(m, Number(e.position)), 0).toString(),
+    );
+
+    await start();
+    await waitForProjection(db.pool, 'address_view');
+    const caughtUp = (await getProjectionStatus(db.pool)).projections.find((p) => p.name === 'address_view')!;
+    expect(caughtUp).toMatchObject({ lagEvents: 0, lagSeconds: 0, alive: true });
+  });
+});
+
+describe('a failing event', () => {
+  let poisoned: TestDatabase;
+  afterAll(async () => poisoned?.drop());
+
+  it('is retried with backoff, recorded as the last error, and never advances the checkpoint', async () => {
+    poisoned = await createTestDatabase();
+    const c = commands(createLedger(poisoned.prisma));
+    await c.register({ line1: '1 Good Street' });
+    // A schema version from the future: the upcaster refuses it, so the batch cannot be read.
+    await poisoned.pool.query(
+      `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+       VALUES ($1, 1, $2, 'AddressRegistered', 99, '{}', '{}')`,
+      [addressStreamId(randomUUID()), randomUUID()],
+    );
+    const before = await readCheckpoint(poisoned.pool, 'address_view');
+    const projector = await startProjector({
+      databaseUrl: poisoned.url,
+      projections: ['address_view'],
+      pollMs: 100,
+      backoff: { initialMs: 40, maxMs: 160 },
+      log,
+    });
+    running.push(projector);
+    const failing = await waitFor('three failed attempts', async () => {
+      const cp = await readCheckpoint(poisoned.pool, 'address_view');
+      return cp.errorCount >= 3 ? cp : null;
+    });
+    expect(failing.lastError).toMatch(/schemaVersion|schema version|99/i);
+    expect(failing.cursor).toBe(before.cursor);
+    // Backoff: 40 + 80 + 160 + 160 … ms. Spinning would rack up hundreds of attempts meanwhile.
+    const t0 = Date.now();
+    const later = await waitFor('two more attempts', async () => {
+      const cp = await readCheckpoint(poisoned.pool, 'address_view');
+      return cp.errorCount >= failing.errorCount + 2 ? cp : null;
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(later.cursor).toBe(before.cursor);
+    const status = await getProjectionStatus(poisoned.pool);
+    expect(status.projections.find((p) => p.name === 'address_view')).toMatchObject({ failing: true, lagEvents: 2 });
+  });
+});

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import pg from 'pg';
+import { upcast } from '@/domain/address';
+import { createEventStore, EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
+import { createPrisma } from '@/lib/db';
+import { type Logger, logger as rootLogger } from '@/lib/logger';
+import { PROJECTION_NAMES, type ProjectionName } from './checkpoints';
+import { createPgPool } from './pg';
+import { addressViewProjection, type Projection, type ProjectionHooks, searchProjection } from './projections';
+import { ProjectionRunner } from './runner';
+import type { SearchIndex } from './search/search-index';
+
+export interface ProjectorOptions {
+  databaseUrl: string;
+  /** The search backend (the caller owns and closes it); without one address_search is not run. */
+  searchIndex?: SearchIndex | null;
+  /** Which projections to run (default: all that can run). */
+  projections?: readonly ProjectionName[];
+  batchSize?: number;
+  pollMs?: number;
+  lockRetryMs?: number;
+  heartbeatMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  log?: Logger;
+  workerId?: string;
+  hooks?: ProjectionHooks;
+}
+
+export interface Projector {
+  workerId: string;
+  runners: ProjectionRunner[];
+  /** Lets every runner finish its batch, releases the locks, closes connections. */
+  stop(): Promise<void>;
+  /** Resolves when all runners have ended (after stop()). */
+  done: Promise<void>;
+}
+
+export const DEFAULTS = {
+  batchSize: 500,
+  pollMs: 1_000,
+  lockRetryMs: 1_000,
+  heartbeatMs: 5_000,
+  backoff: { initialMs: 250, maxMs: 30_000 },
+};
+
+/**
+ * The projector: one runner per projection (each with its own lock, checkpoint and retry state,
+ * so a failing search backend never holds back address_view), woken by NOTIFY on the events
+ * channel and polling as a fallback.
+ */
+export async function startProjector(options: ProjectorOptions): Promise<Projector> {
+  const log = options.log ?? rootLogger.child({ component: 'projector' });
+  const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const pool = createPgPool(options.databaseUrl, { max: 6, applicationName: 'projector' });
+  const prisma = createPrisma(options.databaseUrl, { max: 3 });
+  const store = createEventStore(prisma, { upcast });
+
+  const wanted = new Set(options.projections ?? PROJECTION_NAMES);
+  const projections: Projection[] = [];
+  if (wanted.has('address_view')) projections.push(addressViewProjection(pool, log, options.hooks));
+  if (wanted.has('address_search') && options.searchIndex) {
+    projections.push(searchProjection(options.searchIndex, pool, log));
+  }
+
+  const runners = projections.map(
+    (projection) =>
+      new ProjectionRunner({
+        projection,
+        databaseUrl: options.databaseUrl,
+        pool,
+        store,
+        log,
+        workerId,
+        batchSize: options.batchSize ?? DEFAULTS.batchSize,
+        pollMs: options.pollMs ?? DEFAULTS.pollMs,
+        lockRetryMs: options.lockRetryMs ?? DEFAULTS.lockRetryMs,
+        heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
+        backoff: options.backoff ?? DEFAULTS.backoff,
+      }),
+  );
+
+  const listener = listen(
+    options.databaseUrl,
+    EVENTS_CHANNEL,
+    () => {
+      for (const runner of runners) runner.wake();
+    },
+    log,
+  );
+
+  log.info(
+    { workerId, projections: projections.map((p) => p.name), search: options.searchIndex?.backend ?? 'none' },
+    'projector starting',
+  );
+  const done = Promise.all(runners.map((r) => r.start())).then(() => undefined);
+
+  let stopped: Promise<void> | null = null;
+  return {
+    workerId,
+    runners,
+    done,
+    stop() {
+      stopped ??= (async () => {
+        log.info({ workerId }, 'projector stopping after the batch in progress');
+        await Promise.all(runners.map((r) => r.stop()));
+        await listener.close();
+        await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+        log.info({ workerId }, 'projector stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** LISTEN on a dedicated connection that reconnects by itself; NOTIFY only shortens waits. */
+function listen(databaseUrl: string, channel: string, onNotify: () => void, log: Logger) {
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | null = null;
+
+  const connect = async () => {
+    if (closed) return;
+    const c = new pg.Client({ connectionString: databaseUrl, application_name: 'projector:listen' });
+    c.on('notification', onNotify);
+    c.on('error', () => {
+      if (client === c) client = null;
+      c.end().catch(() => {});
+      schedule();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+      if (closed) {
+        await c.end();
+        return;
+      }
+      client = c;
+      // Anything appended while we were not listening is picked up now rather than at the next poll.
+      onNotify();
+    } catch (error) {
+      log.debug({ err: String(error) }, 'LISTEN connection failed; polling until it is back');
+      c.end().catch(() => {});
+      schedule();
+    }
+  };
+  const schedule = () => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = null;
+      void connect();
+    }, 2_000);
+  };
+  void connect();
+
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}
