@@ -14,7 +14,10 @@ export function Notice({ state }: { state: FormState }) {
 }
 
 interface InputProps {
-  id: string;
+  /** The form field name (and the key of its errors). */
+  name: string;
+  /** The element id; defaults to the name. Must be unique on the page when two forms share names. */
+  id?: string;
   label: string;
   type?: string;
   autoComplete?: string;
@@ -23,19 +26,19 @@ interface InputProps {
   maxLength?: number;
 }
 
-export function Input({ id, label, type = 'text', autoComplete, state, hint, maxLength }: InputProps) {
-  const error = state.errors?.[id]?.[0];
+export function Input({ name, id = name, label, type = 'text', autoComplete, state, hint, maxLength }: InputProps) {
+  const error = state.errors?.[name]?.[0];
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
       <input
         id={id}
-        name={id}
+        name={name}
         type={type}
         autoComplete={autoComplete}
         required
         maxLength={maxLength}
-        defaultValue={type === 'password' ? undefined : (state.values?.[id] ?? '')}
+        defaultValue={type === 'password' ? undefined : (state.values?.[name] ?? '')}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
       />
@@ -59,8 +62,8 @@ export function SignInForm({ next }: { next: string }) {
     <form action={action} className="form" aria-label="Sign in">
       <input type="hidden" name="next" value={next} />
       <Notice state={state} />
-      <Input id="email" label="E-mail address" type="email" autoComplete="username" state={state} maxLength={254} />
-      <Input id="password" label="Password" type="password" autoComplete="current-password" state={state} />
+      <Input name="email" label="E-mail address" type="email" autoComplete="username" state={state} maxLength={254} />
+      <Input name="password" label="Password" type="password" autoComplete="current-password" state={state} />
       <div className="actions">
         <button type="submit" className="button primary" disabled={pending}>
           {pending ? 'Signing in…' : 'Sign in'}
@@ -75,17 +78,17 @@ export function SetupForm() {
   return (
     <form action={action} className="form" aria-label="Create the admin account">
       <Notice state={state} />
-      <Input id="name" label="Your name" autoComplete="name" state={state} maxLength={120} />
-      <Input id="email" label="E-mail address" type="email" autoComplete="username" state={state} maxLength={254} />
+      <Input name="name" label="Your name" autoComplete="name" state={state} maxLength={120} />
+      <Input name="email" label="E-mail address" type="email" autoComplete="username" state={state} maxLength={254} />
       <Input
-        id="password"
+        name="password"
         label="Password"
         type="password"
         autoComplete="new-password"
         state={state}
         hint="At least 12 characters. A few unrelated words make a good one."
       />
-      <Input id="confirm" label="Password again" type="password" autoComplete="new-password" state={state} />
+      <Input name="confirm" label="Password again" type="password" autoComplete="new-password" state={state} />
       <div className="actions">
         <button type="submit" className="button primary" disabled={pending}>
           {pending ? 'Creating…' : 'Create admin account'}

@@ -58,8 +58,16 @@ export function CreateUserForm() {
     <form action={action} className="form" aria-label="Create an account">
       <Notice state={state} />
       <div className="field-row">
-        <Input id="name" label="Name" autoComplete="off" state={state} maxLength={120} />
-        <Input id="email" label="E-mail address" type="email" autoComplete="off" state={state} maxLength={254} />
+        <Input name="name" id="user-name" label="Name" autoComplete="off" state={state} maxLength={120} />
+        <Input
+          name="email"
+          id="user-email"
+          label="E-mail address"
+          type="email"
+          autoComplete="off"
+          state={state}
+          maxLength={254}
+        />
       </div>
       <div className="field-row">
         <div className="field">
@@ -67,7 +75,8 @@ export function CreateUserForm() {
           <RoleSelect id="new-user-role" state={state} />
         </div>
         <Input
-          id="password"
+          name="password"
+          id="user-password"
           label="Initial password"
           type="password"
           autoComplete="new-password"
@@ -133,7 +142,8 @@ export function CreateTokenForm() {
       <SecretOnce secret={state.secret} />
       <div className="field-row">
         <Input
-          id="name"
+          name="name"
+          id="token-name"
           label="Token name"
           autoComplete="off"
           state={state}
