@@ -25,7 +25,8 @@ export function authenticateRequest(request: Request): Promise<Authenticated> {
     authorization: request.headers.get('authorization'),
     sessionCookie: readCookie(request.headers.get('cookie'), SESSION_COOKIE),
     origin: request.headers.get('origin'),
-    host: hostOf(request.headers),
+    // Next.js builds request.url from the Host header; a hand-made Request may carry only the URL.
+    host: hostOf(request.headers) ?? new URL(request.url).host,
   });
 }
 
