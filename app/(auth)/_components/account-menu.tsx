@@ -1,3 +1,4 @@
+import '../accounts.css';
 import Link from 'next/link';
 import { sessionActor } from '@/lib/auth/request-actor';
 import { SignOutButton } from './auth-forms';
