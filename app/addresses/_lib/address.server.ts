@@ -1,0 +1,57 @@
+import 'server-only';
+import countries from 'i18n-iso-countries';
+import en from 'i18n-iso-countries/langs/en.json';
+import { type AddressEvent, type AddressState, addressStreamId, replay } from '@/domain/address';
+import type { Actor, RecordedEvent } from '@/domain/messages';
+import { can } from '@/lib/auth/permissions';
+import { ledger } from '@/lib/ledger';
+
+countries.registerLocale(en);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isAddressId(id: string): boolean {
+  return UUID.test(id);
+}
+
+export type AddressRecord = {
+  addressId: string;
+  events: RecordedEvent<AddressEvent>[];
+  state: AddressState;
+};
+
+/**
+ * One address straight from the event store (exact, no projection lag): its events in stream
+ * order and the state they fold to. `null` when the id names no address.
+ */
+export async function loadAddress(id: string): Promise<AddressRecord | null> {
+  if (!isAddressId(id)) return null;
+  const addressId = id.toLowerCase();
+  const events = (await ledger().store.readStream(addressStreamId(addressId))) as RecordedEvent<AddressEvent>[];
+  if (events.length === 0) return null;
+  return { addressId, events, state: replay(events) };
+}
+
+/** Whether the actor may issue commands (edit controls are rendered only then; actions check again). */
+export function canWrite(actor: Actor): boolean {
+  return actor.role !== 'system' && can(actor.role, 'address:write');
+}
+
+export interface CountryOption {
+  code: string;
+  name: string;
+}
+
+let countryList: CountryOption[] | undefined;
+
+/** ISO 3166-1 alpha-2 countries with English names, sorted by name, for the country picker. */
+export function countryOptions(): CountryOption[] {
+  countryList ??= Object.entries(countries.getNames('en', { select: 'official' }))
+    .map(([code, name]) => ({ code, name }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+  return countryList;
+}
+
+export function countryName(code: string): string {
+  return countries.getName(code, 'en', { select: 'official' }) ?? code;
+}

@@ -1,0 +1,51 @@
+import type { AddressEventType, AddressFieldName } from '@/domain/address';
+
+/** How each field is called on screen. */
+export const FIELD_LABELS: Record<AddressFieldName, string> = {
+  line1: 'Street address',
+  line2: 'Address line 2',
+  city: 'City / town',
+  region: 'Region / state',
+  postalCode: 'Postal code',
+  country: 'Country',
+  owner: 'Owner reference',
+};
+
+export const EVENT_LABELS: Record<AddressEventType, string> = {
+  AddressRegistered: 'Registered',
+  AddressChanged: 'Changed',
+  AddressCorrected: 'Corrected',
+  AddressArchived: 'Archived',
+  AddressRestored: 'Restored',
+};
+
+export const ROLE_LABELS: Record<string, string> = {
+  operator: 'operator',
+  auditor: 'auditor',
+  admin: 'admin',
+  system: 'system',
+};
+
+/** A database timestamp as people read it: `2026-11-26 14:03:12 UTC` (the server renders in UTC). */
+export function formatTimestamp(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/**
+ * `2026-11-26`, `2026-11-26T14:03`, `2026-11-26 14:03:12`, or any full ISO-8601 time. A time
+ * without a zone is read as UTC (the page shows every time in UTC); a date or a time without
+ * seconds means the end of that day or minute, so "as of 14:03" includes what happened at 14:03.
+ */
+export function parseAt(input: string): Date | null {
+  const s = input.trim();
+  const local = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?$/.exec(s);
+  const time = local?.[2];
+  const iso = local
+    ? `${local[1]}T${time === undefined ? '23:59:59.999' : time.length === 5 ? `${time}:59.999` : time}Z`
+    : s;
+  if (!local && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(s)) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}

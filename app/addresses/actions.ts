@@ -1,0 +1,294 @@
+'use server';
+
+import { randomUUID } from 'node:crypto';
+import { revalidatePath } from 'next/cache';
+import { redirect } from 'next/navigation';
+import { z } from 'zod';
+import { addressIdFromStream, stateAt } from '@/domain/address';
+import { hashRequest } from '@/domain/command-handler';
+import { ledger } from '@/lib/ledger';
+import {
+  addressChangesSchema,
+  addressFieldsSchema,
+  formatZodIssues,
+  optionalReasonSchema,
+  reasonSchema,
+  type ValidationIssue,
+  validatePostalCodeFor,
+} from '@/lib/validation/address';
+import {
+  conflict,
+  editedFields,
+  type FormValues,
+  formMetadata,
+  formValues,
+  invalid,
+  rejected,
+  runFormAction,
+} from './_lib/action-support';
+import { loadAddress } from './_lib/address.server';
+import type { ActionResult } from './_lib/form-result';
+
+/*
+ * Server actions behind the address forms. Thin on purpose: role check → zod → command →
+ * `ledger().handle(command, { expectedVersion })` → a plain result for the form. Business rules
+ * live in the domain; these only translate between a form and a command.
+ */
+
+const target = z.object({
+  addressId: z.uuid({ error: 'the form does not name an address; reload the page' }),
+  expectedVersion: z.coerce.number({ error: 'the form lost its version; reload the page' }).int().min(1),
+});
+const versionField = (label: string) =>
+  z.coerce
+    .number({ error: `choose ${label}` })
+    .int({ error: `choose ${label}` })
+    .min(1, { error: `choose ${label}` });
+
+function paths(prefix: string, issues: ValidationIssue[]): ValidationIssue[] {
+  return issues.map((i) => ({ ...i, path: i.path ? `${prefix}.${i.path}` : prefix }));
+}
+
+function addressPaths() {
+  return ['/addresses', '/'];
+}
+
+function revalidateAddress(addressId: string) {
+  revalidatePath(`/addresses/${addressId}`);
+  revalidatePath(`/addresses/${addressId}/history`);
+  for (const p of addressPaths()) revalidatePath(p);
+}
+
+/** Register: all fields validated; the new id is minted here, so the form cannot choose it. */
+export async function registerAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+  const values = formValues(formData);
+  let createdId: string | undefined;
+  const result = await runFormAction(values, async (actor) => {
+    const parsed = addressFieldsSchema.safeParse(pickFields(values));
+    if (!parsed.success) return invalid(values, formatZodIssues(parsed.error));
+    const fields = parsed.data;
+    const outcome = await ledger().handle(
+      {
+        type: 'RegisterAddress',
+        data: { addressId: randomUUID(), fields },
+        metadata: formMetadata(actor, values.token),
+      },
+      // The id is random per submit: hash only what the operator entered, so a double submit of
+      // the same form (same token) returns the first registration instead of a second one.
+      { requestHash: hashRequest({ type: 'RegisterAddress', fields }) },
+    );
+    createdId = addressIdFromStream(outcome.streamId);
+    return { status: 'ok', message: 'Address registered.', version: outcome.version };
+  });
+  if (result.status !== 'ok' || !createdId) return result;
+  revalidateAddress(createdId);
+  redirect(`/addresses/${createdId}?registered=1`);
+}
+
+/** The real world changed (a move, a renamed street): only the edited fields become the change. */
+export async function changeAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+  const values = formValues(formData);
+  return runFormAction(values, async (actor) => {
+    const where = target.safeParse(values);
+    const reason = optionalReasonSchema.safeParse(values.reason ?? '');
+    if (!where.success || !reason.success) {
+      return invalid(values, [
+        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
+      ]);
+    }
+    const { addressId, expectedVersion } = where.data;
+    const loaded = await loadSeen(addressId, expectedVersion, values);
+    if ('status' in loaded) return loaded;
+    const edited = editedFields(loaded.fields, values);
+    if (Object.keys(edited).length === 0) {
+      if (loaded.currentVersion !== expectedVersion) return conflict(values, loaded.currentVersion);
+      return { status: 'ok', message: `Nothing to save: the values are the same as version ${expectedVersion}.` };
+    }
+    const changes = parseChanges(edited, loaded.fields, values);
+    if ('status' in changes) return changes;
+    const outcome = await ledger().handle(
+      {
+        type: 'ChangeAddress',
+        data: { addressId, changes, ...(reason.data ? { reason: reason.data } : {}) },
+        metadata: formMetadata(actor, values.token),
+      },
+      { expectedVersion },
+    );
+    revalidateAddress(addressId);
+    return saved(outcome.version, outcome.appended, 'Change saved');
+  });
+}
+
+/** What was recorded was wrong: name the wrong version and give the right values and a reason. */
+export async function correctAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+  const values = formValues(formData);
+  return runFormAction(values, async (actor) => {
+    const where = target.safeParse(values);
+    const corrects = versionField('the version that was recorded wrong').safeParse(values.corrects);
+    const reason = reasonSchema.safeParse(values.reason ?? '');
+    if (!where.success || !corrects.success || !reason.success) {
+      return invalid(values, [
+        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(corrects.success ? [] : paths('corrects', formatZodIssues(corrects.error))),
+        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
+      ]);
+    }
+    const { addressId, expectedVersion } = where.data;
+    const loaded = await loadSeen(addressId, expectedVersion, values);
+    if ('status' in loaded) return loaded;
+    const edited = editedFields(loaded.fields, values);
+    if (Object.keys(edited).length === 0) {
+      if (loaded.currentVersion !== expectedVersion) return conflict(values, loaded.currentVersion);
+      return invalid(values, [
+        { path: '', message: 'nothing to correct: enter the values as they should have been recorded' },
+      ]);
+    }
+    const fields = parseChanges(edited, loaded.fields, values);
+    if ('status' in fields) return fields;
+    const outcome = await ledger().handle(
+      {
+        type: 'CorrectAddress',
+        data: { addressId, corrects: corrects.data, fields, reason: reason.data },
+        metadata: formMetadata(actor, values.token),
+      },
+      { expectedVersion },
+    );
+    revalidateAddress(addressId);
+    return saved(outcome.version, outcome.appended, `Correction of version ${corrects.data} saved`);
+  });
+}
+
+/** Undo one earlier change or correction (recorded as a correction restoring the values before it). */
+export async function revertChange(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+  const values = formValues(formData);
+  return runFormAction(values, async (actor) => {
+    const where = target.safeParse(values);
+    const version = versionField('the change to undo').safeParse(values.version);
+    const reason = reasonSchema.safeParse(values.reason ?? '');
+    if (!where.success || !version.success || !reason.success) {
+      return invalid(values, [
+        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(version.success ? [] : paths('version', formatZodIssues(version.error))),
+        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
+      ]);
+    }
+    const { addressId, expectedVersion } = where.data;
+    const outcome = await ledger().handle(
+      {
+        type: 'RevertChange',
+        data: { addressId, version: version.data, reason: reason.data },
+        metadata: formMetadata(actor, values.token),
+      },
+      { expectedVersion },
+    );
+    revalidateAddress(addressId);
+    if (outcome.appended === 0) {
+      return {
+        status: 'ok',
+        message: `Nothing to revert: the fields already hold the values from before version ${version.data}.`,
+      };
+    }
+    return saved(outcome.version, outcome.appended, `Version ${version.data} reverted`);
+  });
+}
+
+export async function archiveAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+  const values = formValues(formData);
+  return runFormAction(values, async (actor) => {
+    const where = target.safeParse(values);
+    const reason = reasonSchema.safeParse(values.reason ?? '');
+    if (!where.success || !reason.success) {
+      return invalid(values, [
+        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
+      ]);
+    }
+    const { addressId, expectedVersion } = where.data;
+    const outcome = await ledger().handle(
+      { type: 'ArchiveAddress', data: { addressId, reason: reason.data }, metadata: formMetadata(actor, values.token) },
+      { expectedVersion },
+    );
+    revalidateAddress(addressId);
+    return saved(outcome.version, outcome.appended, 'Address archived');
+  });
+}
+
+export async function restoreAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+  const values = formValues(formData);
+  return runFormAction(values, async (actor) => {
+    const where = target.safeParse(values);
+    const reason = optionalReasonSchema.safeParse(values.reason ?? '');
+    if (!where.success || !reason.success) {
+      return invalid(values, [
+        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
+      ]);
+    }
+    const { addressId, expectedVersion } = where.data;
+    const outcome = await ledger().handle(
+      {
+        type: 'RestoreAddress',
+        data: { addressId, ...(reason.data ? { reason: reason.data } : {}) },
+        metadata: formMetadata(actor, values.token),
+      },
+      { expectedVersion },
+    );
+    revalidateAddress(addressId);
+    return saved(outcome.version, outcome.appended, 'Address restored');
+  });
+}
+
+// --- helpers (not exported: a "use server" module exports only actions) -----------------------
+
+const FIELD_KEYS = ['line1', 'line2', 'city', 'region', 'postalCode', 'country', 'owner'] as const;
+
+function pickFields(values: FormValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of FIELD_KEYS) out[key] = values[key] ?? '';
+  return out;
+}
+
+/** Issues about the hidden inputs belong to no visible field. */
+function formLevel(issue: ValidationIssue): ValidationIssue {
+  return { ...issue, path: '' };
+}
+
+function saved(version: number, appended: number, what: string): ActionResult {
+  return appended === 0
+    ? { status: 'ok', message: `Already saved (version ${version}).`, version }
+    : { status: 'ok', message: `${what}: now version ${version}.`, version };
+}
+
+/**
+ * The fields as the operator saw them (the state at the form's version), so the same form
+ * submitted twice builds the same command and the second submit replays the first result. A form
+ * older than the address still goes to the handler, which refuses it as a version conflict.
+ */
+async function loadSeen(addressId: string, expectedVersion: number, values: FormValues) {
+  const record = await loadAddress(addressId);
+  if (!record?.state.fields) return rejected(values, 'This address does not exist.');
+  if (expectedVersion > record.state.version) return conflict(values, record.state.version);
+  const seen = stateAt(record.events, { version: expectedVersion });
+  if (!seen.fields) return conflict(values, record.state.version);
+  return { fields: seen.fields, currentVersion: record.state.version };
+}
+
+/**
+ * Validates the edited fields as a partial change. When only one of country / postal code was
+ * edited, the pair that would result is checked, taking the other from the current address.
+ */
+function parseChanges(
+  edited: Record<string, string>,
+  current: { country: string; postalCode: string },
+  values: FormValues,
+): z.output<typeof addressChangesSchema> | ActionResult {
+  const parsed = addressChangesSchema.safeParse(edited);
+  if (!parsed.success) return invalid(values, formatZodIssues(parsed.error));
+  const changes = parsed.data;
+  if ((changes.country == null) !== (changes.postalCode == null)) {
+    const message = validatePostalCodeFor(changes.country ?? current.country, changes.postalCode ?? current.postalCode);
+    if (message) return invalid(values, [{ path: 'postalCode', message }]);
+  }
+  return changes;
+}

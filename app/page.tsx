@@ -1,0 +1,40 @@
+import Link from 'next/link';
+
+export default function HomePage() {
+  return (
+    <main className="home">
+      <h1>Address Ledger</h1>
+      <p className="lead">
+        An address register in which every change is kept as an immutable, timestamped event: who changed an address,
+        when, why, and what it looked like at any point in the past.
+      </p>
+      <div className="home-cards">
+        <Link href="/addresses" className="home-card">
+          <strong>Search addresses</strong>
+          <span>Find an address by street, town or postal code; filter by country, region, city and status.</span>
+        </Link>
+        <Link href="/addresses/new" className="home-card">
+          <strong>Register an address</strong>
+          <span>Record a new address. Operators and admins only.</span>
+        </Link>
+      </div>
+      <h2>How it works</h2>
+      <ul className="plain-list">
+        <li>
+          <strong>Changes</strong> record that the real world changed (a move, a renamed street).
+        </li>
+        <li>
+          <strong>Corrections</strong> fix what was recorded wrongly; they name the version they correct and always give
+          a reason. Nothing is ever overwritten or deleted.
+        </li>
+        <li>
+          <strong>History</strong> shows every event of an address with its actor, time and reason, and the address as
+          it was at any version or moment.
+        </li>
+        <li>
+          Search results come from a read model that may briefly lag behind; an address’s own page is always exact.
+        </li>
+      </ul>
+    </main>
+  );
+}
