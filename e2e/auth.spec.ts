@@ -1,40 +1,82 @@
-import { expect, request as playwrightRequest, test } from '@playwright/test';
+import { type BrowserContext, expect, request as playwrightRequest, test } from '@playwright/test';
 import { ADMIN, AUDITOR, createAccount, signIn, signInAsAdmin, signOut } from './accounts';
+import { type FreshInstall, startFreshInstall } from './fresh-install';
 
 /*
  * Accounts end to end (issue 4): first-run admin creation, sign-in, roles enforced on the server
  * (an auditor sees no edit controls and a direct command request fails), and sign-out ending the
- * session for good. One story, in order, on the fresh database the e2e server starts with.
+ * session for good. First-run runs on an install of its own (see fresh-install.ts); the rest is one
+ * story, in order, on the shared e2e server.
  */
 test.describe.configure({ mode: 'serial' });
 
 const ADDRESS = { line1: '389 Congress Street', city: 'Portland', region: 'ME', postalCode: '04101', country: 'US' };
 let addressId = '';
 
-test('before the first account exists, every page leads to first-run setup and the API refuses', async ({
-  page,
-  request,
-}) => {
-  const api = await request.get('/api/addresses/00000000-0000-4000-8000-000000000000/events');
-  expect(api.status()).toBe(401);
-  expect((await api.json()).error).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('/setup') });
+test.describe('first run, on a fresh install of its own', () => {
+  let fresh: FreshInstall;
+  let context: BrowserContext;
 
-  for (const path of ['/', '/admin', '/sign-in', '/addresses/new']) {
-    await page.goto(path);
-    await expect(page, `${path} should lead to setup (is another spec creating accounts before this one?)`).toHaveURL(
-      /\/setup$/,
-    );
-  }
-  await expect(page.getByText('First run:')).toBeVisible();
+  test.beforeAll(async ({ browser }) => {
+    test.setTimeout(240_000);
+    fresh = await startFreshInstall();
+    context = await browser.newContext({ baseURL: fresh.baseURL });
+  });
+  test.afterAll(async () => {
+    await context?.close();
+    await fresh?.stop();
+  });
+
+  test('before the first account exists, every page leads to first-run setup and the API refuses', async () => {
+    const page = await context.newPage();
+    const api = await page.request.get('/api/addresses/00000000-0000-4000-8000-000000000000/events');
+    expect(api.status()).toBe(401);
+    expect((await api.json()).error).toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining('/setup'),
+    });
+
+    for (const path of ['/', '/admin', '/sign-in', '/addresses/new']) {
+      await page.goto(path);
+      await expect(page).toHaveURL(/\/setup$/);
+    }
+    await expect(page.getByText('First run:')).toBeVisible();
+  });
+
+  test('the first visitor creates the admin account and lands on the admin page; setup then closes', async () => {
+    const page = await context.newPage();
+    await page.goto('/setup');
+    await page.getByLabel('Your name').fill(ADMIN.name);
+    await page.getByLabel('E-mail address').fill(ADMIN.email);
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await page.getByLabel('Password again').fill('a different password');
+    await page.getByRole('button', { name: 'Create admin account' }).click();
+    await expect(page.getByText('The two passwords differ.')).toBeVisible();
+
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await page.getByLabel('Password again').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Create admin account' }).click();
+    await expect(page).toHaveURL(/\/admin$/);
+    await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+    await expect(page.getByRole('row', { name: new RegExp(ADMIN.email) })).toContainText('admin');
+
+    // Setup is closed for everyone now, signed in or not.
+    await page.goto('/setup');
+    await expect(page).toHaveURL(/\/sign-in/);
+    const stranger = await context.browser()!.newContext({ baseURL: fresh.baseURL });
+    const other = await stranger.newPage();
+    await other.goto('/setup');
+    await expect(other).toHaveURL(/\/sign-in$/);
+    await expect(other.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await stranger.close();
+  });
 });
 
-test('the first visitor creates the admin account and lands on the admin page', async ({ page }) => {
+// The rest runs on the shared e2e server, where the admin exists already or is created now.
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
   await signInAsAdmin(page);
-  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
-  await expect(page.getByRole('row', { name: new RegExp(ADMIN.email) })).toContainText('admin');
-  // Setup closes once an account exists.
-  await page.goto('/setup');
-  await expect(page).toHaveURL(/\/sign-in/);
+  await page.close();
 });
 
 test('the admin creates an auditor account and an API token that is shown once', async ({ page, request }) => {
