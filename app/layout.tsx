@@ -1,6 +1,9 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { can } from '@/lib/auth/permissions';
+import { sessionActor } from '@/lib/auth/request-actor';
+import { AccountMenu } from './(auth)/_components/account-menu';
 import './globals.css';
 
 // Every page depends on who is signed in and on live data: never prerender one at build time
@@ -12,7 +15,10 @@ export const metadata: Metadata = {
   description: 'An address register with a complete, immutable history of every change.',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Links are convenience only: every page and action checks the role again on the server.
+  const actor = await sessionActor();
+  const canWrite = actor !== null && actor.role !== 'system' && can(actor.role, 'address:write');
   return (
     <html lang="en">
       <body>
@@ -22,8 +28,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </Link>
           <nav aria-label="Main">
             <Link href="/addresses">Search</Link>
-            <Link href="/addresses/new">Register</Link>
+            {canWrite ? <Link href="/addresses/new">Register</Link> : null}
           </nav>
+          <AccountMenu actor={actor} />
         </header>
         {children}
         <footer className="site-footer">

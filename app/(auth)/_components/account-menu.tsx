@@ -1,6 +1,6 @@
 import '../accounts.css';
 import Link from 'next/link';
-import { sessionActor } from '@/lib/auth/request-actor';
+import type { Actor } from '@/domain/messages';
 import { SignOutButton } from './auth-forms';
 
 /**
@@ -8,8 +8,7 @@ import { SignOutButton } from './auth-forms';
  * (a POST, so another site cannot sign anyone out with a link). Showing or hiding the admin link
  * is convenience only; every admin page and action checks the role on the server.
  */
-export async function AccountMenu() {
-  const actor = await sessionActor();
+export function AccountMenu({ actor }: { actor: Actor | null }) {
   if (!actor) {
     return (
       <div className="account-menu">
