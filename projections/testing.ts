@@ -151,6 +151,8 @@ export interface ChildProjector {
   /** Parsed JSON log lines so far. */
   logs: Array<Record<string, unknown>>;
   waitForLog(what: string, predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void>;
+  /** Waits until `condition` holds, checked whenever the child logs. */
+  waitUntil(what: string, condition: () => boolean, timeoutMs?: number): Promise<void>;
   /** Signals the whole process group (npx → tsx → node), so no grandchild survives holding a lock. */
   kill(signal: NodeJS.Signals): void;
   exited: Promise<number | null>;
@@ -158,11 +160,24 @@ export interface ChildProjector {
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-/** `npx tsx scripts/projector.ts` against a test database, as `npm start` runs it. */
-export function spawnProjector(databaseUrl: string, env: Record<string, string> = {}): ChildProjector {
+/**
+ * The projector script as a child process against a test database: `npx tsx scripts/projector.ts`
+ * by default, or `node --import tsx scripts/projector.ts` (`via: 'node'`) where the exit status
+ * matters: npx/npm exit at once on SIGTERM without waiting for their child, so only the direct
+ * form reports the worker's own exit code.
+ */
+export function spawnProjector(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  via: 'npx' | 'node' = 'npx',
+): ChildProjector {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['SEARCH_BACKEND', 'MEILI_URL', 'MEILI_API_KEY', 'SEARCH_DATABASE_URL']) delete childEnv[key];
-  const proc = spawn('npx', ['tsx', 'scripts/projector.ts'], {
+  const [command, args] =
+    via === 'npx'
+      ? ['npx', ['tsx', 'scripts/projector.ts']]
+      : [process.execPath, ['--import', 'tsx', 'scripts/projector.ts']];
+  const proc = spawn(command as string, args as string[], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -210,10 +225,13 @@ export function spawnProjector(databaseUrl: string, env: Record<string, string> 
         // already gone
       }
     },
-    waitForLog(what, predicate, timeoutMs = 30_000) {
+    waitForLog(what, predicate, timeoutMs) {
+      return this.waitUntil(what, () => logs.some(predicate), timeoutMs);
+    },
+    waitUntil(what, condition, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          if (logs.some(predicate)) {
+          if (condition()) {
             listeners.delete(check);
             clearTimeout(timer);
             resolve();
@@ -221,7 +239,7 @@ export function spawnProjector(databaseUrl: string, env: Record<string, string> 
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`timed out waiting for projector log: ${what}\nstderr: ${stderr.slice(-2000)}`));
+          reject(new Error(`timed out waiting for the projector: ${what}\nstderr: ${stderr.slice(-2000)}`));
         }, timeoutMs);
         listeners.add(check);
         check();
