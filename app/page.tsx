@@ -1,6 +1,10 @@
 import Link from 'next/link';
+import { can } from '@/lib/auth/permissions';
+import { sessionActor } from '@/lib/auth/request-actor';
 
-export default function HomePage() {
+export default async function HomePage() {
+  const actor = await sessionActor();
+  const canWrite = actor !== null && actor.role !== 'system' && can(actor.role, 'address:write');
   return (
     <main className="home">
       <h1>Address Ledger</h1>
@@ -13,10 +17,12 @@ export default function HomePage() {
           <strong>Search addresses</strong>
           <span>Find an address by street, town or postal code; filter by country, region, city and status.</span>
         </Link>
-        <Link href="/addresses/new" className="home-card">
-          <strong>Register an address</strong>
-          <span>Record a new address. Operators and admins only.</span>
-        </Link>
+        {canWrite ? (
+          <Link href="/addresses/new" className="home-card">
+            <strong>Register an address</strong>
+            <span>Record a new address; its history starts with this first event.</span>
+          </Link>
+        ) : null}
       </div>
       <h2>How it works</h2>
       <ul className="plain-list">

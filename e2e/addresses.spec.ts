@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { createAccount, OPERATOR, signIn, signInAsAdmin, signOut } from './accounts';
+import { createAccount, OPERATOR, signIn, signInAsAdmin } from './accounts';
 
 /*
  * The operator's story end to end, in one browser against the real app and database: register an
@@ -14,11 +14,12 @@ let addressUrl = '';
 
 test.beforeAll(async ({ browser }) => {
   // The admin exists after the first-run setup (created here if this spec runs first); it adds the operator.
-  const page = await browser.newPage();
+  // Its own browser context, so the admin's session ends with it.
+  const context = await browser.newContext();
+  const page = await context.newPage();
   await signInAsAdmin(page);
   await createAccount(page, OPERATOR, 'operator');
-  await signOut(page);
-  await page.close();
+  await context.close();
 });
 
 async function signInAsOperator(page: Page, next: string) {

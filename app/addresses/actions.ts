@@ -49,14 +49,10 @@ function paths(prefix: string, issues: ValidationIssue[]): ValidationIssue[] {
   return issues.map((i) => ({ ...i, path: i.path ? `${prefix}.${i.path}` : prefix }));
 }
 
-function addressPaths() {
-  return ['/addresses', '/'];
-}
-
 function revalidateAddress(addressId: string) {
   revalidatePath(`/addresses/${addressId}`);
   revalidatePath(`/addresses/${addressId}/history`);
-  for (const p of addressPaths()) revalidatePath(p);
+  revalidatePath('/addresses');
 }
 
 /** Register: all fields validated; the new id is minted here, so the form cannot choose it. */
@@ -93,7 +89,7 @@ export async function changeAddress(_previous: ActionResult, formData: FormData)
     const reason = optionalReasonSchema.safeParse(values.reason ?? '');
     if (!where.success || !reason.success) {
       return invalid(values, [
-        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
         ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
       ]);
     }
@@ -129,7 +125,7 @@ export async function correctAddress(_previous: ActionResult, formData: FormData
     const reason = reasonSchema.safeParse(values.reason ?? '');
     if (!where.success || !corrects.success || !reason.success) {
       return invalid(values, [
-        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
         ...(corrects.success ? [] : paths('corrects', formatZodIssues(corrects.error))),
         ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
       ]);
@@ -168,7 +164,7 @@ export async function revertChange(_previous: ActionResult, formData: FormData):
     const reason = reasonSchema.safeParse(values.reason ?? '');
     if (!where.success || !version.success || !reason.success) {
       return invalid(values, [
-        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
         ...(version.success ? [] : paths('version', formatZodIssues(version.error))),
         ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
       ]);
@@ -200,7 +196,7 @@ export async function archiveAddress(_previous: ActionResult, formData: FormData
     const reason = reasonSchema.safeParse(values.reason ?? '');
     if (!where.success || !reason.success) {
       return invalid(values, [
-        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
         ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
       ]);
     }
@@ -221,7 +217,7 @@ export async function restoreAddress(_previous: ActionResult, formData: FormData
     const reason = optionalReasonSchema.safeParse(values.reason ?? '');
     if (!where.success || !reason.success) {
       return invalid(values, [
-        ...(where.success ? [] : paths('', formatZodIssues(where.error)).map(formLevel)),
+        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
         ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
       ]);
     }
