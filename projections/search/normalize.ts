@@ -103,6 +103,16 @@ export const ABBREVIATIONS: ReadonlyArray<readonly [abbreviation: string, full: 
   ['8th', 'eighth'],
   ['9th', 'ninth'],
   ['10th', 'tenth'],
+  ['11th', 'eleventh'],
+  ['12th', 'twelfth'],
+  ['13th', 'thirteenth'],
+  ['14th', 'fourteenth'],
+  ['15th', 'fifteenth'],
+  ['16th', 'sixteenth'],
+  ['17th', 'seventeenth'],
+  ['18th', 'eighteenth'],
+  ['19th', 'nineteenth'],
+  ['20th', 'twentieth'],
   // German and French forms (ß is already folded to ss).
   ['str', 'strasse'],
   ['pl', 'platz'],
@@ -130,21 +140,6 @@ export function alternatesOf(word: string): string[] {
   if (word.length > 7 && word.endsWith('strasse')) out.push(`${word.slice(0, -7)}str`);
   else if (word.length > 3 && word.endsWith('str') && !ALTERNATES.has(word)) out.push(`${word.slice(0, -3)}strasse`);
   return out;
-}
-
-/** The words of a text plus the other spellings of each, without repeats: what the index stores. */
-export function expandedWords(...texts: Array<string | null | undefined>): string[] {
-  const words: string[] = [];
-  const seen = new Set<string>();
-  const push = (w: string) => {
-    if (!seen.has(w)) {
-      seen.add(w);
-      words.push(w);
-    }
-  };
-  for (const text of texts) for (const w of tokenize(text)) push(w);
-  for (const w of [...words]) for (const alt of alternatesOf(w)) push(alt);
-  return words;
 }
 
 /** Postal codes are also stored without their inner space or dash ("K1A 0B1" → "k1a0b1"). */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
 import { createPgPool, ident, withTransaction } from '../pg';
 import { createTableCopy, dropTable, swapTables } from '../table-swap';
-import { expandedWords, FUZZY_MIN_LENGTH, postalCodeKey, postalCodeWords, queryWords } from './normalize';
+import { alternatesOf, FUZZY_MIN_LENGTH, postalCodeKey, postalCodeWords, queryWords, tokenize } from './normalize';
 import {
   emptyFacets,
   FACET_FIELDS,
@@ -33,15 +33,25 @@ export interface PostgresSearchIndexOptions {
   statementTimeoutMs?: number;
 }
 
-/** The search columns of a document, folded by the same code that folds queries. */
+/**
+ * The search columns of a document, folded by the same code that folds queries: the words as
+ * written (address lines; the rest), and the other spellings of those words (weight C), so "St"
+ * finds "Street" but ranks below a document that says "St".
+ */
 export function searchColumns(doc: AddressDoc) {
-  return {
-    primary: expandedWords(doc.line1, doc.line2).join(' '),
-    secondary: [
-      ...expandedWords(doc.city, doc.region, doc.country, doc.owner),
+  const primary = [...new Set([...tokenize(doc.line1), ...tokenize(doc.line2)])];
+  const secondary = [
+    ...new Set([
+      ...tokenize(doc.city),
+      ...tokenize(doc.region),
+      ...tokenize(doc.country),
+      ...tokenize(doc.owner),
       ...postalCodeWords(doc.postalCode),
-    ].join(' '),
-  };
+    ]),
+  ];
+  const written = new Set([...primary, ...secondary]);
+  const alternates = [...new Set([...written].flatMap(alternatesOf))].filter((w) => !written.has(w));
+  return { primary: primary.join(' '), secondary: secondary.join(' '), alternates: alternates.join(' ') };
 }
 
 /**
@@ -49,8 +59,8 @@ export function searchColumns(doc: AddressDoc) {
  * "12 Main Str" as you type), via a street-type alternate stored with the document ("St"/"Street"),
  * or, for words of four letters or more, as a typo (pg_trgm word similarity, "chesnut"). When no
  * document matches every word, one word may be missing (as Meilisearch drops words from the end).
- * Ranking: exact word > prefix > typo, address line (weight A) > the rest; then the most recently
- * updated.
+ * Ranking: per word, exact > prefix > typo and address lines > other fields > alternates; ties go
+ * to the most recently updated.
  */
 export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): SearchIndex {
   if (!options.pool && !options.connectionString) throw new Error('postgres search index: pool or connectionString');
@@ -76,19 +86,23 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
           doc,
           search_primary: columns.primary,
           search_secondary: columns.secondary,
+          search_alternates: columns.alternates,
         };
       });
       // The version guard makes a replayed (older or equal) document a no-op.
       await pool.query(
-        `INSERT INTO ${t} AS s (id, version, status, city, region, postal_code, country, updated_at, doc, search_primary, search_secondary)
+        `INSERT INTO ${t} AS s (id, version, status, city, region, postal_code, country, updated_at, doc,
+                              search_primary, search_secondary, search_alternates)
          SELECT x.id, x.version, x.status, x.city, x.region, x.postal_code, x.country, x.updated_at, x.doc,
-                x.search_primary, x.search_secondary
+                x.search_primary, x.search_secondary, x.search_alternates
            FROM jsonb_to_recordset($1::jsonb) AS x(id text, version int, status text, city text, region text,
-                postal_code text, country text, updated_at timestamptz, doc jsonb, search_primary text, search_secondary text)
+                postal_code text, country text, updated_at timestamptz, doc jsonb, search_primary text,
+                search_secondary text, search_alternates text)
          ON CONFLICT (id) DO UPDATE SET
            version = EXCLUDED.version, status = EXCLUDED.status, city = EXCLUDED.city, region = EXCLUDED.region,
            postal_code = EXCLUDED.postal_code, country = EXCLUDED.country, updated_at = EXCLUDED.updated_at,
-           doc = EXCLUDED.doc, search_primary = EXCLUDED.search_primary, search_secondary = EXCLUDED.search_secondary
+           doc = EXCLUDED.doc, search_primary = EXCLUDED.search_primary, search_secondary = EXCLUDED.search_secondary,
+           search_alternates = EXCLUDED.search_alternates
          WHERE s.version < EXCLUDED.version`,
         [JSON.stringify(rows)],
       );
@@ -120,8 +134,11 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     const scores = words.map((w) => {
       const tsq = (q: string) => `search_tsv @@ to_tsquery('simple', ${p(q)})`;
       const fuzzy = fuzzyAllowed(w) ? `0.4 * word_similarity(${p(w)}, search_text)` : '0';
-      return `CASE WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}'`)} THEN 0.8
-        WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*`)} THEN 0.5 ELSE ${fuzzy} END`;
+      // Exact word > prefix; as written in the address lines (A) > city, postal code… (B) > only
+      // through an alternate spelling (C); a typo scores by its similarity.
+      return `CASE WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}':B`)} THEN 0.9 WHEN ${tsq(`'${w}'`)} THEN 0.8
+        WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*B`)} THEN 0.55 WHEN ${tsq(`'${w}':*`)} THEN 0.5
+        ELSE ${fuzzy} END`;
     });
     const score = scores.length > 0 ? scores.join(' + ') : '0';
     const where = (match: string | null) => [...filters, ...(match ? [match] : [])].join(' AND ') || 'TRUE';
@@ -163,8 +180,11 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       if (row.total === 0 && conditions.length >= 2) {
         // Nothing matches every word: accept documents that match all but one (a stray word such
         // as a unit, a misspelt short word, or a state written out). The OR keeps the indexes usable.
-        const all = conditions.map((c) => `(${c})::int`).join(' + ');
-        const relaxed = `(${conditions.join(' OR ')}) AND ${all} >= ${conditions.length - 1}`;
+        // Written as an OR of ANDs (each leaving one word out) so that every branch is a
+        // selective index scan; "count the matching words" would test every row of the table.
+        const relaxed = conditions
+          .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
+          .join(' OR ');
         row = (await client.query<Row>(sql(relaxed), params)).rows[0]!;
       }
       await client.query('COMMIT');
