@@ -137,6 +137,23 @@ describe('the projector', () => {
     }
   });
 
+  // KNOWN BUG in the event store (domain/event-store/postgres-event-store.ts, not this module):
+  // readAll selects `transaction_id::text AS transaction_id` and then `ORDER BY transaction_id`,
+  // which orders by the text alias ('1000' < '999'). Once transaction ids gain a digit, a page
+  // can end on a later transaction and the cursor then skips the earlier ones for good. Fix:
+  // `ORDER BY events.transaction_id, events.position`. Flip `it.fails` to `it` once fixed.
+  it.fails('projects every event when transaction ids gain a digit between two appends', async () => {
+    const projector = await start({ batchSize: 1 });
+    const c = commands(ledger);
+    const before = await c.register({ line1: '1 Before Street' });
+    await burnTransactionIdsToNextPowerOfTen(db.pool);
+    const after = await c.register({ line1: '1 After Street' });
+    await waitForProjection(db.pool, 'address_view');
+    const view = await addressViewDocs(db.pool);
+    expect(projector.runners.length).toBeGreaterThan(0);
+    expect([view.has(before), view.has(after)]).toEqual([true, true]);
+  });
+
   it('skips an event type it does not know with a log line and keeps going', async () => {
     await start();
     const id = await commands(ledger).register({ line1: '5 Future Way' });

@@ -68,10 +68,11 @@ export function projectAddress(doc: AddressDoc | null, event: RecordedEvent): Ad
 
   switch (e.type) {
     case 'AddressRegistered': {
-      const { addressId, ...input } = e.data;
+      const { addressId: _, ...input } = e.data;
       const fields = normalizeFields(input as AddressFieldsInput);
       return touched({
-        id: addressId,
+        // The stream names the address; every reader keys documents by it (see addressIdOf).
+        id: addressIdOf(e)!,
         streamId: e.streamId,
         version: e.streamVersion,
         status: 'active',

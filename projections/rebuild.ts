@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { isAddressEventType, upcast } from '@/domain/address';
+import { compareCursors, decodeCursor } from '@/domain/event-store/cursor';
+import { createEventStore, type EventStore } from '@/domain/event-store/postgres-event-store';
+import type { RecordedEvent } from '@/domain/messages';
+import { createPrisma } from '@/lib/db';
+import { type Logger, logger as rootLogger } from '@/lib/logger';
+import type { AddressDoc } from './address-view/projection';
+import { ADDRESS_VIEW_TABLE, foldBatch, loadDocs, writeDocs } from './address-view/writer';
+import { type ProjectionName, readCheckpoint, setCheckpoint } from './checkpoints';
+import { createPgPool, type Queryable, withTransaction } from './pg';
+import { batchLockName } from './runner';
+import type { SearchIndex } from './search/search-index';
+import { createTableCopy, dropTable, swapTables } from './table-swap';
+
+/**
+ * Rebuild from event zero (DESIGN §5): replay every event into a fresh copy (a new table, a new
+ * Meilisearch index) while the live one keeps serving and the live projector keeps running; then,
+ * holding the projection's batch lock (the live worker pauses between two batches), catch the
+ * copy up to the live checkpoint, verify it against the event store (document count and a
+ * checksum of every id:version), and swap it in together with the checkpoint.
+ */
+
+export interface RebuildProgress {
+  phase: 'replay' | 'catch-up' | 'verify' | 'swap' | 'done';
+  projection?: ProjectionName;
+  processed: number;
+  /** Events in the store when the replay started (grows if more arrive). */
+  total: number;
+}
+
+export interface RebuildOptions {
+  databaseUrl: string;
+  /** The live search index; without it only address_view is rebuilt. */
+  searchIndex?: SearchIndex | null;
+  projections?: readonly ProjectionName[];
+  batchSize?: number;
+  log?: Logger;
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Test seams: run between the replay and the swap, with the copies still private. */
+  hooks?: { afterReplay?: (targets: readonly RebuildTarget[]) => Promise<void> };
+}
+
+export interface RebuildReport {
+  projection: ProjectionName;
+  events: number;
+  documents: number;
+  /** Checkpoint the swapped-in copy starts from. */
+  cursor: string;
+  checksum: string;
+  ms: number;
+}
+
+export class RebuildVerificationError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly details: { expected: number; actual: number; differences: string[] },
+  ) {
+    super(
+      `rebuilt ${projection} does not match the event store (expected ${details.expected} documents, got ${details.actual}; first differences: ${details.differences.join(', ') || 'checksum only'}); the live copy was left untouched`,
+    );
+    this.name = 'RebuildVerificationError';
+  }
+}
+
+export interface RebuildTarget {
+  readonly projection: ProjectionName;
+  /** Where the copy lives, for logs and tests (a table or index name). */
+  readonly location: string;
+  load(ids: string[]): Promise<Map<string, AddressDoc>>;
+  write(docs: AddressDoc[]): Promise<void>;
+  versions(): Promise<Map<string, number>>;
+  /** Makes the copy live; `moveCheckpoint` runs in the same transaction where the copy is in Postgres. */
+  swap(moveCheckpoint: (q: Queryable) => Promise<void>): Promise<void>;
+  discard(): Promise<void>;
+}
+
+const ADDRESS_VIEW_REBUILD_TABLE = `${ADDRESS_VIEW_TABLE}_rebuild`;
+
+async function addressViewTarget(pool: pg.Pool): Promise<RebuildTarget> {
+  const table = ADDRESS_VIEW_REBUILD_TABLE;
+  await withTransaction(pool, (client) => createTableCopy(client, ADDRESS_VIEW_TABLE, table));
+  return {
+    projection: 'address_view',
+    location: table,
+    load: (ids) => loadDocs(pool, ids, table),
+    write: (docs) => writeDocs(pool, docs, table),
+    async versions() {
+      const { rows } = await pool.query<{ id: string; version: number }>(
+        `SELECT address_id AS id, version FROM ${table}`,
+      );
+      return new Map(rows.map((r) => [r.id, r.version]));
+    },
+    swap: (moveCheckpoint) =>
+      withTransaction(pool, async (client) => {
+        await swapTables(client, ADDRESS_VIEW_TABLE, table);
+        await moveCheckpoint(client);
+      }),
+    discard: () => withTransaction(pool, (client) => dropTable(client, table)),
+  };
+}
+
+async function searchTarget(index: SearchIndex, pool: pg.Pool): Promise<RebuildTarget> {
+  const rebuild = await index.prepareRebuild();
+  return {
+    projection: 'address_search',
+    location: `${index.backend} rebuild copy`,
+    load: (ids) => rebuild.index.getDocuments(ids),
+    write: (docs) => rebuild.index.upsert(docs),
+    versions: () => rebuild.index.versions(),
+    async swap(moveCheckpoint) {
+      // Not one transaction with the checkpoint (the index may live elsewhere). A crash between
+      // the two leaves the checkpoint behind the swapped-in copy: the worker then re-applies
+      // events the copy already has, which the version guard turns into no-ops.
+      await rebuild.swap();
+      await moveCheckpoint(pool);
+    },
+    discard: () => rebuild.discard(),
+  };
+}
+
+async function apply(target: RebuildTarget, events: RecordedEvent[]): Promise<void> {
+  const { changed } = await foldBatch(events, (ids) => target.load(ids), isAddressEventType);
+  await target.write(changed);
+}
+
+/** id → version of every address as of `cursor`, straight from the event store. */
+async function expectedVersions(pool: pg.Pool, cursor: string): Promise<Map<string, number>> {
+  const c = decodeCursor(cursor);
+  const { rows } = await pool.query<{ id: string; version: number }>(
+    `SELECT substr(stream_id, length('address-') + 1) AS id, max(stream_version) AS version
+       FROM events
+      WHERE stream_id LIKE 'address-%' AND (transaction_id, position) <= ($1::xid8, $2::bigint)
+      GROUP BY stream_id
+     HAVING bool_or(type = 'AddressRegistered')`,
+    [c.transactionId, c.position],
+  );
+  return new Map(rows.map((r) => [r.id, r.version]));
+}
+
+export function versionsChecksum(versions: Map<string, number>): string {
+  const hash = createHash('sha256');
+  for (const id of [...versions.keys()].sort()) hash.update(`${id}:${versions.get(id)}\n`);
+  return hash.digest('hex');
+}
+
+async function verify(pool: pg.Pool, target: RebuildTarget, cursor: string) {
+  const [expected, actual] = await Promise.all([expectedVersions(pool, cursor), target.versions()]);
+  const checksum = versionsChecksum(expected);
+  if (expected.size !== actual.size || checksum !== versionsChecksum(actual)) {
+    const differences: string[] = [];
+    for (const [id, v] of expected) {
+      if (actual.get(id) !== v) differences.push(`${id}: expected v${v}, got ${actual.get(id) ?? 'none'}`);
+      if (differences.length >= 5) break;
+    }
+    for (const id of actual.keys()) {
+      if (differences.length >= 5) break;
+      if (!expected.has(id)) differences.push(`${id}: not in the event store`);
+    }
+    throw new RebuildVerificationError(target.projection, {
+      expected: expected.size,
+      actual: actual.size,
+      differences,
+    });
+  }
+  return { documents: actual.size, checksum };
+}
+
+/**
+ * Applies the events after `from` up to and including `to`. Everything up to `to` is final (the
+ * live worker already read it gap-safely), so the first N events the store returns after `from`
+ * are exactly that range, N counted in SQL.
+ */
+async function catchUp(
+  pool: pg.Pool,
+  store: EventStore,
+  target: RebuildTarget,
+  range: { from: string; to: string },
+  batchSize: number,
+): Promise<number> {
+  const from = decodeCursor(range.from);
+  const to = decodeCursor(range.to);
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM events
+      WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND (transaction_id, position) <= ($3::xid8, $4::bigint)`,
+    [from.transactionId, from.position, to.transactionId, to.position],
+  );
+  const count = rows[0]!.n;
+  let remaining = count;
+  let after = range.from;
+  while (remaining > 0) {
+    const page = await store.readAll({ after, limit: Math.min(batchSize, remaining) });
+    if (page.events.length === 0) throw new Error(`catch-up found fewer events than the ${count} counted`);
+    await apply(target, page.events);
+    remaining -= page.events.length;
+    after = page.next;
+  }
+  return count;
+}
+
+export async function rebuildProjections(options: RebuildOptions): Promise<RebuildReport[]> {
+  const log = options.log ?? rootLogger.child({ component: 'rebuild' });
+  const batchSize = options.batchSize ?? 2_000;
+  const pool = createPgPool(options.databaseUrl, { max: 4, applicationName: 'projections-rebuild' });
+  const prisma = createPrisma(options.databaseUrl, { max: 2 });
+  const store = createEventStore(prisma, { upcast });
+  const wanted = new Set(options.projections ?? ['address_view', 'address_search']);
+  const targets: RebuildTarget[] = [];
+  const started = Date.now();
+  const progress = (p: RebuildProgress) => options.onProgress?.(p);
+
+  try {
+    if (wanted.has('address_view')) targets.push(await addressViewTarget(pool));
+    if (wanted.has('address_search') && options.searchIndex) {
+      targets.push(await searchTarget(options.searchIndex, pool));
+    }
+    if (targets.length === 0) return [];
+
+    // 1. Replay everything into the private copies, one pass over the store for all of them.
+    let total = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
+    let processed = 0;
+    let cursor = '0-0';
+    progress({ phase: 'replay', processed, total });
+    while (true) {
+      const page = await store.readAll({ after: cursor, limit: batchSize });
+      if (page.events.length === 0) break;
+      for (const target of targets) await apply(target, page.events);
+      processed += page.events.length;
+      cursor = page.next;
+      total = Math.max(total, processed);
+      progress({ phase: 'replay', processed, total });
+      if (page.events.length < batchSize) break;
+    }
+    log.info({ events: processed, cursor }, 'replay done; catching up and swapping');
+    await options.hooks?.afterReplay?.(targets);
+
+    // 2. Per projection: pause its live worker between batches, catch up, verify, swap.
+    const reports: RebuildReport[] = [];
+    for (const target of [...targets]) {
+      const name = target.projection;
+      const lock = new pg.Client({ connectionString: options.databaseUrl, application_name: 'projections-rebuild' });
+      await lock.connect();
+      try {
+        await lock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [batchLockName(name)]);
+        const live = (await readCheckpoint(pool, name)).cursor;
+        let final = cursor;
+        let events = processed;
+        if (compareCursors(decodeCursor(live), decodeCursor(cursor)) > 0) {
+          progress({ phase: 'catch-up', projection: name, processed, total });
+          events += await catchUp(pool, store, target, { from: cursor, to: live }, batchSize);
+          final = live;
+        }
+        progress({ phase: 'verify', projection: name, processed, total });
+        const { documents, checksum } = await verify(pool, target, final);
+        progress({ phase: 'swap', projection: name, processed, total });
+        await target.swap((q) => setCheckpoint(q, name, final, { expected: live, eventsProcessed: events }));
+        targets.splice(targets.indexOf(target), 1);
+        const report = { projection: name, events, documents, cursor: final, checksum, ms: Date.now() - started };
+        log.info(report, 'rebuilt and swapped in');
+        reports.push(report);
+      } finally {
+        await lock.end().catch(() => {});
+      }
+    }
+    progress({ phase: 'done', processed, total });
+    return reports;
+  } finally {
+    // Whatever was not swapped in (an error, a failed verification) is thrown away.
+    for (const target of targets) await target.discard().catch(() => {});
+    await Promise.allSettled([pool.end(), prisma.$disconnect()]);
+  }
+}
