@@ -52,8 +52,11 @@ export interface ReadAllOptions {
   types?: string[];
 }
 
+/** An event of the global order with the cursor that resumes right after it. */
+export type FeedEvent = RecordedEvent & { cursor: string };
+
 export interface ReadAllResult {
-  events: RecordedEvent[];
+  events: FeedEvent[];
   /** Cursor of the last event returned; pass it as `after` for the next page. */
   next: string;
 }
@@ -234,7 +237,13 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
       const events = rows.map(toRecorded);
       const last = events.at(-1);
       const next = last ? { transactionId: last.transactionId, position: last.position } : after;
-      return { events: events.map(({ transactionId: _, ...e }) => e), next: encodeCursor(next) };
+      return {
+        events: events.map(({ transactionId, ...e }) => ({
+          ...e,
+          cursor: encodeCursor({ transactionId, position: e.position }),
+        })),
+        next: encodeCursor(next),
+      };
     },
 
     /** Highest position appended so far (visible or not yet safe to read), for lag reporting. */

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, credentials, provisionCallers } from '@/test/api';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { waitFor } from '@/test/wait';
+import * as addressesRoute from './addresses/route';
+import * as streamRoute from './events/stream/route';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  process.env.DATABASE_URL = db.url;
+  await provisionCallers(db.prisma);
+});
+afterAll(async () => db?.drop());
+
+const fields = { line1: '2 Turner Street', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' };
+
+interface SseMessage {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** Opens the stream in-process and collects parsed messages until told to stop. */
+async function open(headers: Record<string, string> = {}, query = '') {
+  const abort = new AbortController();
+  const response = await streamRoute.GET(
+    new Request(`http://localhost/api/events/stream${query}`, {
+      headers: { ...credentials('auditor'), ...headers },
+      signal: abort.signal,
+    }),
+    { params: Promise.resolve({}) },
+  );
+  const messages: SseMessage[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const pump = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) return;
+      buffer += value;
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const message: SseMessage = {};
+        for (const line of block.split('\n')) {
+          const [key, ...rest] = line.split(': ');
+          if (key === 'id' || key === 'event' || key === 'data') message[key] = rest.join(': ');
+        }
+        if (message.data) messages.push(message);
+        end = buffer.indexOf('\n\n');
+      }
+    }
+  })();
+  return {
+    response,
+    messages,
+    async close() {
+      abort.abort();
+      await reader.cancel().catch(() => {});
+      await pump;
+    },
+  };
+}
+
+async function register(line1: string) {
+  const res = await call(addressesRoute.POST, { path: '/api/addresses', body: { ...fields, line1 } });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+describe('GET /api/events/stream', () => {
+  it('sends past events, then new ones as they are appended, each with its cursor as id', async () => {
+    const first = await register('2 Turner Street');
+    const stream = await open();
+    try {
+      expect(stream.response.headers.get('content-type')).toMatch(/text\/event-stream/);
+      await waitFor('the existing event', async () =>
+        stream.messages.some((m) => JSON.parse(m.data!).data.addressId === first),
+      );
+      const second = await register('4 Turner Street');
+      await waitFor('the new event', async () =>
+        stream.messages.some((m) => JSON.parse(m.data!).data.addressId === second),
+      );
+      const last = stream.messages.at(-1)!;
+      expect(last.event).toBe('AddressRegistered');
+      expect(last.id).toBe(JSON.parse(last.data!).cursor);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('resumes after Last-Event-ID without repeating what the client already has', async () => {
+    await register('6 Turner Street');
+    const firstConnection = await open();
+    let resumeFrom = '';
+    try {
+      await waitFor('at least one event', async () => firstConnection.messages.length > 0);
+      resumeFrom = firstConnection.messages.at(-1)!.id!;
+    } finally {
+      await firstConnection.close();
+    }
+    const later = await register('8 Turner Street');
+    const resumed = await open({ 'last-event-id': resumeFrom });
+    try {
+      await waitFor('the event appended while disconnected', async () =>
+        resumed.messages.some((m) => JSON.parse(m.data!).data.addressId === later),
+      );
+      expect(resumed.messages.map((m) => m.id)).not.toContain(resumeFrom);
+      expect(resumed.messages).toHaveLength(1);
+    } finally {
+      await resumed.close();
+    }
+  });
+
+  it('refuses operators (the global feed is for auditors and admins) and bad cursors', async () => {
+    const asOperator = await call(streamRoute.GET, { path: '/api/events/stream', as: 'operator' });
+    expect(asOperator.status).toBe(403);
+    const bad = await call(streamRoute.GET, { path: '/api/events/stream?after=nonsense', as: 'auditor' });
+    expect(bad.status).toBe(422);
+  });
+});

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { decodeCursor } from '@/domain/event-store/cursor';
+import { EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
+import { authorize } from '@/lib/auth/request-actor';
+import { requireDatabaseUrl } from '@/lib/db';
+import { ledger } from '@/lib/ledger';
+import { logger } from '@/lib/logger';
+import { subscribe } from '@/lib/pg-listen';
+import { eventJson } from '../../_lib/event-json';
+import { apiRoute, parse } from '../../_lib/http';
+
+export const dynamic = 'force-dynamic';
+
+const query = z.strictObject({
+  after: z.string().max(64).optional(),
+  types: z
+    .string()
+    .max(500)
+    .optional()
+    .transform((t) =>
+      t
+        ? t
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
+    ),
+});
+
+const PAGE = 500;
+/** Polling backs up NOTIFY (a lost notification delays an event by at most this). */
+const POLL_MS = 2_000;
+/** A comment line now and then keeps proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * The live feed (Server-Sent Events), in the same gap-safe order as GET /api/events. Each event's
+ * SSE id is its cursor, so a reconnecting EventSource resumes exactly after the last event it
+ * received (Last-Event-ID), and `?after=` starts from a cursor of the paged feed.
+ */
+export const GET = apiRoute(async (request) => {
+  await authorize(request, 'audit:read');
+  const q = parse(query, Object.fromEntries(new URL(request.url).searchParams));
+  let cursor = request.headers.get('last-event-id') || q.after || '';
+  decodeCursor(cursor); // a bad cursor is a 422 now, not a broken stream later
+  const store = ledger().store;
+  const encoder = new TextEncoder();
+
+  let wake: (() => void) | null = null;
+  let closed = false;
+  const nudge = () => wake?.();
+  const unsubscribe = subscribe(requireDatabaseUrl(), EVENTS_CHANNEL, logger, nudge);
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    nudge();
+  };
+  request.signal.addEventListener('abort', close);
+
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(`retry: ${POLL_MS}\n: connected\n\n`));
+      let lastWrite = Date.now();
+      try {
+        while (!closed) {
+          const page = await store.readAll({ after: cursor, limit: PAGE, types: q.types });
+          for (const event of page.events) {
+            const json = JSON.stringify(eventJson(event));
+            controller.enqueue(encoder.encode(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${json}\n\n`));
+          }
+          cursor = page.next;
+          if (page.events.length > 0) lastWrite = Date.now();
+          if (page.events.length === PAGE) continue;
+          if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+            controller.enqueue(encoder.encode(': keep-alive\n\n'));
+            lastWrite = Date.now();
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, POLL_MS);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+        }
+      } catch (error) {
+        logger.warn({ err: String(error) }, 'event stream ended by an error');
+      } finally {
+        close();
+        try {
+          controller.close();
+        } catch {
+          // Already closed by the client going away.
+        }
+      }
+    },
+    cancel() {
+      close();
+    },
+  });
+
+  return new Response(body, {
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+    },
+  });
+});
