@@ -9,7 +9,16 @@ import { readCheckpoint, setCheckpoint } from './checkpoints';
 import { createPostgresSearchIndex } from './search/postgres-search-index';
 import type { SearchIndex } from './search/search-index';
 import { getProjectionStatus } from './status';
-import { addressViewDocs, allEvents, commands, tableRows, waitFor, waitForProjection, writeHistory } from './testing';
+import {
+  addressViewDocs,
+  allEvents,
+  burnTransactionIdsToNextPowerOfTen,
+  commands,
+  tableRows,
+  waitFor,
+  waitForProjection,
+  writeHistory,
+} from './testing';
 import { type Projector, startProjector } from './worker';
 
 let db: TestDatabase;
@@ -143,15 +152,15 @@ describe('the projector', () => {
   // can end on a later transaction and the cursor then skips the earlier ones for good. Fix:
   // `ORDER BY events.transaction_id, events.position`. Flip `it.fails` to `it` once fixed.
   it.fails('projects every event when transaction ids gain a digit between two appends', async () => {
-    const projector = await start({ batchSize: 1 });
     const c = commands(ledger);
     const before = await c.register({ line1: '1 Before Street' });
     await burnTransactionIdsToNextPowerOfTen(db.pool);
     const after = await c.register({ line1: '1 After Street' });
+    // Started only now, so both events are waiting in one read.
+    await start({ batchSize: 1 });
     await waitForProjection(db.pool, 'address_view');
     const view = await addressViewDocs(db.pool);
-    expect(projector.runners.length).toBeGreaterThan(0);
-    expect([view.has(before), view.has(after)]).toEqual([true, true]);
+    expect({ before: view.has(before), after: view.has(after) }).toEqual({ before: true, after: true });
   });
 
   it('skips an event type it does not know with a log line and keeps going', async () => {
