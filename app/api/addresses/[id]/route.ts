@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
+import { getAddressAtLeast } from '@/projections/read-side';
 import { addressIdParam, commandMetadata, dispatch } from '../../_lib/address-commands';
-import { apiRoute, parse, readJson } from '../../_lib/http';
+import { apiRoute, HttpError, json, parse, readJson } from '../../_lib/http';
 import { changeBody, checkPostalCodeAgainstCurrent } from '../../_lib/schemas';
 
 type Params = { id: string };
@@ -21,4 +23,40 @@ export const PATCH = apiRoute<Params>(async (request, { params }) => {
     },
     { body, expectedVersion: input.expectedVersion },
   );
+});
+
+const readParams = z.object({
+  minVersion: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+});
+
+/** How long `?minVersion=` waits for the projector before reading the events instead (a few seconds). */
+const minVersionWaitMs = () => Number(process.env.READ_MODEL_WAIT_MS) || 5_000;
+
+/**
+ * The address from the read model. With `?minVersion=N` (the version a command returned) it waits
+ * until the projection has caught up with that version, so a client reads its own write. If the
+ * read model cannot answer in time (projector stopped or behind) the state is folded from the
+ * address's events instead: same shape, always current; `X-Read-Source` says which answered.
+ */
+export const GET = apiRoute<Params>(async (request, { params }) => {
+  await authorize(request, 'address:read');
+  const addressId = addressIdParam((await params).id);
+  const { minVersion } = parse(readParams, Object.fromEntries(new URL(request.url).searchParams));
+  const result = await getAddressAtLeast(addressId, minVersion ?? 0, {
+    timeoutMs: minVersionWaitMs(),
+    signal: request.signal,
+  });
+  if (result.state === 'missing') throw new HttpError(404, 'not_found', `no address with id ${addressId}`);
+  if (minVersion !== undefined && result.address.version < minVersion) {
+    throw new HttpError(
+      404,
+      'not_found',
+      `address ${addressId} has no version ${minVersion} (it is at ${result.address.version})`,
+      {
+        minVersion,
+        version: result.address.version,
+      },
+    );
+  }
+  return json(result.address, { headers: { 'x-read-source': result.source } });
 });

@@ -1,0 +1,195 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as addressRoute from '@/app/api/addresses/[id]/route';
+import * as addressesRoute from '@/app/api/addresses/route';
+import * as healthRoute from '@/app/api/health/route';
+import * as projectionsRoute from '@/app/api/projections/route';
+import { logger } from '@/lib/logger';
+import { call, provisionCallers } from '@/test/api';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { createPostgresSearchIndex } from './search/postgres-search-index';
+import { waitForProjection } from './testing';
+import { type Projector, startProjector } from './worker';
+
+// The read API through its real route handlers, with the projector running in-process.
+
+let db: TestDatabase;
+let projector: Projector | null = null;
+const searchIndex = () => createPostgresSearchIndex({ connectionString: db.url });
+const indexes: Array<ReturnType<typeof searchIndex>> = [];
+
+async function startWorker() {
+  const index = searchIndex();
+  indexes.push(index);
+  projector = await startProjector({
+    databaseUrl: db.url,
+    searchIndex: index,
+    pollMs: 100,
+    lockRetryMs: 50,
+    log: logger.child({ test: 'read-api' }),
+  });
+}
+async function stopWorker() {
+  await projector?.stop();
+  projector = null;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  process.env.DATABASE_URL = db.url;
+  delete process.env.SEARCH_BACKEND;
+  await provisionCallers(db.prisma);
+});
+afterEach(stopWorker);
+afterAll(async () => {
+  await Promise.all(indexes.map((i) => i.close()));
+  await db?.drop();
+});
+
+async function register(fields: Record<string, unknown>) {
+  const res = await call(addressesRoute.POST, { path: '/api/addresses', body: fields });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; version: number };
+}
+
+const chestnut = { line1: '12 Chestnut Street', city: 'Portland', region: 'ME', postalCode: '04101', country: 'US' };
+
+describe('GET /api/addresses/{id}', () => {
+  it('returns the state a command just wrote when asked for at least its version', async () => {
+    await startWorker();
+    const { id } = await register(chestnut);
+    const change = await call<{ id: string }>(addressRoute.PATCH, {
+      method: 'PATCH',
+      path: `/api/addresses/${id}`,
+      params: { id },
+      body: { expectedVersion: 1, changes: { line1: '14 Chestnut Street' } },
+    });
+    expect(change.status).toBe(200);
+    const res = await call<{ id: string }>(addressRoute.GET, {
+      path: `/api/addresses/${id}?minVersion=${change.body.version}`,
+      params: { id },
+      as: 'auditor',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id,
+      version: 2,
+      status: 'active',
+      line1: '14 Chestnut Street',
+      lastEventType: 'AddressChanged',
+      registeredAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+  });
+
+  it('answers from the events when the projector does not get there in time, and 404 for an unknown id', async () => {
+    process.env.READ_MODEL_WAIT_MS = '300';
+    try {
+      const { id } = await register({ ...chestnut, line1: '1 Unprojected Lane' });
+      const res = await call<{ id: string }>(addressRoute.GET, {
+        path: `/api/addresses/${id}?minVersion=1`,
+        params: { id },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-read-source')).toBe('event-store');
+      expect(res.body).toMatchObject({
+        id,
+        version: 1,
+        line1: '1 Unprojected Lane',
+        lastEventType: 'AddressRegistered',
+      });
+
+      await startWorker();
+      await waitForProjection(db.pool, 'address_view');
+      const projected = await call<{ id: string }>(addressRoute.GET, { path: `/api/addresses/${id}`, params: { id } });
+      expect(projected.headers.get('x-read-source')).toBe('read-model');
+      // The same document either way: the fallback folds the events with the projection itself.
+      expect(projected.body).toEqual(res.body);
+
+      const unknown = '7c2b6a3e-1111-4222-8333-944455556666';
+      const missing = await call<{ id: string }>(addressRoute.GET, {
+        path: `/api/addresses/${unknown}`,
+        params: { id: unknown },
+      });
+      expect(missing.status).toBe(404);
+      expect(missing.body.error.code).toBe('not_found');
+      const future = await call<{ id: string }>(addressRoute.GET, {
+        path: `/api/addresses/${id}?minVersion=9`,
+        params: { id },
+      });
+      expect(future.status).toBe(404);
+    } finally {
+      delete process.env.READ_MODEL_WAIT_MS;
+    }
+  });
+});
+
+describe('GET /api/addresses (search)', () => {
+  it('finds addresses with typos and abbreviations, filters, counts facets and reports no lag once caught up', async () => {
+    await startWorker();
+    await register({ ...chestnut, line1: '7 Chestnut Street', city: 'Bangor', postalCode: '04401' });
+    await register({ line1: 'Hauptstraße 5', city: 'Berlin', postalCode: '10115', country: 'DE' });
+    await waitForProjection(db.pool, 'address_search');
+
+    const res = await call(addressesRoute.GET, { path: '/api/addresses?q=chesnut%20st&country=us&perPage=5' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ page: 1, perPage: 5, lag: { events: 0, seconds: 0, failing: false } });
+    expect(res.body.hits.map((h: { city: string }) => h.city).sort()).toEqual(['Bangor', 'Portland']);
+    expect(res.body.hits[0].highlights.line1).toBeDefined();
+    expect(res.body.facets.city).toEqual({ Bangor: 1, Portland: 1 });
+
+    const filtered = await call(addressesRoute.GET, { path: '/api/addresses?q=chestnut&city=bangor&sort=updated' });
+    expect(filtered.body.total).toBe(1);
+    const german = await call(addressesRoute.GET, { path: '/api/addresses?q=hauptstrasse' });
+    expect(german.body.hits.map((h: { country: string }) => h.country)).toEqual(['DE']);
+  });
+
+  it('refuses invalid query parameters with 422 validation_failed and the offending paths', async () => {
+    const res = await call(addressesRoute.GET, {
+      path: '/api/addresses?country=USA&sort=random&page=0&perPage=1000&status=gone',
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(
+      ['country', 'page', 'perPage', 'sort', 'status'].sort(),
+    );
+    expect((await call(addressesRoute.GET, { path: '/api/addresses', as: 'anonymous' })).status).toBe(401);
+  });
+
+  it('reports lag in events and seconds while the projector is stopped', async () => {
+    await stopWorker();
+    await register({ ...chestnut, line1: '99 Stopped Street' });
+    await register({ ...chestnut, line1: '98 Stopped Street' });
+    const res = await call(addressesRoute.GET, { path: '/api/addresses?q=stopped' });
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(0);
+    expect(res.body.lag.events).toBe(2);
+    expect(res.body.lag.seconds).toBeGreaterThanOrEqual(0);
+
+    const status = await call(projectionsRoute.GET, { path: '/api/projections', as: 'auditor' });
+    expect(status.status).toBe(200);
+    expect(
+      status.body.projections.map((p: { name: string; alive: boolean; lagEvents: number }) => [
+        p.name,
+        p.alive,
+        p.lagEvents,
+      ]),
+    ).toEqual([
+      ['address_search', false, 2],
+      ['address_view', false, 2],
+    ]);
+    const health = await call(healthRoute.GET, { path: '/api/health' });
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'degraded',
+      checks: { db: { status: 'ok' }, search: { status: 'ok' } },
+    });
+    expect(health.body.checks.projector.status).toBe('degraded');
+
+    await startWorker();
+    await waitForProjection(db.pool, 'address_search');
+    const after = await call(addressesRoute.GET, { path: '/api/addresses?q=stopped' });
+    expect(after.body).toMatchObject({ total: 2, lag: { events: 0 } });
+    const healthy = await call(healthRoute.GET, { path: '/api/health' });
+    expect(healthy.body.status).toBe('ok');
+  });
+});
