@@ -6,16 +6,19 @@ export type Queryable = Pick<pg.Pool, 'query'> | pg.ClientBase;
 /** Runs `fn` in one transaction on a client of its own; rolls back on any error. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A dead connection is dropped from the pool instead of being handed out again.
+    if (isConnectionError(error)) broken = error as Error;
+    else await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 
@@ -27,7 +30,7 @@ export function ident(name: string): string {
   return `"${name}"`;
 }
 
-/** Throws when the pg client has been told its connection ended; callers use it before committing. */
+/** A connection-level failure (refused, reset, terminated): the client must not be reused. */
 export function isConnectionError(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | null;
   const code = e?.code ?? '';
@@ -61,6 +64,3 @@ export function createPgPool(connectionString: string, options: { max?: number; 
   pool.on('error', () => {});
   return pool;
 }
-
-/** The bigint a text key stands for in pg_advisory_lock, computed by the database itself. */
-export const ADVISORY_KEY_SQL = 'hashtextextended($1, 0)';

@@ -51,14 +51,14 @@ async function main() {
   };
 
   try {
-    const reports = await rebuildProjections({
+    // Each projection's report (events, documents, checkpoint, checksum) is logged as it is swapped in.
+    await rebuildProjections({
       databaseUrl,
       searchIndex,
       projections: requested.length > 0 ? (requested as ProjectionName[]) : undefined,
       log,
       onProgress,
     });
-    for (const report of reports) log.info(report, `${report.projection} rebuilt`);
   } finally {
     if (barStarted) bar.stop();
     await searchIndex.close().catch(() => {});

@@ -1,4 +1,11 @@
-import { type EnqueuedTaskPromise, type Index, Meilisearch, type Settings, type Task } from 'meilisearch';
+import {
+  type EnqueuedTaskPromise,
+  type Index,
+  type IndexSwap,
+  Meilisearch,
+  type Settings,
+  type Task,
+} from 'meilisearch';
 import { logger } from '@/lib/logger';
 import type { AddressDoc } from '../address-view/projection';
 import { ABBREVIATIONS, foldText, postalCodeKey } from './normalize';
@@ -237,7 +244,9 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
         async swap() {
           // Atomic on the server: searches see the old index or the new one, never a mix. The
           // swapped-out copy (now under nextUid) is deleted afterwards.
-          await succeeded(client.swapIndexes([{ indexes: [uid, nextUid], rename: false }]));
+          // `rename` is left out: servers before it existed refuse unknown fields, and a swap is
+          // what both old and new servers do without it.
+          await succeeded(client.swapIndexes([{ indexes: [uid, nextUid] } as IndexSwap]));
           await succeeded(client.deleteIndex(nextUid));
         },
         async discard() {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
-import { createPgPool, ident, withTransaction } from '../pg';
+import { createPgPool, ident, isConnectionError, withTransaction } from '../pg';
 import { createTableCopy, dropTable, swapTables } from '../table-swap';
 import { alternatesOf, FUZZY_MIN_LENGTH, postalCodeKey, postalCodeWords, queryWords, tokenize } from './normalize';
 import {
@@ -170,6 +170,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
 
     type Row = { total: number; hits: AddressDoc[]; facets: Array<[keyof FacetCounts, string, number]> };
     const client = await pool.connect();
+    let broken: Error | undefined;
     let row: Row;
     try {
       // Transaction-local settings: the pool may be shared with code that wants the defaults.
@@ -189,10 +190,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       }
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      // A connection that failed mid-query is destroyed rather than handed to the next search.
+      if (isConnectionError(error)) broken = error as Error;
+      else await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
     const facets = emptyFacets();
     for (const [facet, value, n] of row.facets) {
