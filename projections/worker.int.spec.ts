@@ -146,23 +146,6 @@ describe('the projector', () => {
     }
   });
 
-  // KNOWN BUG in the event store (domain/event-store/postgres-event-store.ts, not this module):
-  // readAll selects `transaction_id::text AS transaction_id` and then `ORDER BY transaction_id`,
-  // which orders by the text alias ('1000' < '999'). Once transaction ids gain a digit, a page
-  // can end on a later transaction and the cursor then skips the earlier ones for good. Fix:
-  // `ORDER BY events.transaction_id, events.position`. Flip `it.fails` to `it` once fixed.
-  it.fails('projects every event when transaction ids gain a digit between two appends', async () => {
-    const c = commands(ledger);
-    const before = await c.register({ line1: '1 Before Street' });
-    await burnTransactionIdsToNextPowerOfTen(db.pool);
-    const after = await c.register({ line1: '1 After Street' });
-    // Started only now, so both events are waiting in one read.
-    await start({ batchSize: 1 });
-    await waitForProjection(db.pool, 'address_view');
-    const view = await addressViewDocs(db.pool);
-    expect({ before: view.has(before), after: view.has(after) }).toEqual({ before: true, after: true });
-  });
-
   it('skips an event type it does not know with a log line and keeps going', async () => {
     await start();
     const id = await commands(ledger).register({ line1: '5 Future Way' });
@@ -255,5 +238,26 @@ describe('a failing event', () => {
     expect(later.cursor).toBe(before.cursor);
     const status = await getProjectionStatus(poisoned.pool);
     expect(status.projections.find((p) => p.name === 'address_view')).toMatchObject({ failing: true, lagEvents: 2 });
+  });
+});
+
+// KNOWN BUG in the event store (domain/event-store/postgres-event-store.ts, not this module):
+// readAll selects `transaction_id::text AS transaction_id` and then `ORDER BY transaction_id`, which
+// orders by the text alias ('1000' < '999'). Once transaction ids gain a digit, a page can end on
+// the later transaction and the cursor then skips the earlier ones for good (this test then sees
+// { before: false, after: true }). Fix: `ORDER BY events.transaction_id, events.position`.
+// Opt-in (XID_DIGIT_TEST=1) because it pushes the cluster-wide transaction counter to the next
+// power of ten, which would trip that same bug in test files running beside it.
+describe.skipIf(!process.env.XID_DIGIT_TEST)('the projector across a transaction-id digit boundary', () => {
+  it('projects every event when transaction ids gain a digit between two appends', async () => {
+    const c = commands(ledger);
+    const before = await c.register({ line1: '1 Before Street' });
+    await burnTransactionIdsToNextPowerOfTen(db.pool);
+    const after = await c.register({ line1: '1 After Street' });
+    // Started only now, so both events are waiting to be read, one per batch.
+    await start({ batchSize: 1 });
+    await waitForProjection(db.pool, 'address_view');
+    const view = await addressViewDocs(db.pool);
+    expect({ before: view.has(before), after: view.has(after) }).toEqual({ before: true, after: true });
   });
 });
