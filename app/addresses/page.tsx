@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { z } from 'zod';
 import { pageActor } from '@/lib/auth/request-actor';
+import { searchAddresses } from '@/projections/read-side';
 import {
   ADDRESS_STATUSES,
   type FacetField,
@@ -14,7 +15,6 @@ import {
 import { StatusBadge } from './_components/address-view';
 import { canWrite, countryName } from './_lib/address.server';
 import { formatTimestamp } from './_lib/labels';
-import { type AddressSearchResult, searchAddresses } from './_lib/search.server';
 
 export const metadata: Metadata = { title: 'Addresses' };
 
@@ -98,7 +98,7 @@ export default async function AddressesPage({ searchParams }: Props) {
     perPage: PER_PAGE,
   };
 
-  let result: AddressSearchResult | null = null;
+  let result: Awaited<ReturnType<typeof searchAddresses>> | null = null;
   let failure: string | null = null;
   try {
     result = await searchAddresses(query);
@@ -200,11 +200,19 @@ export default async function AddressesPage({ searchParams }: Props) {
         </p>
       ) : null}
 
-      {result?.lag && result.lag.events > 0 ? (
+      {result?.lag && (result.lag.events > 0 || result.lag.failing) ? (
         <p className="notice notice-warn lag-notice" role="status">
-          Results may be {result.lag.events} {result.lag.events === 1 ? 'event' : 'events'} behind
-          {result.lag.seconds >= 1 ? ` (about ${Math.round(result.lag.seconds)} s)` : ''}: the search index is still
-          catching up. An address’s own page is always up to date.
+          {result.lag.events > 0 ? (
+            <>
+              Results may be {result.lag.events.toLocaleString('en')} {result.lag.events === 1 ? 'event' : 'events'}{' '}
+              behind{result.lag.seconds >= 1 ? ` (about ${formatSeconds(result.lag.seconds)})` : ''}: the search index
+              is still catching up.
+            </>
+          ) : null}
+          {result.lag.failing
+            ? ' The search index is failing to update right now; recent changes may be missing.'
+            : null}{' '}
+          An address’s own page is always up to date.
         </p>
       ) : null}
 
@@ -385,6 +393,12 @@ function Pagination({ params, page, pages }: { params: Params; page: number; pag
       )}
     </nav>
   );
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
 }
 
 function capitalize(s: string): string {
