@@ -54,6 +54,8 @@ export class ProjectionRunner {
   private failures = 0;
   private ready = false;
   private lastHeartbeat = 0;
+  /** Grows while a NOTIFY'd event stays hidden behind an older open transaction. */
+  private quickRetryMs = 10;
   private readonly name: string;
   private loop: Promise<void> | null = null;
 
@@ -249,8 +251,6 @@ export class ProjectionRunner {
     }
     return events.length > 0 ? { events, from: cursor, to: after } : null;
   }
-
-  private quickRetryMs = 10;
 
   /**
    * Nothing to read. After a NOTIFY the event may still be hidden behind an older transaction
