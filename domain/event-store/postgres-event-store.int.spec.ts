@@ -190,6 +190,41 @@ describe('reading the global order', () => {
     }
   });
 
+  it('keeps numeric order when transaction ids gain a digit between two appends', async () => {
+    const cursor = (await store.readAll({ limit: 10_000 })).next;
+    const before = newStream();
+    await store.append(before, [event('BeforeBoundary')], { expectedVersion: 0 });
+    // Consume transaction ids (one subtransaction each) up to the next power of ten.
+    const { rows } = await db.pool.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x');
+    const target = 10n ** BigInt(rows[0]!.x.length);
+    await db.pool.query(`
+      DO $$ BEGIN
+        CREATE TEMP TABLE IF NOT EXISTS xid_burner (x int) ON COMMIT DROP;
+        FOR i IN 1..${Number(target - BigInt(rows[0]!.x)) + 5} LOOP
+          BEGIN INSERT INTO xid_burner VALUES (i); EXCEPTION WHEN others THEN NULL; END;
+        END LOOP;
+      END $$`);
+    const after = newStream();
+    await store.append(after, [event('AfterBoundary')], { expectedVersion: 0 });
+    const tx = await db.pool.query(
+      'SELECT stream_id, transaction_id::text AS tx FROM events WHERE stream_id = ANY($1) ORDER BY position',
+      [[before, after]],
+    );
+    expect(tx.rows[1].tx.length).toBeGreaterThan(tx.rows[0].tx.length);
+
+    // One event per page: the first page must be the earlier transaction, or the cursor would
+    // jump past it and never come back.
+    const seen: string[] = [];
+    let next = cursor;
+    await waitFor('both events, one page at a time', async () => {
+      const page = await store.readAll({ after: next, limit: 1 });
+      seen.push(...page.events.map((e) => e.type));
+      next = page.next;
+      return seen.includes('AfterBoundary');
+    });
+    expect(seen.filter((t) => t.endsWith('Boundary'))).toEqual(['BeforeBoundary', 'AfterBoundary']);
+  });
+
   it('rejects a cursor it did not issue', async () => {
     await expect(store.readAll({ after: 'not-a-cursor' })).rejects.toThrow(/cursor/);
   });

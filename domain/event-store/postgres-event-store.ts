@@ -212,7 +212,7 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
         SELECT ${EVENT_COLUMNS} FROM events
         WHERE stream_id = ${streamId} AND stream_version BETWEEN ${from} AND ${to}
           AND (${at}::timestamptz IS NULL OR recorded_at <= ${at}::timestamptz)
-        ORDER BY stream_version
+        ORDER BY events.stream_version
         LIMIT ${limit}`;
       return rows.map(toRecorded);
     },
@@ -232,7 +232,9 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
         WHERE (transaction_id, position) > (${after.transactionId}::xid8, ${after.position}::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           AND (${types}::text[] IS NULL OR type = ANY(${types}::text[]))
-        ORDER BY transaction_id, position
+        -- Qualified: the bare name would mean the text alias in the select list, which sorts
+        -- '1000' before '999' and made the cursor skip events once transaction ids gained a digit.
+        ORDER BY events.transaction_id, events.position
         LIMIT ${limit}`;
       const events = rows.map(toRecorded);
       const last = events.at(-1);
