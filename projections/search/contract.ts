@@ -135,6 +135,11 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       expect(await ids({ q: 'main', city: 'portland' })).toHaveLength(2);
     });
 
+    it('keeps the filters when no address matches every word and fewer words are tried', async () => {
+      expect(await ids({ q: 'main zzzz', city: 'bangor' })).toEqual([D.mainSt.id]);
+      expect(await ids({ q: 'main zzzz', status: 'archived' })).toEqual([]);
+    });
+
     it('counts facets over everything that matched the query and filters', async () => {
       const result = await index.search(q({ q: 'main' }));
       expect(result.total).toBe(3);

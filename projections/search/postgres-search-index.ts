@@ -141,7 +141,9 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
         ELSE ${fuzzy} END`;
     });
     const score = scores.length > 0 ? scores.join(' + ') : '0';
-    const where = (match: string | null) => [...filters, ...(match ? [match] : [])].join(' AND ') || 'TRUE';
+    // The match is parenthesised: it can be an OR of branches, and AND binds tighter than OR, so
+    // unwrapped it would let every branch after the first escape the filters.
+    const where = (match: string | null) => [...filters, ...(match ? [`(${match})`] : [])].join(' AND ') || 'TRUE';
     const order = query.sort === 'updated' ? 'm.updated_at DESC, m.id' : 'm.score DESC, m.updated_at DESC, m.id';
     const limit = p(query.perPage);
     const offset = p((query.page - 1) * query.perPage);
