@@ -27,7 +27,8 @@ export async function signIn(page: Page, who: { email: string; password: string 
 
 export async function signOut(page: Page): Promise<void> {
   await page.goto('/sign-out');
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  // The page's own button; the header has one too.
+  await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/sign-in\?signed-out=1/);
 }
 
