@@ -14,6 +14,9 @@ import { logger, redactUrl } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 
 const root = process.cwd();
+// Node runs the children directly: npx and npm exit on SIGTERM without passing it on, which
+// would leave a worker running (and holding its locks) after `npm start` was stopped.
+const NEXT_BIN = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 const port = Number(process.env.PORT ?? 3000);
 const log = logger.child({ component: 'start' });
 
@@ -44,10 +47,10 @@ async function main() {
 
   if (needsBuild()) {
     log.info('building the app (first start or sources changed); this takes a minute or two');
-    await run('npx', ['next', 'build'], env);
+    await run(process.execPath, [NEXT_BIN, 'build'], env);
   }
 
-  const web = launch('web', 'npx', ['next', 'start', '-p', String(port)], env);
+  const web = launch('web', process.execPath, [NEXT_BIN, 'start', '-p', String(port)], env);
   web.on('exit', (code) => {
     if (!stopping) {
       log.error({ code }, 'web server exited; stopping');
@@ -62,7 +65,7 @@ async function main() {
 function superviseProjector(env: NodeJS.ProcessEnv, delayMs = 1000) {
   if (!existsSync(path.join(root, 'scripts/projector.ts'))) return;
   const startedAt = Date.now();
-  const worker = launch('projector', 'npx', ['tsx', 'scripts/projector.ts'], env);
+  const worker = launch('projector', process.execPath, ['--import', 'tsx', 'scripts/projector.ts'], env);
   worker.on('exit', (code, signal) => {
     if (stopping) return;
     const next = Date.now() - startedAt > 60_000 ? 1000 : Math.min(delayMs * 2, 60_000);
