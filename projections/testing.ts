@@ -9,32 +9,10 @@ import type { AddressCommand, AddressFieldChanges, AddressFieldsInput } from '@/
 import { compareCursors, decodeCursor, encodeCursor } from '@/domain/event-store/cursor';
 import type { RecordedEvent } from '@/domain/messages';
 import type { Ledger } from '@/lib/ledger';
+import { waitFor } from '@/test/wait';
 import type { AddressDoc } from './address-view/projection';
 import { readCheckpoint } from './checkpoints';
 import type { Queryable } from './pg';
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  let interval = options.intervalMs ?? 20;
-  let last: unknown;
-  while (true) {
-    try {
-      const value = await probe();
-      if (value !== null && value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, interval));
-    interval = Math.min(interval * 2, 200);
-  }
-}
 
 /** Cursor of the last committed event in the gap-safe order ("0-0" for an empty store). */
 export async function headCursor(q: Queryable): Promise<string> {
@@ -248,25 +226,6 @@ export function spawnProjector(
   };
 }
 
-/**
- * Consumes transaction ids until the next one has one more decimal digit (999 → 1000), using
- * subtransactions (each write in a BEGIN … EXCEPTION block gets an id of its own; cheap).
- */
-export async function burnTransactionIdsToNextPowerOfTen(q: Queryable): Promise<string> {
-  const { rows } = await q.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x');
-  const current = BigInt(rows[0]!.x);
-  const target = 10n ** BigInt(current.toString().length);
-  const n = Number(target - current) + 5;
-  await q.query(`
-    DO $$ BEGIN
-      CREATE TEMP TABLE IF NOT EXISTS xid_burner (x int) ON COMMIT DROP;
-      FOR i IN 1..${n} LOOP
-        BEGIN INSERT INTO xid_burner VALUES (i); EXCEPTION WHEN others THEN NULL; END;
-      END LOOP;
-    END $$`);
-  return target.toString();
-}
-
 export interface TcpProxy {
   url: string;
   /** Closes the listener and cuts every open connection: the backend looks dead. */
@@ -309,3 +268,6 @@ export async function tcpProxy(databaseUrl: string): Promise<TcpProxy> {
   url.hostname = '127.0.0.1';
   return { url: url.toString(), up, down, close: down };
 }
+
+export { burnTransactionIdsToNextPowerOfTen } from '@/test/db';
+export { waitFor };

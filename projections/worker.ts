@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import pg from 'pg';
 import { upcast } from '@/domain/address';
 import { createEventStore, EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
 import { createPrisma } from '@/lib/db';
 import { type Logger, logger as rootLogger } from '@/lib/logger';
+import { listen } from '@/lib/pg-listen';
 import { PROJECTION_NAMES, type ProjectionName } from './checkpoints';
 import { createPgPool } from './pg';
 import { addressViewProjection, type Projection, type ProjectionHooks, searchProjection } from './projections';
@@ -87,6 +87,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       for (const runner of runners) runner.wake();
     },
     log,
+    'projector:listen',
   );
 
   log.info(
@@ -109,55 +110,6 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         log.info({ workerId }, 'projector stopped');
       })();
       return stopped;
-    },
-  };
-}
-
-/** LISTEN on a dedicated connection that reconnects by itself; NOTIFY only shortens waits. */
-function listen(databaseUrl: string, channel: string, onNotify: () => void, log: Logger) {
-  let client: pg.Client | null = null;
-  let closed = false;
-  let retry: NodeJS.Timeout | null = null;
-
-  const connect = async () => {
-    if (closed) return;
-    const c = new pg.Client({ connectionString: databaseUrl, application_name: 'projector:listen' });
-    c.on('notification', onNotify);
-    c.on('error', () => {
-      if (client === c) client = null;
-      c.end().catch(() => {});
-      schedule();
-    });
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${channel}`);
-      if (closed) {
-        await c.end();
-        return;
-      }
-      client = c;
-      // Anything appended while we were not listening is picked up now rather than at the next poll.
-      onNotify();
-    } catch (error) {
-      log.debug({ err: String(error) }, 'LISTEN connection failed; polling until it is back');
-      c.end().catch(() => {});
-      schedule();
-    }
-  };
-  const schedule = () => {
-    if (closed || retry) return;
-    retry = setTimeout(() => {
-      retry = null;
-      void connect();
-    }, 2_000);
-  };
-  void connect();
-
-  return {
-    async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      await client?.end().catch(() => {});
     },
   };
 }

@@ -54,3 +54,22 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     },
   };
 }
+
+/**
+ * Consumes transaction ids until the next one has one more decimal digit (999 → 1000), using
+ * subtransactions (each write in a BEGIN … EXCEPTION block gets an id of its own; cheap).
+ */
+export async function burnTransactionIdsToNextPowerOfTen(q: { query: pg.Pool['query'] }): Promise<string> {
+  const { rows } = await q.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x');
+  const current = BigInt(rows[0]!.x);
+  const target = 10n ** BigInt(current.toString().length);
+  const n = Number(target - current) + 5;
+  await q.query(`
+    DO $$ BEGIN
+      CREATE TEMP TABLE IF NOT EXISTS xid_burner (x int) ON COMMIT DROP;
+      FOR i IN 1..${n} LOOP
+        BEGIN INSERT INTO xid_burner VALUES (i); EXCEPTION WHEN others THEN NULL; END;
+      END LOOP;
+    END $$`);
+  return target.toString();
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { burnTransactionIdsToNextPowerOfTen, createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
 import type { EventMetadata } from '../messages';
 import { decodeCursor } from './cursor';
@@ -31,6 +31,20 @@ const newStream = () => `test-${randomUUID()}`;
 
 // The global order stops below the oldest writing transaction on the whole server, and other test
 // files write to other databases of it at the same time: tests poll for what they expect.
+
+/** The cursor after every event committed in this database so far. */
+async function caughtUpCursor(): Promise<string> {
+  const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM events');
+  let next = '';
+  let seen = 0;
+  await waitFor('the feed to catch up with every committed event', async () => {
+    const page = await store.readAll({ after: next, limit: 10_000 });
+    seen += page.events.length;
+    next = page.next;
+    return seen >= rows[0].n;
+  });
+  return next;
+}
 
 describe('append', () => {
   it('appends all events of one command with consecutive versions, database time and a transaction id', async () => {
@@ -138,14 +152,15 @@ describe('reading the global order', () => {
   it('filters by event type', async () => {
     const s = newStream();
     await store.append(s, [event('OnlyThis'), event('NotThis')], { expectedVersion: 0 });
-    const page = await store.readAll({ types: ['OnlyThis'], limit: 1000 });
-    expect(page.events.length).toBeGreaterThan(0);
+    const page = await waitFor('the OnlyThis event', async () => {
+      const p = await store.readAll({ types: ['OnlyThis'], limit: 1000 });
+      return p.events.length > 0 && p;
+    });
     expect(page.events.every((e) => e.type === 'OnlyThis')).toBe(true);
   });
 
   it('never skips a transaction that appended first but committed last', async () => {
-    const head = await store.readAll({ limit: 10_000 });
-    const cursor = head.next;
+    const cursor = await caughtUpCursor();
 
     // Two real connections: the slow one takes its position first and commits last.
     const slow = await db.pool.connect();
@@ -191,19 +206,10 @@ describe('reading the global order', () => {
   });
 
   it('keeps numeric order when transaction ids gain a digit between two appends', async () => {
-    const cursor = (await store.readAll({ limit: 10_000 })).next;
+    const cursor = await caughtUpCursor();
     const before = newStream();
     await store.append(before, [event('BeforeBoundary')], { expectedVersion: 0 });
-    // Consume transaction ids (one subtransaction each) up to the next power of ten.
-    const { rows } = await db.pool.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x');
-    const target = 10n ** BigInt(rows[0]!.x.length);
-    await db.pool.query(`
-      DO $$ BEGIN
-        CREATE TEMP TABLE IF NOT EXISTS xid_burner (x int) ON COMMIT DROP;
-        FOR i IN 1..${Number(target - BigInt(rows[0]!.x)) + 5} LOOP
-          BEGIN INSERT INTO xid_burner VALUES (i); EXCEPTION WHEN others THEN NULL; END;
-        END LOOP;
-      END $$`);
+    await burnTransactionIdsToNextPowerOfTen(db.pool);
     const after = newStream();
     await store.append(after, [event('AfterBoundary')], { expectedVersion: 0 });
     const tx = await db.pool.query(

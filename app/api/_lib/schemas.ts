@@ -50,3 +50,17 @@ export async function checkPostalCodeAgainstCurrent(
   const message = validatePostalCodeFor(country, postalCode);
   if (message) throw validationFailed([{ path: `${path}.postalCode`, message }]);
 }
+
+/** `types=A,B`: event types to include in a feed (all when absent). */
+export const eventTypesParam = z
+  .string()
+  .max(500)
+  .optional()
+  .transform((t) =>
+    t
+      ? t
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
+  );

@@ -3,6 +3,7 @@ import { authorize } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { eventJson } from '../_lib/event-json';
 import { apiRoute, json, parse } from '../_lib/http';
+import { eventTypesParam } from '../_lib/schemas';
 
 const query = z.strictObject({
   after: z.string().max(64).optional(),

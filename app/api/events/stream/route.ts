@@ -8,6 +8,7 @@ import { logger } from '@/lib/logger';
 import { subscribe } from '@/lib/pg-listen';
 import { eventJson } from '../../_lib/event-json';
 import { apiRoute, parse } from '../../_lib/http';
+import { eventTypesParam } from '../../_lib/schemas';
 
 export const dynamic = 'force-dynamic';
 
