@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Actor } from '@/domain/messages';
 import type { Db } from '@/lib/db';
+import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { ForbiddenError, UnauthorizedError } from './errors';
 import { can, type Permission } from './permissions';
 import { resolveSession } from './sessions';
@@ -32,6 +34,28 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * the request body or any other header can name the actor.
  */
 export async function authenticate(db: Db, input: AuthInput): Promise<Authenticated> {
+  const key = credentialKey(input);
+  try {
+    const result = await verify(db, input);
+    if (key) verified.remember(key, result);
+    return result;
+  } catch (error) {
+    if (key && isDatabaseUnavailable(error)) {
+      // The database is down: a credential verified a short while ago still names the same actor
+      // (nobody can revoke it while the database is down either), so reads served from elsewhere
+      // (Meilisearch) keep working. An unknown credential cannot be checked: the error stands.
+      const known = verified.recall(key);
+      if (known) {
+        checkSessionOrigin(known.via, input);
+        return known;
+      }
+    }
+    if (key && (error instanceof UnauthorizedError || error instanceof ForbiddenError)) verified.forget(key);
+    throw error;
+  }
+}
+
+async function verify(db: Db, input: AuthInput): Promise<Authenticated> {
   if (!(await usersExist(db))) throw new UnauthorizedError(SETUP_REQUIRED_MESSAGE);
 
   if (input.authorization !== null) {
@@ -45,16 +69,51 @@ export async function authenticate(db: Db, input: AuthInput): Promise<Authentica
   if (input.sessionCookie) {
     const actor = await resolveSession(db, input.sessionCookie);
     if (!actor) throw new UnauthorizedError('your session has ended; sign in again');
-    // SameSite=Lax already keeps the cookie off cross-site POSTs; checking Origin as well covers
-    // sibling subdomains and older browsers. Browsers always send Origin on non-GET fetches.
-    if (!SAFE_METHODS.has(input.method.toUpperCase()) && !sameOrigin(input.origin, input.host)) {
-      throw new ForbiddenError('cross-origin request refused: send writes from this site, or use an API token');
-    }
+    checkSessionOrigin('session', input);
     return { actor, via: 'session' };
   }
 
   throw new UnauthorizedError();
 }
+
+function checkSessionOrigin(via: Authenticated['via'], input: AuthInput): void {
+  // SameSite=Lax already keeps the cookie off cross-site POSTs; checking Origin as well covers
+  // sibling subdomains and older browsers. Browsers always send Origin on non-GET fetches.
+  if (via === 'session' && !SAFE_METHODS.has(input.method.toUpperCase()) && !sameOrigin(input.origin, input.host)) {
+    throw new ForbiddenError('cross-origin request refused: send writes from this site, or use an API token');
+  }
+}
+
+/** The credential a request presents, hashed (the cache never holds a usable secret). */
+function credentialKey(input: AuthInput): string | null {
+  const raw = input.authorization ?? (input.sessionCookie ? `cookie:${input.sessionCookie}` : null);
+  return raw ? createHash('sha256').update(raw).digest('hex') : null;
+}
+
+/**
+ * Credentials verified against the database in the last few minutes, consulted only while the
+ * database is unreachable. Normal requests always ask the database, so a revoked token or a
+ * disabled user is refused on the very next request.
+ */
+const verified = (() => {
+  const TTL_MS = 10 * 60_000;
+  const MAX = 10_000;
+  const entries = new Map<string, { result: Authenticated; at: number }>();
+  return {
+    remember(key: string, result: Authenticated) {
+      entries.delete(key);
+      entries.set(key, { result, at: Date.now() });
+      if (entries.size > MAX) entries.delete(entries.keys().next().value!);
+    },
+    recall(key: string): Authenticated | null {
+      const entry = entries.get(key);
+      return entry && Date.now() - entry.at < TTL_MS ? entry.result : null;
+    },
+    forget(key: string) {
+      entries.delete(key);
+    },
+  };
+})();
 
 export function sameOrigin(origin: string | null, host: string | null): boolean {
   if (!origin || !host) return false;

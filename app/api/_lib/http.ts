@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AddressNotFound, isDomainError } from '@/domain/address/errors';
 import { IdempotencyKeyReusedError, InvalidCursorError, VersionConflictError } from '@/domain/event-store/errors';
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
+import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { logger } from '@/lib/logger';
 import { formatZodIssues } from '@/lib/validation/address';
 
@@ -75,6 +76,10 @@ export function toErrorResponse(error: unknown, requestId: string): Response {
   }
   if (error instanceof UnauthorizedError) return errorResponse(401, 'unauthorized', error.message);
   if (error instanceof ForbiddenError) return errorResponse(403, 'forbidden', error.message);
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ requestId }, 'database unavailable');
+    return errorResponse(503, 'service_unavailable', 'the database is unreachable right now; try again shortly');
+  }
   logger.error({ err: error, requestId }, 'unhandled error in API route');
   return errorResponse(500, 'internal_error', `something went wrong on our side (reference ${requestId})`, {
     requestId,
