@@ -9,6 +9,7 @@ import { currentActor } from '@/lib/auth/request-actor';
 import { createApiToken, newTokenSchema, revokeApiToken, rotateApiToken } from '@/lib/auth/tokens';
 import { changeRole, createUser, disableUser, enableUser, newUserSchema, roleSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
+import { startRebuild } from '@/projections/rebuild-job';
 
 /*
  * Admin server actions. Each one: authorise (admin, on the server, every time) → zod safeParse →
@@ -26,7 +27,7 @@ async function admin(): Promise<Actor | FormState> {
     return await currentActor('admin');
   } catch (error) {
     if (error instanceof UnauthorizedError) return { message: 'Your session has ended. Sign in again.' };
-    if (error instanceof ForbiddenError) return { message: 'Only admins can manage accounts and tokens.' };
+    if (error instanceof ForbiddenError) return { message: 'Only admins can manage accounts, tokens and read models.' };
     throw error;
   }
 }
@@ -130,4 +131,18 @@ export async function rotateTokenAction(_previous: FormState, formData: FormData
     const { token, secret } = await rotateApiToken(prisma(), parsed.data, actor.id);
     return { ok: true, message: `Token "${token.name}" rotated; the old secret no longer works.`, secret };
   });
+}
+
+/**
+ * Starts a rebuild of every read model in the background of this server process and returns at
+ * once (it can take minutes); the admin page shows its progress. One at a time across all app
+ * instances (projections/rebuild-job.ts).
+ */
+export async function rebuildReadModelsAction(_previous: FormState, _formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const result = await startRebuild({ id: actor.id, name: actor.name });
+  revalidatePath('/admin');
+  if (!result.started) return { message: 'A rebuild is already running; wait for it to finish.' };
+  return { ok: true, message: 'Rebuild started. Its progress is shown below; the live read models keep serving.' };
 }

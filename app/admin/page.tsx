@@ -6,6 +6,7 @@ import { listApiTokens } from '@/lib/auth/tokens';
 import { listUsers } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { CreateTokenForm, CreateUserForm, TokenActions, UserActions } from './_components/admin-forms';
+import { ReadModelsSection } from './_components/read-models';
 
 export const metadata: Metadata = { title: 'Administration' };
 
@@ -109,6 +110,8 @@ export default async function AdminPage() {
         <h3>New token</h3>
         <CreateTokenForm />
       </section>
+
+      <ReadModelsSection />
     </main>
   );
 }

@@ -9,6 +9,7 @@ import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
 import { ledger } from '@/lib/ledger';
+import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
 /*
@@ -424,7 +425,13 @@ const adminOutcome = (r: unknown): ActionOutcome => {
 interface ActionSpec {
   access: Access;
   outcome: (result: unknown) => ActionOutcome;
-  prepare: () => Promise<{ data: FormData; appends?: boolean; unchanged?: () => Promise<unknown> }>;
+  prepare: () => Promise<{
+    data: FormData;
+    appends?: boolean;
+    unchanged?: () => Promise<unknown>;
+    /** Runs after the action whatever it answered, e.g. to wait for background work it started. */
+    settle?: () => Promise<unknown>;
+  }>;
 }
 
 async function victim() {
@@ -591,6 +598,22 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
       return { data: form({ tokenId: v.token.id }), unchanged: v.unchanged };
     },
   },
+  'app/admin/actions.ts#rebuildReadModelsAction': {
+    access: 'admin',
+    outcome: adminOutcome,
+    prepare: async () => ({
+      data: form({}),
+      unchanged: async () => {
+        expect(currentRebuild()).toBeNull();
+        expect(await rebuildLockHeld(t.pool)).toBe(false);
+      },
+      // The rebuild runs in the background: let it finish so it cannot disturb the tests after it.
+      settle: async () => {
+        const job = await currentRebuild();
+        if (job) expect(job).toMatchObject({ state: 'done', startedBy: { id: sessions.admin.actor.id } });
+      },
+    }),
+  },
 };
 
 /** Sign-in, setup and sign-out work without a session by design; they are covered separately. */
@@ -647,6 +670,7 @@ describe('server actions', () => {
             expect(spec.outcome(await runAction(fn!, call.data))).toBe(want);
           } finally {
             scope.cookie = null;
+            await call.settle?.();
           }
           const after = await eventCount();
           if (want !== 'ok') {

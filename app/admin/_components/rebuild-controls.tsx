@@ -1,0 +1,32 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useActionState, useEffect } from 'react';
+import { Notice } from '@/app/(auth)/_components/auth-forms';
+import { EMPTY } from '@/app/(auth)/_lib/form-state';
+import { rebuildReadModelsAction } from '../actions';
+
+export function RebuildForm({ running }: { running: boolean }) {
+  const [state, action, pending] = useActionState(rebuildReadModelsAction, EMPTY);
+  return (
+    <form action={action} className="form" aria-label="Rebuild read models">
+      <Notice state={state} />
+      <div className="actions">
+        <button type="submit" className="button primary" disabled={pending || running}>
+          {pending ? 'Starting…' : running ? 'Rebuild running…' : 'Rebuild read models'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Re-renders the page every 2 s while a rebuild runs, so its progress moves without a reload. */
+export function RefreshWhileRunning({ running }: { running: boolean }) {
+  const router = useRouter();
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => router.refresh(), 2_000);
+    return () => clearInterval(timer);
+  }, [running, router]);
+  return null;
+}
