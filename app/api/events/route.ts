@@ -8,18 +8,7 @@ import { eventTypesParam } from '../_lib/schemas';
 const query = z.strictObject({
   after: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  types: z
-    .string()
-    .max(500)
-    .optional()
-    .transform((t) =>
-      t
-        ? t
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : undefined,
-    ),
+  types: eventTypesParam,
 });
 
 /**

@@ -14,18 +14,7 @@ export const dynamic = 'force-dynamic';
 
 const query = z.strictObject({
   after: z.string().max(64).optional(),
-  types: z
-    .string()
-    .max(500)
-    .optional()
-    .transform((t) =>
-      t
-        ? t
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : undefined,
-    ),
+  types: eventTypesParam,
 });
 
 const PAGE = 500;
