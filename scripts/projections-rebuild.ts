@@ -5,11 +5,13 @@
  * outcome is logged as JSON on stdout.
  */
 import cliProgress from 'cli-progress';
+import pg from 'pg';
 import { requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 import { PROJECTION_NAMES, type ProjectionName } from '@/projections/checkpoints';
 import { type RebuildProgress, rebuildProjections } from '@/projections/rebuild';
+import { REBUILD_LOCK_NAME } from '@/projections/rebuild-job';
 import { createSearchIndex, searchConfigFromEnv } from '@/projections/search/factory';
 
 const log = logger.child({ component: 'rebuild' });
@@ -23,6 +25,18 @@ async function main() {
     }
   }
   await migrate(databaseUrl);
+  // The same lock as a rebuild started from the admin page: one rebuild at a time, anywhere.
+  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'rebuild:lock' });
+  await lock.connect();
+  const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
+    REBUILD_LOCK_NAME,
+  ]);
+  if (!rows[0]?.ok) {
+    await lock.end();
+    throw new Error(
+      'another rebuild is running (started from the admin page or another shell); try again when it is done',
+    );
+  }
   const searchIndex = createSearchIndex(searchConfigFromEnv());
 
   const bar = new cliProgress.SingleBar(
@@ -62,6 +76,7 @@ async function main() {
   } finally {
     if (barStarted) bar.stop();
     await searchIndex.close().catch(() => {});
+    await lock.end().catch(() => {});
   }
 }
 
