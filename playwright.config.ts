@@ -48,7 +48,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/health`,
     timeout: 300_000,
     reuseExistingServer: false,
-    stdout: 'ignore',
+    // Piped so a failed build or start shows in the test output.
+    stdout: 'pipe',
     stderr: 'pipe',
     env: {
       PORT: String(port),
