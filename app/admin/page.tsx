@@ -1,6 +1,5 @@
 import type { Metadata } from 'next';
 import '@/app/(auth)/accounts.css';
-import { SignOutButton } from '@/app/(auth)/_components/auth-forms';
 import { pageActor } from '@/lib/auth/request-actor';
 import { listApiTokens } from '@/lib/auth/tokens';
 import { listUsers } from '@/lib/auth/users';
@@ -26,7 +25,6 @@ export default async function AdminPage() {
             Signed in as {actor.name} (admin). Role changes, disabling and revoking take effect on the next request.
           </p>
         </div>
-        <SignOutButton />
       </div>
 
       <section className="card" aria-labelledby="users-heading">
