@@ -20,7 +20,7 @@ export interface Checkpoint {
   heartbeatAt: string | null;
 }
 
-interface CheckpointRow {
+export interface CheckpointRow {
   name: string;
   cursor: string;
   position: string;

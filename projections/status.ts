@@ -1,3 +1,4 @@
+import type { CheckpointRow } from './checkpoints';
 import type { Queryable } from './pg';
 import { ownerLockName } from './runner';
 
@@ -32,17 +33,7 @@ export interface ProjectorStatus {
 /** Counting lag stops here: beyond it the exact number does not change what anyone does. */
 const LAG_COUNT_CAP = 1_000_000;
 
-interface StatusRow {
-  name: string;
-  cursor: string;
-  position: string;
-  events_processed: string;
-  updated_at: Date;
-  last_error: string | null;
-  last_error_at: Date | null;
-  error_count: number;
-  worker_id: string | null;
-  heartbeat_at: Date | null;
+interface StatusRow extends CheckpointRow {
   lag_events: number;
   lag_seconds: number | null;
   alive: boolean;
