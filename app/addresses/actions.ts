@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import { addressIdFromStream, stateAt } from '@/domain/address';
+import { type AddressCommand, addressIdFromStream, type RegisterAddress, stateAt } from '@/domain/address';
 import { hashRequest } from '@/domain/command-handler';
+import type { Actor } from '@/domain/messages';
 import { ledger } from '@/lib/ledger';
 import {
   addressChangesSchema,
@@ -49,6 +50,42 @@ function paths(prefix: string, issues: ValidationIssue[]): ValidationIssue[] {
   return issues.map((i) => ({ ...i, path: i.path ? `${prefix}.${i.path}` : prefix }));
 }
 
+type Targeted<S extends Record<string, z.ZodType>> = z.output<typeof target> & { [K in keyof S]: z.output<S[K]> };
+
+/**
+ * Parses the form's target (its address id and version, hidden inputs whose issues belong to no
+ * field) together with the named fields (`values[name]`, blank when missing), so one submit shows
+ * every issue at once. The parsed values, or the `invalid` result for the form.
+ */
+function parseTargeted<S extends Record<string, z.ZodType>>(values: FormValues, fields: S): Targeted<S> | ActionResult {
+  const where = target.safeParse(values);
+  const issues: ValidationIssue[] = where.success ? [] : formatZodIssues(where.error).map(formLevel);
+  const data: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(fields)) {
+    const parsed = schema.safeParse(values[name] ?? '');
+    if (parsed.success) data[name] = parsed.data;
+    else issues.push(...paths(name, formatZodIssues(parsed.error)));
+  }
+  if (!where.success || issues.length > 0) return invalid(values, issues);
+  return { ...where.data, ...data } as Targeted<S>;
+}
+
+/** A command on an existing address, without the metadata `appendEdit` adds from the form. */
+type EditCommand<C = Exclude<AddressCommand, RegisterAddress>> = C extends AddressCommand ? Omit<C, 'metadata'> : never;
+
+/**
+ * Appends an edit of an existing address at the version the form was rendered at (the handler
+ * refuses it as a conflict if the address has moved on), then refreshes the address's pages.
+ */
+async function appendEdit(actor: Actor, values: FormValues, command: EditCommand, expectedVersion: number) {
+  const outcome = await ledger().handle(
+    { ...command, metadata: formMetadata(actor, values.token) },
+    { expectedVersion },
+  );
+  revalidateAddress(command.data.addressId);
+  return outcome;
+}
+
 function revalidateAddress(addressId: string) {
   revalidatePath(`/addresses/${addressId}`);
   revalidatePath(`/addresses/${addressId}/history`);
@@ -85,15 +122,9 @@ export async function registerAddress(_previous: ActionResult, formData: FormDat
 export async function changeAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
-    const where = target.safeParse(values);
-    const reason = optionalReasonSchema.safeParse(values.reason ?? '');
-    if (!where.success || !reason.success) {
-      return invalid(values, [
-        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
-        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
-      ]);
-    }
-    const { addressId, expectedVersion } = where.data;
+    const parsed = parseTargeted(values, { reason: optionalReasonSchema });
+    if ('status' in parsed) return parsed;
+    const { addressId, expectedVersion, reason } = parsed;
     const loaded = await loadSeen(addressId, expectedVersion, values);
     if ('status' in loaded) return loaded;
     const edited = editedFields(loaded.fields, values);
@@ -103,15 +134,12 @@ export async function changeAddress(_previous: ActionResult, formData: FormData)
     }
     const changes = parseChanges(edited, loaded.fields, values);
     if ('status' in changes) return changes;
-    const outcome = await ledger().handle(
-      {
-        type: 'ChangeAddress',
-        data: { addressId, changes, ...(reason.data ? { reason: reason.data } : {}) },
-        metadata: formMetadata(actor, values.token),
-      },
-      { expectedVersion },
+    const outcome = await appendEdit(
+      actor,
+      values,
+      { type: 'ChangeAddress', data: { addressId, changes, ...(reason ? { reason } : {}) } },
+      expectedVersion,
     );
-    revalidateAddress(addressId);
     return saved(outcome.version, outcome.appended, 'Change saved');
   });
 }
@@ -120,17 +148,12 @@ export async function changeAddress(_previous: ActionResult, formData: FormData)
 export async function correctAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
-    const where = target.safeParse(values);
-    const corrects = versionField('the version that was recorded wrong').safeParse(values.corrects);
-    const reason = reasonSchema.safeParse(values.reason ?? '');
-    if (!where.success || !corrects.success || !reason.success) {
-      return invalid(values, [
-        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
-        ...(corrects.success ? [] : paths('corrects', formatZodIssues(corrects.error))),
-        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
-      ]);
-    }
-    const { addressId, expectedVersion } = where.data;
+    const parsed = parseTargeted(values, {
+      corrects: versionField('the version that was recorded wrong'),
+      reason: reasonSchema,
+    });
+    if ('status' in parsed) return parsed;
+    const { addressId, expectedVersion, corrects, reason } = parsed;
     const loaded = await loadSeen(addressId, expectedVersion, values);
     if ('status' in loaded) return loaded;
     const edited = editedFields(loaded.fields, values);
@@ -142,16 +165,13 @@ export async function correctAddress(_previous: ActionResult, formData: FormData
     }
     const fields = parseChanges(edited, loaded.fields, values);
     if ('status' in fields) return fields;
-    const outcome = await ledger().handle(
-      {
-        type: 'CorrectAddress',
-        data: { addressId, corrects: corrects.data, fields, reason: reason.data },
-        metadata: formMetadata(actor, values.token),
-      },
-      { expectedVersion },
+    const outcome = await appendEdit(
+      actor,
+      values,
+      { type: 'CorrectAddress', data: { addressId, corrects, fields, reason } },
+      expectedVersion,
     );
-    revalidateAddress(addressId);
-    return saved(outcome.version, outcome.appended, `Correction of version ${corrects.data} saved`);
+    return saved(outcome.version, outcome.appended, `Correction of version ${corrects} saved`);
   });
 }
 
@@ -159,53 +179,37 @@ export async function correctAddress(_previous: ActionResult, formData: FormData
 export async function revertChange(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
-    const where = target.safeParse(values);
-    const version = versionField('the change to undo').safeParse(values.version);
-    const reason = reasonSchema.safeParse(values.reason ?? '');
-    if (!where.success || !version.success || !reason.success) {
-      return invalid(values, [
-        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
-        ...(version.success ? [] : paths('version', formatZodIssues(version.error))),
-        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
-      ]);
-    }
-    const { addressId, expectedVersion } = where.data;
-    const outcome = await ledger().handle(
-      {
-        type: 'RevertChange',
-        data: { addressId, version: version.data, reason: reason.data },
-        metadata: formMetadata(actor, values.token),
-      },
-      { expectedVersion },
+    const parsed = parseTargeted(values, { version: versionField('the change to undo'), reason: reasonSchema });
+    if ('status' in parsed) return parsed;
+    const { addressId, expectedVersion, version, reason } = parsed;
+    const outcome = await appendEdit(
+      actor,
+      values,
+      { type: 'RevertChange', data: { addressId, version, reason } },
+      expectedVersion,
     );
-    revalidateAddress(addressId);
     if (outcome.appended === 0) {
       return {
         status: 'ok',
-        message: `Nothing to revert: the fields already hold the values from before version ${version.data}.`,
+        message: `Nothing to revert: the fields already hold the values from before version ${version}.`,
       };
     }
-    return saved(outcome.version, outcome.appended, `Version ${version.data} reverted`);
+    return saved(outcome.version, outcome.appended, `Version ${version} reverted`);
   });
 }
 
 export async function archiveAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
-    const where = target.safeParse(values);
-    const reason = reasonSchema.safeParse(values.reason ?? '');
-    if (!where.success || !reason.success) {
-      return invalid(values, [
-        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
-        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
-      ]);
-    }
-    const { addressId, expectedVersion } = where.data;
-    const outcome = await ledger().handle(
-      { type: 'ArchiveAddress', data: { addressId, reason: reason.data }, metadata: formMetadata(actor, values.token) },
-      { expectedVersion },
+    const parsed = parseTargeted(values, { reason: reasonSchema });
+    if ('status' in parsed) return parsed;
+    const { addressId, expectedVersion, reason } = parsed;
+    const outcome = await appendEdit(
+      actor,
+      values,
+      { type: 'ArchiveAddress', data: { addressId, reason } },
+      expectedVersion,
     );
-    revalidateAddress(addressId);
     return saved(outcome.version, outcome.appended, 'Address archived');
   });
 }
@@ -213,24 +217,15 @@ export async function archiveAddress(_previous: ActionResult, formData: FormData
 export async function restoreAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
-    const where = target.safeParse(values);
-    const reason = optionalReasonSchema.safeParse(values.reason ?? '');
-    if (!where.success || !reason.success) {
-      return invalid(values, [
-        ...(where.success ? [] : formatZodIssues(where.error).map(formLevel)),
-        ...(reason.success ? [] : paths('reason', formatZodIssues(reason.error))),
-      ]);
-    }
-    const { addressId, expectedVersion } = where.data;
-    const outcome = await ledger().handle(
-      {
-        type: 'RestoreAddress',
-        data: { addressId, ...(reason.data ? { reason: reason.data } : {}) },
-        metadata: formMetadata(actor, values.token),
-      },
-      { expectedVersion },
+    const parsed = parseTargeted(values, { reason: optionalReasonSchema });
+    if ('status' in parsed) return parsed;
+    const { addressId, expectedVersion, reason } = parsed;
+    const outcome = await appendEdit(
+      actor,
+      values,
+      { type: 'RestoreAddress', data: { addressId, ...(reason ? { reason } : {}) } },
+      expectedVersion,
     );
-    revalidateAddress(addressId);
     return saved(outcome.version, outcome.appended, 'Address restored');
   });
 }

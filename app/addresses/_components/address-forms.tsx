@@ -1,7 +1,7 @@
 'use client';
 
-import { useActionState } from 'react';
-import { IDLE } from '../_lib/form-result';
+import { type ReactNode, useActionState } from 'react';
+import { type ActionResult, fieldError, IDLE } from '../_lib/form-result';
 import {
   archiveAddress,
   changeAddress,
@@ -10,7 +10,7 @@ import {
   restoreAddress,
   revertChange,
 } from '../actions';
-import { AddressInputs, type CountryOption, FormMessage, HiddenInputs, TextField } from './fields';
+import { AddressInputs, type CountryOption, FormMessage, HiddenInputs, ReasonField, SubmitButton } from './fields';
 
 /*
  * The address forms. Each carries, in hidden inputs, the address id, the version the operator is
@@ -37,11 +37,7 @@ export function RegisterForm({ token, countries, defaultCountry }: RegisterFormP
         result={result}
         countries={countries}
       />
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Registering…' : 'Register address'}
-        </button>
-      </div>
+      <SubmitButton pending={pending} tone="primary" label="Register address" pendingLabel="Registering…" />
     </form>
   );
 }
@@ -52,35 +48,42 @@ interface EditProps {
   token: string;
 }
 
+interface EditFormProps extends EditProps {
+  /** The form's accessible name. */
+  label: string;
+  action: (formData: FormData) => void;
+  result: ActionResult;
+  children: ReactNode;
+}
+
+/** A form that edits one address: its hidden inputs and its outcome (with a reload link on conflict). */
+function EditForm({ label, action, result, addressId, version, token, children }: EditFormProps) {
+  return (
+    <form action={action} className="form" noValidate aria-label={label}>
+      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
+      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
+      {children}
+    </form>
+  );
+}
+
 interface FieldEditProps extends EditProps {
   fields: Record<string, string | undefined>;
   countries: CountryOption[];
 }
 
-export function ChangeForm({ addressId, version, token, fields, countries }: FieldEditProps) {
+export function ChangeForm({ fields, countries, ...edit }: FieldEditProps) {
   const [result, action, pending] = useActionState(changeAddress, IDLE);
   return (
-    <form action={action} className="form" noValidate aria-label="Change address">
-      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
-      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
+    <EditForm label="Change address" action={action} result={result} {...edit}>
       <AddressInputs idPrefix="change" defaults={fields} result={result} countries={countries} />
-      <TextField
-        id="change-reason"
-        name="reason"
-        label="Reason"
-        optional
-        multiline
-        defaultValue={result.values?.reason ?? ''}
-        error={result.errors?.reason?.[0]}
+      <ReasonField
+        idPrefix="change"
+        result={result}
         hint="Why the address changed, e.g. “street renamed by the city”."
-        maxLength={500}
       />
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Saving…' : 'Save change'}
-        </button>
-      </div>
-    </form>
+      <SubmitButton pending={pending} tone="primary" label="Save change" pendingLabel="Saving…" />
+    </EditForm>
   );
 }
 
@@ -89,53 +92,70 @@ export interface VersionOption {
   label: string;
 }
 
+interface VersionSelectProps {
+  id: string;
+  name: 'corrects' | 'version';
+  label: string;
+  result: ActionResult;
+  /** The address version the form was rendered at (a new version remounts the select). */
+  version: number;
+  versions: VersionOption[];
+  /** Chosen when there is no submitted value and no version to offer. */
+  fallback: string | number;
+}
+
+/** Picks one earlier version; the latest is chosen until a rejected submit brings back the choice. */
+function VersionSelect({ id, name, label, result, version, versions, fallback }: VersionSelectProps) {
+  const error = fieldError(result, name);
+  const submitted = result.values?.[name];
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <select
+        key={`${submitted ?? 'default'}@${version}`}
+        id={id}
+        name={name}
+        defaultValue={submitted ?? String(versions.at(-1)?.version ?? fallback)}
+        aria-invalid={error ? true : undefined}
+      >
+        {versions.map((v) => (
+          <option key={v.version} value={v.version}>
+            {v.label}
+          </option>
+        ))}
+      </select>
+      {error ? <p className="field-error">{error}</p> : null}
+    </div>
+  );
+}
+
 interface CorrectFormProps extends FieldEditProps {
   versions: VersionOption[];
 }
 
-export function CorrectForm({ addressId, version, token, fields, countries, versions }: CorrectFormProps) {
+export function CorrectForm({ fields, countries, versions, ...edit }: CorrectFormProps) {
   const [result, action, pending] = useActionState(correctAddress, IDLE);
-  const err = (name: string) => result.errors?.[name]?.[0];
   return (
-    <form action={action} className="form" noValidate aria-label="Correct a recording error">
-      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
-      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
-      <div className={`field${err('corrects') ? ' field-invalid' : ''}`}>
-        <label htmlFor="correct-corrects">Version that was recorded wrong</label>
-        <select
-          key={`${result.values?.corrects ?? 'default'}@${version}`}
-          id="correct-corrects"
-          name="corrects"
-          defaultValue={result.values?.corrects ?? String(versions.at(-1)?.version ?? version)}
-          aria-invalid={err('corrects') ? true : undefined}
-        >
-          {versions.map((v) => (
-            <option key={v.version} value={v.version}>
-              {v.label}
-            </option>
-          ))}
-        </select>
-        {err('corrects') ? <p className="field-error">{err('corrects')}</p> : null}
-      </div>
+    <EditForm label="Correct a recording error" action={action} result={result} {...edit}>
+      <VersionSelect
+        id="correct-corrects"
+        name="corrects"
+        label="Version that was recorded wrong"
+        result={result}
+        version={edit.version}
+        versions={versions}
+        fallback={edit.version}
+      />
       <p className="hint">Enter the values as they should have been recorded.</p>
       <AddressInputs idPrefix="correct" defaults={fields} result={result} countries={countries} />
-      <TextField
-        id="correct-reason"
-        name="reason"
-        label="Reason"
+      <ReasonField
+        idPrefix="correct"
+        result={result}
         required
-        multiline
-        defaultValue={result.values?.reason ?? ''}
-        error={err('reason')}
         hint="Required: what was wrong, e.g. “typo in the street name”."
-        maxLength={500}
       />
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Saving…' : 'Record correction'}
-        </button>
-      </div>
-    </form>
+      <SubmitButton pending={pending} tone="primary" label="Record correction" pendingLabel="Saving…" />
+    </EditForm>
   );
 }
 
@@ -143,97 +163,46 @@ interface RevertFormProps extends EditProps {
   versions: VersionOption[];
 }
 
-export function RevertForm({ addressId, version, token, versions }: RevertFormProps) {
+export function RevertForm({ versions, ...edit }: RevertFormProps) {
   const [result, action, pending] = useActionState(revertChange, IDLE);
-  const err = (name: string) => result.errors?.[name]?.[0];
   return (
-    <form action={action} className="form" noValidate aria-label="Revert a change">
-      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
-      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
-      <div className={`field${err('version') ? ' field-invalid' : ''}`}>
-        <label htmlFor="revert-version">Change to undo</label>
-        <select
-          key={`${result.values?.version ?? 'default'}@${version}`}
-          id="revert-version"
-          name="version"
-          defaultValue={result.values?.version ?? String(versions.at(-1)?.version ?? '')}
-          aria-invalid={err('version') ? true : undefined}
-        >
-          {versions.map((v) => (
-            <option key={v.version} value={v.version}>
-              {v.label}
-            </option>
-          ))}
-        </select>
-        {err('version') ? <p className="field-error">{err('version')}</p> : null}
-      </div>
-      <TextField
-        id="revert-reason"
-        name="reason"
-        label="Reason"
-        required
-        multiline
-        defaultValue={result.values?.reason ?? ''}
-        error={err('reason')}
-        hint="Required: why this change is being undone."
-        maxLength={500}
+    <EditForm label="Revert a change" action={action} result={result} {...edit}>
+      <VersionSelect
+        id="revert-version"
+        name="version"
+        label="Change to undo"
+        result={result}
+        version={edit.version}
+        versions={versions}
+        fallback=""
       />
-      <div className="actions">
-        <button type="submit" className="button" disabled={pending}>
-          {pending ? 'Reverting…' : 'Revert change'}
-        </button>
-      </div>
-    </form>
+      <ReasonField idPrefix="revert" result={result} required hint="Required: why this change is being undone." />
+      <SubmitButton pending={pending} label="Revert change" pendingLabel="Reverting…" />
+    </EditForm>
   );
 }
 
-export function ArchiveForm({ addressId, version, token }: EditProps) {
+export function ArchiveForm(edit: EditProps) {
   const [result, action, pending] = useActionState(archiveAddress, IDLE);
   return (
-    <form action={action} className="form" noValidate aria-label="Archive address">
-      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
-      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
-      <TextField
-        id="archive-reason"
-        name="reason"
-        label="Reason"
+    <EditForm label="Archive address" action={action} result={result} {...edit}>
+      <ReasonField
+        idPrefix="archive"
+        result={result}
         required
-        multiline
-        defaultValue={result.values?.reason ?? ''}
-        error={result.errors?.reason?.[0]}
         hint="Required: why the address is no longer in use, e.g. “building demolished”."
-        maxLength={500}
       />
-      <div className="actions">
-        <button type="submit" className="button danger" disabled={pending}>
-          {pending ? 'Archiving…' : 'Archive address'}
-        </button>
-      </div>
-    </form>
+      <SubmitButton pending={pending} tone="danger" label="Archive address" pendingLabel="Archiving…" />
+    </EditForm>
   );
 }
 
-export function RestoreForm({ addressId, version, token }: EditProps) {
+export function RestoreForm(edit: EditProps) {
   const [result, action, pending] = useActionState(restoreAddress, IDLE);
   return (
-    <form action={action} className="form" noValidate aria-label="Restore address">
-      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
-      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
-      <TextField
-        id="restore-reason"
-        name="reason"
-        label="Reason"
-        optional
-        multiline
-        defaultValue={result.values?.reason ?? ''}
-        error={result.errors?.reason?.[0]}
-        maxLength={500}
-      />
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Restoring…' : 'Restore address'}
-        </button>
-      </div>
-    </form>
+    <EditForm label="Restore address" action={action} result={result} {...edit}>
+      <ReasonField idPrefix="restore" result={result} />
+      <SubmitButton pending={pending} tone="primary" label="Restore address" pendingLabel="Restoring…" />
+    </EditForm>
   );
 }

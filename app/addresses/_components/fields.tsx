@@ -1,7 +1,7 @@
 'use client';
 
 import type { ReactNode } from 'react';
-import type { ActionResult } from '../_lib/form-result';
+import { type ActionResult, fieldError } from '../_lib/form-result';
 
 export interface CountryOption {
   code: string;
@@ -72,6 +72,9 @@ interface AddressInputsProps {
   mode?: 'new' | 'edit';
 }
 
+/** What one address text field takes besides its name, label, value and error. */
+type AddressTextProps = Omit<TextFieldProps, 'id' | 'name' | 'label' | 'defaultValue' | 'error'>;
+
 function initialValue(result: ActionResult, defaults: Record<string, string | undefined>, name: string): string {
   return result.values?.[name] ?? defaults[name] ?? '';
 }
@@ -79,65 +82,34 @@ function initialValue(result: ActionResult, defaults: Record<string, string | un
 /** The seven address fields, pre-filled with the submitted values after a rejected submit. */
 export function AddressInputs({ idPrefix, defaults, result, countries, mode = 'edit' }: AddressInputsProps) {
   const clear = mode === 'edit' ? ' Leave empty to clear.' : '';
-  const err = (name: string) => result.errors?.[name]?.[0];
+  const err = (name: string) => fieldError(result, name);
   const id = (name: string) => `${idPrefix}-${name}`;
   const countryError = err('country');
+  const text = (name: string, label: string, props: AddressTextProps) => (
+    <TextField
+      id={id(name)}
+      name={name}
+      label={label}
+      defaultValue={initialValue(result, defaults, name)}
+      error={err(name)}
+      {...props}
+    />
+  );
   return (
     <div className="address-inputs">
-      <TextField
-        id={id('line1')}
-        name="line1"
-        label="Street address"
-        defaultValue={initialValue(result, defaults, 'line1')}
-        error={err('line1')}
-        required
-        autoComplete="address-line1"
-        maxLength={200}
-      />
-      <TextField
-        id={id('line2')}
-        name="line2"
-        label="Address line 2"
-        optional
-        defaultValue={initialValue(result, defaults, 'line2')}
-        error={err('line2')}
-        hint={`Apartment, suite, building.${clear}`}
-        autoComplete="address-line2"
-        maxLength={200}
-      />
+      {text('line1', 'Street address', { required: true, autoComplete: 'address-line1', maxLength: 200 })}
+      {text('line2', 'Address line 2', {
+        optional: true,
+        hint: `Apartment, suite, building.${clear}`,
+        autoComplete: 'address-line2',
+        maxLength: 200,
+      })}
       <div className="field-row">
-        <TextField
-          id={id('city')}
-          name="city"
-          label="City / town"
-          defaultValue={initialValue(result, defaults, 'city')}
-          error={err('city')}
-          required
-          autoComplete="address-level2"
-          maxLength={120}
-        />
-        <TextField
-          id={id('region')}
-          name="region"
-          label="Region / state"
-          optional
-          defaultValue={initialValue(result, defaults, 'region')}
-          error={err('region')}
-          autoComplete="address-level1"
-          maxLength={120}
-        />
+        {text('city', 'City / town', { required: true, autoComplete: 'address-level2', maxLength: 120 })}
+        {text('region', 'Region / state', { optional: true, autoComplete: 'address-level1', maxLength: 120 })}
       </div>
       <div className="field-row">
-        <TextField
-          id={id('postalCode')}
-          name="postalCode"
-          label="Postal code"
-          defaultValue={initialValue(result, defaults, 'postalCode')}
-          error={err('postalCode')}
-          required
-          autoComplete="postal-code"
-          maxLength={20}
-        />
+        {text('postalCode', 'Postal code', { required: true, autoComplete: 'postal-code', maxLength: 20 })}
         <div className={`field${countryError ? ' field-invalid' : ''}`}>
           <label htmlFor={id('country')}>Country</label>
           {/* React applies a select's defaultValue only on mount; the key remounts it with the
@@ -166,16 +138,57 @@ export function AddressInputs({ idPrefix, defaults, result, countries, mode = 'e
           ) : null}
         </div>
       </div>
-      <TextField
-        id={id('owner')}
-        name="owner"
-        label="Owner reference"
-        optional
-        defaultValue={initialValue(result, defaults, 'owner')}
-        error={err('owner')}
-        hint={`Who the address belongs to, e.g. a customer number.${clear}`}
-        maxLength={200}
-      />
+      {text('owner', 'Owner reference', {
+        optional: true,
+        hint: `Who the address belongs to, e.g. a customer number.${clear}`,
+        maxLength: 200,
+      })}
+    </div>
+  );
+}
+
+interface ReasonFieldProps {
+  /** The form's id prefix: the field's id is `${idPrefix}-reason`. */
+  idPrefix: string;
+  result: ActionResult;
+  /** Required reasons are marked so; the others show "(optional)". */
+  required?: boolean;
+  hint?: string;
+}
+
+/** The free-text reason an edit form records with its event, kept after a rejected submit. */
+export function ReasonField({ idPrefix, result, required = false, hint }: ReasonFieldProps) {
+  return (
+    <TextField
+      id={`${idPrefix}-reason`}
+      name="reason"
+      label="Reason"
+      required={required || undefined}
+      optional={!required || undefined}
+      multiline
+      defaultValue={result.values?.reason ?? ''}
+      error={fieldError(result, 'reason')}
+      hint={hint}
+      maxLength={500}
+    />
+  );
+}
+
+interface SubmitButtonProps {
+  pending: boolean;
+  label: string;
+  /** Shown while the action runs, e.g. "Saving…". */
+  pendingLabel: string;
+  tone?: 'primary' | 'danger';
+}
+
+/** A form's submit button in its actions row, disabled and relabelled while the action runs. */
+export function SubmitButton({ pending, label, pendingLabel, tone }: SubmitButtonProps) {
+  return (
+    <div className="actions">
+      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending}>
+        {pending ? pendingLabel : label}
+      </button>
     </div>
   );
 }
