@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { can } from '@/lib/auth/permissions';
+import { actorCan } from '@/lib/auth/permissions';
 import { sessionActor } from '@/lib/auth/request-actor';
 import { AccountMenu } from './(auth)/_components/account-menu';
 import './globals.css';
@@ -18,7 +18,7 @@ export const metadata: Metadata = {
 export default async function RootLayout({ children }: { children: ReactNode }) {
   // Links are convenience only: every page and action checks the role again on the server.
   const actor = await sessionActor();
-  const canWrite = actor !== null && actor.role !== 'system' && can(actor.role, 'address:write');
+  const canWrite = actorCan(actor, 'address:write');
   return (
     <html lang="en">
       <body>

@@ -1,10 +1,10 @@
 import Link from 'next/link';
-import { can } from '@/lib/auth/permissions';
+import { actorCan } from '@/lib/auth/permissions';
 import { sessionActor } from '@/lib/auth/request-actor';
 
 export default async function HomePage() {
   const actor = await sessionActor();
-  const canWrite = actor !== null && actor.role !== 'system' && can(actor.role, 'address:write');
+  const canWrite = actorCan(actor, 'address:write');
   return (
     <main className="home">
       <h1>Address Ledger</h1>

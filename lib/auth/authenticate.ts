@@ -3,7 +3,7 @@ import type { Actor } from '@/domain/messages';
 import type { Db } from '@/lib/db';
 import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { ForbiddenError, UnauthorizedError } from './errors';
-import { can, type Permission } from './permissions';
+import { actorCan, type Permission } from './permissions';
 import { resolveSession } from './sessions';
 import { authenticateToken } from './tokens';
 import { usersExist } from './users';
@@ -126,7 +126,7 @@ export function sameOrigin(origin: string | null, host: string | null): boolean 
 
 /** 403 unless the actor's role grants the permission (DESIGN §6). */
 export function requirePermission(actor: Actor, permission: Permission): Actor {
-  if (actor.role === 'system' || !can(actor.role, permission)) {
+  if (!actorCan(actor, permission)) {
     throw new ForbiddenError(`your role (${actor.role}) does not allow this`);
   }
   return actor;

@@ -1,4 +1,4 @@
-import type { Role } from '@/domain/messages';
+import type { Actor, Role } from '@/domain/messages';
 
 /**
  * What each role may do (DESIGN §6). Checked on the server for every route, action and page;
@@ -22,4 +22,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
 
 export function can(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/** Whether an actor (possibly none, or the `system` actor, which never acts for a person) may. */
+export function actorCan(actor: Actor | null, permission: Permission): boolean {
+  return actor !== null && actor.role !== 'system' && can(actor.role, permission);
 }

@@ -1,18 +1,12 @@
 import 'server-only';
 import countries from 'i18n-iso-countries';
 import en from 'i18n-iso-countries/langs/en.json';
-import { type AddressEvent, type AddressState, addressStreamId, replay } from '@/domain/address';
+import { type AddressEvent, type AddressState, isAddressId } from '@/domain/address';
 import type { Actor, RecordedEvent } from '@/domain/messages';
-import { can } from '@/lib/auth/permissions';
+import { actorCan } from '@/lib/auth/permissions';
 import { ledger } from '@/lib/ledger';
 
 countries.registerLocale(en);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isAddressId(id: string): boolean {
-  return UUID.test(id);
-}
 
 export type AddressRecord = {
   addressId: string;
@@ -27,14 +21,14 @@ export type AddressRecord = {
 export async function loadAddress(id: string): Promise<AddressRecord | null> {
   if (!isAddressId(id)) return null;
   const addressId = id.toLowerCase();
-  const events = (await ledger().store.readStream(addressStreamId(addressId))) as RecordedEvent<AddressEvent>[];
+  const { events, state } = await ledger().loadAddress(addressId);
   if (events.length === 0) return null;
-  return { addressId, events, state: replay(events) };
+  return { addressId, events, state };
 }
 
 /** Whether the actor may issue commands (edit controls are rendered only then; actions check again). */
 export function canWrite(actor: Actor): boolean {
-  return actor.role !== 'system' && can(actor.role, 'address:write');
+  return actorCan(actor, 'address:write');
 }
 
 export interface CountryOption {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AddressCommand, addressIdFromStream } from '@/domain/address';
+import { type AddressCommand, addressIdFromStream, isAddressId } from '@/domain/address';
 import { hashRequest } from '@/domain/command-handler';
 import type { Actor, CommandMetadata } from '@/domain/messages';
 import { ledger } from '@/lib/ledger';
@@ -30,7 +30,7 @@ export function commandMetadata(request: Request, actor: Actor): CommandMetadata
 
 /** Path ids are UUIDs; anything else cannot name an address, so it is simply not found. */
 export function addressIdParam(id: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+  if (!isAddressId(id)) {
     throw new HttpError(404, 'not_found', `no address with id ${JSON.stringify(id.slice(0, 64))}`);
   }
   return id.toLowerCase();
