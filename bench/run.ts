@@ -23,7 +23,7 @@ import { startEmbeddedPostgres } from '@/lib/embedded-postgres';
 import { createLedger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
-import { readSample } from '@/projections/search/fixtures/sample';
+import { readSample, sampleAddressFields } from '@/projections/search/fixtures/sample';
 import { createPostgresSearchIndex } from '@/projections/search/postgres-search-index';
 import { waitForProjection } from '@/projections/testing';
 import { startProjector } from '@/projections/worker';
@@ -56,13 +56,7 @@ async function main() {
   try {
     await migrate(server.url);
     const rows = readSample().slice(0, Number(process.env.BENCH_ADDRESSES ?? Number.POSITIVE_INFINITY));
-    const addresses = rows.map((r) => ({
-      line1: `${r.house_number} ${r.street}`,
-      city: r.city,
-      region: r.region_code,
-      postalCode: r.postal_code,
-      country: r.country,
-    }));
+    const addresses = rows.map(sampleAddressFields);
     const ledger = createLedger(prisma);
     const actor = { id: 'bench', name: 'Benchmark', role: 'operator' as const };
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -121,4 +121,32 @@ async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
     if (parent === dir) return;
     dir = parent;
   }
+}
+
+/** The port of a PostgreSQL already serving this data directory (line 4 of postmaster.pid). */
+function runningEmbeddedPort(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+  try {
+    process.kill(Number(pid), 0);
+  } catch (error) {
+    // EPERM: alive but owned by another user (the `postgres` user when we are root).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  return Number(port) || null;
+}
+
+/**
+ * For command-line tools: DATABASE_URL; else the embedded PostgreSQL of `npm start` (under
+ * DATA_DIR, default .data/): the running one if `npm start` is up, otherwise started just for
+ * this command and stopped by `close()`.
+ */
+export async function openLocalDatabase(): Promise<{ url: string; close(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, close: async () => {} };
+  const dataDir = path.resolve(process.env.DATA_DIR ?? '.data', 'postgres');
+  const port = runningEmbeddedPort(dataDir);
+  if (port) return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/address_ledger`, close: async () => {} };
+  const server: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir });
+  return { url: server.url, close: () => server.stop() };
 }

@@ -14,8 +14,6 @@
  * Database: DATABASE_URL, else the embedded PostgreSQL of `npm start` under .data/ (the running
  * one if `npm start` is up, otherwise started just for this command).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Role } from '@/domain/messages';
@@ -39,7 +37,7 @@ import {
   setPassword,
 } from '@/lib/auth/users';
 import { createPrisma, type Db } from '@/lib/db';
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '@/lib/embedded-postgres';
+import { openLocalDatabase } from '@/lib/embedded-postgres';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 
@@ -183,37 +181,13 @@ async function run(db: Db, argv: string[]): Promise<void> {
   }
 }
 
-/** The port of a PostgreSQL already serving this data directory (line 4 of postmaster.pid). */
-function runningEmbeddedPort(dataDir: string): number | null {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return null;
-  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
-  try {
-    process.kill(Number(pid), 0);
-  } catch (error) {
-    // EPERM: alive but owned by another user (the `postgres` user when we are root).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
-  }
-  return Number(port) || null;
-}
-
-async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, close: async () => {} };
-  const dataDir = path.resolve(process.env.DATA_DIR ?? '.data', 'postgres');
-  const port = runningEmbeddedPort(dataDir);
-  // Same fixed loopback-only credentials as lib/embedded-postgres.ts.
-  if (port) return { url: `postgres://postgres:postgres@127.0.0.1:${port}/address_ledger`, close: async () => {} };
-  const server: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir });
-  return { url: server.url, close: () => server.stop() };
-}
-
 async function main() {
   const argv = process.argv.slice(2);
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
     out(USAGE);
     return argv.length === 0 ? 2 : 0;
   }
-  const database = await openDatabase();
+  const database = await openLocalDatabase();
   const db = createPrisma(database.url, { max: 2 });
   try {
     await migrate(database.url);
