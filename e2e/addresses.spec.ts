@@ -6,7 +6,8 @@ import { createAccount, OPERATOR, signIn, signInAsAdmin } from './accounts';
  * address (after a rejected postal code that keeps the input), see it formatted, change it with a
  * reason, get a readable validation error without losing the input, find the change in the
  * timeline with actor and reason, look at version 1, and meet a conflict when two tabs edit the
- * same version. Serial: each step builds on the address the first one registers.
+ * same version, then correct, revert, archive (a reason is required) and restore. Serial: each step
+ * builds on the address the first one registers.
  */
 test.describe.configure({ mode: 'serial' });
 
@@ -175,4 +176,55 @@ test('search finds the address once the read model has caught up, with facets an
   await page.goto('/addresses?q=exchange+st&city=Portland');
   await page.locator('.hit', { hasText: '90 Exchange Street' }).getByRole('link').click();
   await expect(page).toHaveURL(new RegExp(`${addressUrl}$`));
+});
+
+test('the operator corrects a recording error, reverts the correction, archives with a reason and restores', async ({
+  page,
+}) => {
+  await signInAsOperator(page, addressUrl);
+  await expect(page.getByText('Version 4', { exact: true })).toBeVisible();
+
+  // Correct: the owner reference of version 4 was recorded wrong.
+  await page.getByText('Correct a recording error', { exact: true }).click();
+  const correct = page.getByRole('form', { name: 'Correct a recording error' });
+  await correct.getByLabel('Version that was recorded wrong').selectOption('4');
+  await correct.getByLabel('Owner reference').fill('CUST-0044');
+  await correct.getByLabel('Reason').fill('Customer number typed wrong');
+  await correct.getByRole('button', { name: 'Record correction' }).click();
+  await expect(correct.getByRole('status')).toHaveText(/now version 5\.$/);
+  await expect(page.getByText('Version 5', { exact: true })).toBeVisible();
+
+  // Revert the correction: the owner goes back to what it was before version 5.
+  await page.getByText('Revert a change', { exact: true }).click();
+  const revert = page.getByRole('form', { name: 'Revert a change' });
+  await revert.getByLabel('Change to undo').selectOption('5');
+  await revert.getByLabel('Reason').fill('The first number was right after all');
+  await revert.getByRole('button', { name: 'Revert change' }).click();
+  await expect(revert.getByRole('status')).toHaveText(/now version 6\.$/);
+  await expect(page.getByText('Version 6', { exact: true })).toBeVisible();
+  await expect(page.locator('section', { hasText: 'Current address' }).first()).toContainText('CUST-0043');
+
+  // Archive needs a reason; without one nothing is saved.
+  await page.getByText('Archive', { exact: true }).click();
+  const archive = page.getByRole('form', { name: 'Archive address' });
+  await archive.getByRole('button', { name: 'Archive address' }).click();
+  await expect(archive.getByLabel('Reason')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Version 6', { exact: true })).toBeVisible();
+  await archive.getByLabel('Reason').fill('Building demolished');
+  await archive.getByRole('button', { name: 'Archive address' }).click();
+  await expect(page.getByText('Version 7', { exact: true })).toBeVisible();
+  await expect(page.getByText('This address is archived.')).toBeVisible();
+  await expect(page.getByRole('form', { name: 'Change address' })).toHaveCount(0);
+
+  const restore = page.getByRole('form', { name: 'Restore address' });
+  await restore.getByRole('button', { name: 'Restore address' }).click();
+  await expect(page.getByText('Version 8', { exact: true })).toBeVisible();
+  await expect(page.getByRole('form', { name: 'Change address' })).toBeVisible();
+
+  // The timeline tells the whole story, newest first, with the reasons.
+  await page.goto(`${addressUrl}/history`);
+  await expect(page.locator('#v5')).toContainText('Corrects version 4');
+  await expect(page.locator('#v5')).toContainText('Reason: Customer number typed wrong');
+  await expect(page.locator('#v7')).toContainText('Reason: Building demolished');
+  await expect(page.locator('.timeline-item')).toHaveCount(8);
 });
