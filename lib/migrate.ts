@@ -16,15 +16,17 @@ export interface MigrationResult {
 /**
  * Applies the SQL migrations in Prisma's folder layout (`prisma/migrations/<name>/migration.sql`)
  * and records them in Prisma's own `_prisma_migrations` table, so `prisma migrate status` agrees
- * wherever the schema engine is available. Each migration runs in its own transaction; a
- * transaction-scoped advisory lock makes two processes starting at once apply each migration once.
+ * wherever the schema engine is available. Each migration runs in its own transaction; a session
+ * advisory lock held for the whole run makes two processes starting at once apply each migration once.
  */
 export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client
-      .query(`
+    // One migrator at a time, for the whole run (creating the bookkeeping table included: two
+    // concurrent CREATE TABLE IF NOT EXISTS can still collide on the table's row type).
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(`
       CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
         "id" VARCHAR(36) PRIMARY KEY,
         "checksum" VARCHAR(64) NOT NULL,
@@ -34,11 +36,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
         "rolled_back_at" TIMESTAMPTZ,
         "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
         "applied_steps_count" INTEGER NOT NULL DEFAULT 0
-      )`)
-      .catch(async (error: unknown) => {
-        // Two processes creating the table at once: one wins, the other sees a duplicate; both go on.
-        if ((error as { code?: string }).code !== '23505' && (error as { code?: string }).code !== '42P07') throw error;
-      });
+      )`);
 
     const names = (await readdir(dir, { withFileTypes: true }))
       .filter((d) => d.isDirectory())
@@ -52,7 +50,6 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       const checksum = createHash('sha256').update(sql).digest('hex');
       await client.query('BEGIN');
       try {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
         const done = await client.query<{ checksum: string }>(
           'SELECT checksum FROM "_prisma_migrations" WHERE migration_name = $1 AND finished_at IS NOT NULL AND rolled_back_at IS NULL',
           [name],
@@ -83,6 +80,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
     }
     return { applied, alreadyApplied };
   } finally {
+    // Ending the session releases the advisory lock.
     await client.end();
   }
 }
