@@ -62,11 +62,13 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
     const requestHash = options.requestHash ?? hashRequest({ type: command.type, data: command.data });
     const record = { commandId: command.metadata.commandId, requestHash };
 
-    const previous = await store.findCommand(record.commandId, requestHash);
-    if (previous) return { ...previous, streamId: previous.streamId, appended: 0, replayed: true };
-
     for (let attempt = 0; ; attempt++) {
-      const history = await store.readStream(streamId);
+      // Both reads at once: a repeated command answers from its stored result, without deciding.
+      const [previous, history] = await Promise.all([
+        attempt === 0 ? store.findCommand(record.commandId, requestHash) : null,
+        store.readStream(streamId),
+      ]);
+      if (previous) return { ...previous, appended: 0, replayed: true };
       const state = history.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
       const loadedVersion = history.at(-1)?.streamVersion ?? 0;
       // An empty stream is not a conflict but a missing aggregate: let `decide` say so (not found).

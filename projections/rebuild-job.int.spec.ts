@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '@/lib/ledger';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { createTestDatabase, type TestDatabase, waitForAllEventsVisible } from '@/test/db';
 import { waitFor } from '@/test/wait';
 import { replayAddresses } from './address-view/projection';
 import { readCheckpoint } from './checkpoints';
@@ -62,6 +62,7 @@ async function holdLockElsewhere(): Promise<pg.Client> {
 
 describe('the rebuild job started from the admin page', () => {
   it('runs in the background, rebuilds every read model from the events and reports done', async () => {
+    await waitForAllEventsVisible(db.pool);
     const started = await startRebuild(ADMIN, { batchSize: 7 });
     expect(started).toMatchObject({ started: true, job: { state: 'running', startedBy: ADMIN } });
     // Returned before the rebuild finished: it runs in the background, holding the lock.
@@ -129,6 +130,7 @@ describe('the rebuild job started from the admin page', () => {
 
     // Events written since the last rebuild are picked up by the next one.
     await commands(ledger).register({ line1: '5 After Lock Lane' });
+    await waitForAllEventsVisible(db.pool);
     expect(await startRebuild(ADMIN)).toMatchObject({ started: true });
     const job = await finished();
     expect(job).toMatchObject({ state: 'done' });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createPrisma, type Db } from '@/lib/db';
+import { waitFor } from './wait';
 
 export interface TestDatabase {
   url: string;
@@ -72,4 +73,18 @@ export async function burnTransactionIdsToNextPowerOfTen(q: { query: pg.Pool['qu
       END LOOP;
     END $$`);
   return target.toString();
+}
+
+/**
+ * Waits until every event committed in this database is visible to gap-safe readers. Readers stop
+ * below the oldest writing transaction on the whole server, and other test files write to other
+ * databases of it at the same time; a test that needs "everything so far" waits for this first.
+ */
+export async function waitForAllEventsVisible(q: { query: pg.Pool['query'] }): Promise<void> {
+  await waitFor('every committed event to be visible to gap-safe readers', async () => {
+    const { rows } = await q.query<{ hidden: number }>(
+      'SELECT count(*)::int AS hidden FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())',
+    );
+    return rows[0]!.hidden === 0;
+  });
 }

@@ -112,14 +112,16 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
     return { ...(found.result as Omit<AppendResult, 'replayed'>), replayed: true };
   }
 
+  async function streamVersion(streamId: string): Promise<number> {
+    const rows = await db.$queryRaw<{ v: number | null }[]>`
+      SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
+    return rows[0]?.v ?? 0;
+  }
+
   return {
     findCommand,
 
-    async streamVersion(streamId: string): Promise<number> {
-      const rows = await db.$queryRaw<{ v: number | null }[]>`
-        SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
-      return rows[0]?.v ?? 0;
-    },
+    streamVersion,
 
     /**
      * Appends all events of one command atomically, if the stream is still at `expectedVersion`.
@@ -132,74 +134,45 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
       opts: { expectedVersion: number; command?: CommandRecord },
     ): Promise<AppendResult> {
       const { expectedVersion, command } = opts;
+      const payload = events.map((e) => ({
+        eventId: randomUUID(),
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+        metadata: stripRecordedAt(e.metadata),
+      }));
+      let rows: AppendRow[];
       try {
-        return await db.$transaction(
-          async (tx) => {
-            // Serialise appends to one stream so the version check below cannot race; appends to
-            // other streams proceed in parallel. Collisions of the hash only cost a short wait.
-            await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, 0))`;
-
-            if (command) {
-              const inserted = await tx.$executeRaw`
-                INSERT INTO processed_commands (command_id, request_hash, stream_id, result)
-                VALUES (${command.commandId}, ${command.requestHash}, ${streamId}, '{}'::jsonb)
-                ON CONFLICT (command_id) DO NOTHING`;
-              // Another transaction already committed this command: ours must append nothing.
-              if (inserted === 0) throw new CommandAlreadyProcessed();
-            }
-
-            const rows = await tx.$queryRaw<{ v: number | null }[]>`
-              SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
-            const actualVersion = rows[0]?.v ?? 0;
-            if (actualVersion !== expectedVersion) {
-              throw new VersionConflictError(streamId, expectedVersion, actualVersion);
-            }
-
-            let result: AppendResult = { streamId, version: actualVersion, position: null, replayed: false };
-            if (events.length > 0) {
-              const values = events.map(
-                (e, i) =>
-                  Prisma.sql`(${streamId}, ${expectedVersion + i + 1}, ${randomUUID()}::uuid, ${e.type}, ${e.schemaVersion},
-                    ${JSON.stringify(e.data)}::jsonb, ${JSON.stringify(stripRecordedAt(e.metadata))}::jsonb)`,
-              );
-              const inserted = await tx.$queryRaw<{ position: bigint }[]>`
-                INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-                VALUES ${Prisma.join(values)}
-                RETURNING position`;
-              // biome-ignore lint/complexity/useMathMinMax: positions are bigints, which Math.max cannot compare
-              const last = inserted.reduce((max, r) => (r.position > max ? r.position : max), 0n);
-              result = {
-                streamId,
-                version: expectedVersion + events.length,
-                position: last.toString(),
-                replayed: false,
-              };
-              // Delivered on commit only, so the projector never wakes for a rolled-back append.
-              await tx.$executeRaw`SELECT pg_notify(${EVENTS_CHANNEL}, ${result.position})`;
-            }
-
-            if (command) {
-              const { replayed: _, ...stored } = result;
-              await tx.$executeRaw`
-                UPDATE processed_commands SET result = ${JSON.stringify(stored)}::jsonb
-                WHERE command_id = ${command.commandId}`;
-            }
-            return result;
-          },
-          { maxWait: 10_000, timeout: 20_000 },
-        );
+        // One statement, atomic on its own (prisma/migrations/*_append_function): lock, version
+        // check, idempotency record, insert, stored result, NOTIFY.
+        rows = await db.$queryRaw<AppendRow[]>`
+          SELECT outcome, version, position, stored_result, stored_hash
+          FROM append_events(${streamId}, ${expectedVersion}::int, ${JSON.stringify(payload)}::jsonb,
+                             ${command?.commandId ?? null}::text, ${command?.requestHash ?? null}::text,
+                             ${EVENTS_CHANNEL})`;
       } catch (error) {
-        if (error instanceof CommandAlreadyProcessed && command) {
-          const previous = await findCommand(command.commandId, command.requestHash);
-          if (previous) return previous;
-        }
         if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
-          // Backstop for writers that bypass the lock (e.g. a hand-written script).
-          const rows = await db.$queryRaw<{ v: number | null }[]>`
-            SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
-          throw new VersionConflictError(streamId, expectedVersion, rows[0]?.v ?? 0);
+          // Backstop for writers that bypass the function (e.g. a hand-written script).
+          throw new VersionConflictError(streamId, expectedVersion, await streamVersion(streamId));
         }
         throw error;
+      }
+      const row = rows[0]!;
+      switch (row.outcome) {
+        case 'appended':
+        case 'unchanged':
+          return { streamId, version: row.version!, position: row.position, replayed: false };
+        case 'already_processed':
+          if (row.stored_hash !== command?.requestHash) throw new IdempotencyKeyReusedError(command!.commandId);
+          return { ...(row.stored_result as Omit<AppendResult, 'replayed'>), replayed: true };
+        case 'conflict': {
+          // The same command may have won the race on this stream: then answer with its result.
+          const previous = command ? await findCommand(command.commandId, command.requestHash) : null;
+          if (previous) return previous;
+          throw new VersionConflictError(streamId, expectedVersion, row.version!);
+        }
+        default:
+          throw new Error(`append_events returned an unknown outcome: ${row.outcome}`);
       }
     },
 
@@ -256,7 +229,13 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
   };
 }
 
-class CommandAlreadyProcessed extends Error {}
+interface AppendRow {
+  outcome: 'appended' | 'unchanged' | 'conflict' | 'already_processed';
+  version: number | null;
+  position: string | null;
+  stored_result: unknown;
+  stored_hash: string | null;
+}
 
 function stripRecordedAt(metadata: EventMetadata): EventMetadata {
   // recordedAt is the database's, never the caller's.
