@@ -1,6 +1,7 @@
 'use client';
 
 import { useActionState } from 'react';
+import { Field, SubmitButton } from '@/app/_components/form-fields';
 import { EMPTY, type FormState } from '../_lib/form-state';
 import { setupAction, signInAction, signOutAction } from '../actions';
 
@@ -13,62 +14,23 @@ export function Notice({ state }: { state: FormState }) {
   );
 }
 
-interface InputProps {
-  /** The form field name (and the key of its errors). */
-  name: string;
-  /** The element id; defaults to the name. Must be unique on the page when two forms share names. */
-  id?: string;
-  label: string;
-  type?: string;
-  autoComplete?: string;
-  state: FormState;
-  hint?: string;
-  maxLength?: number;
-}
-
-export function Input({ name, id = name, label, type = 'text', autoComplete, state, hint, maxLength }: InputProps) {
-  const error = state.errors?.[name]?.[0];
-  return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        type={type}
-        autoComplete={autoComplete}
-        required
-        maxLength={maxLength}
-        defaultValue={type === 'password' ? undefined : (state.values?.[name] ?? '')}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
-      />
-      {hint && !error ? (
-        <p className="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
 export function SignInForm({ next }: { next: string }) {
   const [state, action, pending] = useActionState(signInAction, EMPTY);
   return (
     <form action={action} className="form" aria-label="Sign in">
       <input type="hidden" name="next" value={next} />
       <Notice state={state} />
-      <Input name="email" label="E-mail address" type="email" autoComplete="username" state={state} maxLength={254} />
-      <Input name="password" label="Password" type="password" autoComplete="current-password" state={state} />
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Signing in…' : 'Sign in'}
-        </button>
-      </div>
+      <Field
+        required
+        name="email"
+        label="E-mail address"
+        type="email"
+        autoComplete="username"
+        state={state}
+        maxLength={254}
+      />
+      <Field required name="password" label="Password" type="password" autoComplete="current-password" state={state} />
+      <SubmitButton pending={pending} tone="primary" label="Sign in" pendingLabel="Signing in…" />
     </form>
   );
 }
@@ -78,22 +40,28 @@ export function SetupForm() {
   return (
     <form action={action} className="form" aria-label="Create the admin account">
       <Notice state={state} />
-      <Input name="name" label="Your name" autoComplete="name" state={state} maxLength={120} />
-      <Input name="email" label="E-mail address" type="email" autoComplete="username" state={state} maxLength={254} />
-      <Input
+      <Field required name="name" label="Your name" autoComplete="name" state={state} maxLength={120} />
+      <Field
+        required
+        name="email"
+        label="E-mail address"
+        type="email"
+        autoComplete="username"
+        state={state}
+        maxLength={254}
+      />
+      <Field
         name="password"
         label="Password"
         type="password"
         autoComplete="new-password"
         state={state}
+        required
         hint="At least 12 characters. A few unrelated words make a good one."
+        hideHintOnError
       />
-      <Input name="confirm" label="Password again" type="password" autoComplete="new-password" state={state} />
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Creating…' : 'Create admin account'}
-        </button>
-      </div>
+      <Field required name="confirm" label="Password again" type="password" autoComplete="new-password" state={state} />
+      <SubmitButton pending={pending} tone="primary" label="Create admin account" pendingLabel="Creating…" />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 'use client';
 
 import { type ReactNode, useActionState } from 'react';
+import { SubmitButton } from '@/app/_components/form-fields';
 import { type ActionResult, fieldError, IDLE } from '../_lib/form-result';
 import {
   archiveAddress,
@@ -10,7 +11,7 @@ import {
   restoreAddress,
   revertChange,
 } from '../actions';
-import { AddressInputs, type CountryOption, FormMessage, HiddenInputs, ReasonField, SubmitButton } from './fields';
+import { AddressInputs, type CountryOption, FormMessage, HiddenInputs, ReasonField } from './fields';
 
 /*
  * The address forms. Each carries, in hidden inputs, the address id, the version the operator is

@@ -1,66 +1,11 @@
 'use client';
 
-import type { ReactNode } from 'react';
+import { Field, type FieldProps } from '@/app/_components/form-fields';
 import { type ActionResult, fieldError } from '../_lib/form-result';
 
 export interface CountryOption {
   code: string;
   name: string;
-}
-
-interface TextFieldProps {
-  id: string;
-  name: string;
-  label: string;
-  defaultValue?: string;
-  error?: string;
-  hint?: ReactNode;
-  required?: boolean;
-  optional?: boolean;
-  autoComplete?: string;
-  maxLength?: number;
-  multiline?: boolean;
-  inputMode?: 'text' | 'numeric';
-}
-
-/** A labelled input with its hint and error wired up for screen readers. */
-export function TextField(props: TextFieldProps) {
-  const { id, name, label, defaultValue, error, hint, required, optional, autoComplete, maxLength, multiline } = props;
-  const hintId = hint ? `${id}-hint` : undefined;
-  const errorId = error ? `${id}-error` : undefined;
-  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
-  const common = {
-    id,
-    name,
-    defaultValue: defaultValue ?? '',
-    required,
-    maxLength,
-    'aria-invalid': error ? true : undefined,
-    'aria-describedby': describedBy,
-  } as const;
-  return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label htmlFor={id}>
-        {label}
-        {optional ? <span className="optional"> (optional)</span> : null}
-      </label>
-      {multiline ? (
-        <textarea {...common} rows={2} />
-      ) : (
-        <input {...common} type="text" autoComplete={autoComplete} inputMode={props.inputMode} />
-      )}
-      {hint ? (
-        <p className="hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
 }
 
 interface AddressInputsProps {
@@ -73,7 +18,7 @@ interface AddressInputsProps {
 }
 
 /** What one address text field takes besides its name, label, value and error. */
-type AddressTextProps = Omit<TextFieldProps, 'id' | 'name' | 'label' | 'defaultValue' | 'error'>;
+type AddressTextProps = Omit<FieldProps, 'id' | 'name' | 'label' | 'defaultValue' | 'error'>;
 
 function initialValue(result: ActionResult, defaults: Record<string, string | undefined>, name: string): string {
   return result.values?.[name] ?? defaults[name] ?? '';
@@ -86,7 +31,7 @@ export function AddressInputs({ idPrefix, defaults, result, countries, mode = 'e
   const id = (name: string) => `${idPrefix}-${name}`;
   const countryError = err('country');
   const text = (name: string, label: string, props: AddressTextProps) => (
-    <TextField
+    <Field
       id={id(name)}
       name={name}
       label={label}
@@ -159,7 +104,7 @@ interface ReasonFieldProps {
 /** The free-text reason an edit form records with its event, kept after a rejected submit. */
 export function ReasonField({ idPrefix, result, required = false, hint }: ReasonFieldProps) {
   return (
-    <TextField
+    <Field
       id={`${idPrefix}-reason`}
       name="reason"
       label="Reason"
@@ -171,25 +116,6 @@ export function ReasonField({ idPrefix, result, required = false, hint }: Reason
       hint={hint}
       maxLength={500}
     />
-  );
-}
-
-interface SubmitButtonProps {
-  pending: boolean;
-  label: string;
-  /** Shown while the action runs, e.g. "Saving…". */
-  pendingLabel: string;
-  tone?: 'primary' | 'danger';
-}
-
-/** A form's submit button in its actions row, disabled and relabelled while the action runs. */
-export function SubmitButton({ pending, label, pendingLabel, tone }: SubmitButtonProps) {
-  return (
-    <div className="actions">
-      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending}>
-        {pending ? pendingLabel : label}
-      </button>
-    </div>
   );
 }
 

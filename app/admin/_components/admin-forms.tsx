@@ -1,7 +1,8 @@
 'use client';
 
 import { useActionState } from 'react';
-import { Input, Notice } from '@/app/(auth)/_components/auth-forms';
+import { Field, SubmitButton } from '@/app/_components/form-fields';
+import { Notice } from '@/app/(auth)/_components/auth-forms';
 import { EMPTY, type FormState } from '@/app/(auth)/_lib/form-state';
 import {
   changeRoleAction,
@@ -58,8 +59,9 @@ export function CreateUserForm() {
     <form action={action} className="form" aria-label="Create an account">
       <Notice state={state} />
       <div className="field-row">
-        <Input name="name" id="user-name" label="Name" autoComplete="off" state={state} maxLength={120} />
-        <Input
+        <Field required name="name" id="user-name" label="Name" autoComplete="off" state={state} maxLength={120} />
+        <Field
+          required
           name="email"
           id="user-email"
           label="E-mail address"
@@ -74,7 +76,8 @@ export function CreateUserForm() {
           <label htmlFor="new-user-role">Role</label>
           <RoleSelect id="new-user-role" state={state} />
         </div>
-        <Input
+        <Field
+          required
           name="password"
           id="user-password"
           label="Initial password"
@@ -82,13 +85,10 @@ export function CreateUserForm() {
           autoComplete="new-password"
           state={state}
           hint="At least 12 characters."
+          hideHintOnError
         />
       </div>
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Creating…' : 'Create account'}
-        </button>
-      </div>
+      <SubmitButton pending={pending} tone="primary" label="Create account" pendingLabel="Creating…" />
     </form>
   );
 }
@@ -141,7 +141,8 @@ export function CreateTokenForm() {
       <Notice state={state} />
       <SecretOnce secret={state.secret} />
       <div className="field-row">
-        <Input
+        <Field
+          required
           name="name"
           id="token-name"
           label="Token name"
@@ -149,17 +150,14 @@ export function CreateTokenForm() {
           state={state}
           maxLength={80}
           hint="What uses it, e.g. importer."
+          hideHintOnError
         />
         <div className="field">
           <label htmlFor="new-token-role">Role</label>
           <RoleSelect id="new-token-role" state={state} />
         </div>
       </div>
-      <div className="actions">
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Creating…' : 'Create token'}
-        </button>
-      </div>
+      <SubmitButton pending={pending} tone="primary" label="Create token" pendingLabel="Creating…" />
     </form>
   );
 }

@@ -1,0 +1,98 @@
+'use client';
+
+import type { ReactNode } from 'react';
+
+/**
+ * The part of a form's action state a field reads: its first error and the value to keep after a
+ * rejected submit. Both the account/admin `FormState` and the address `ActionResult` fit it.
+ */
+export interface FieldState {
+  errors?: Record<string, string[]>;
+  values?: Record<string, string>;
+}
+
+export interface FieldProps {
+  /** The form field name (and the key of its errors and kept values). */
+  name: string;
+  /** The element id; defaults to the name. Must be unique on the page when two forms share names. */
+  id?: string;
+  label: string;
+  type?: 'text' | 'email' | 'password';
+  /** The form's action state; `error` and `defaultValue` are taken from it unless given. */
+  state?: FieldState;
+  defaultValue?: string;
+  error?: string;
+  hint?: ReactNode;
+  /** Hide the hint while the error shows, so the error alone describes the field. */
+  hideHintOnError?: boolean;
+  required?: boolean;
+  /** Marks the label "(optional)". */
+  optional?: boolean;
+  autoComplete?: string;
+  maxLength?: number;
+  /** A two-row textarea instead of an input. */
+  multiline?: boolean;
+  inputMode?: 'text' | 'numeric';
+}
+
+/** A labelled input (or textarea) with its hint and error wired up for screen readers. */
+export function Field(props: FieldProps) {
+  const { name, id = name, label, type = 'text', state, hint, required, optional, maxLength } = props;
+  const error = props.error ?? state?.errors?.[name]?.[0];
+  const showHint = Boolean(hint) && !(error && props.hideHintOnError);
+  const hintId = showHint ? `${id}-hint` : undefined;
+  const errorId = error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  const common = {
+    id,
+    name,
+    // Passwords are never put back into the form.
+    defaultValue: type === 'password' ? undefined : (props.defaultValue ?? state?.values?.[name] ?? ''),
+    required,
+    maxLength,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy,
+  } as const;
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={id}>
+        {label}
+        {optional ? <span className="optional"> (optional)</span> : null}
+      </label>
+      {props.multiline ? (
+        <textarea {...common} rows={2} />
+      ) : (
+        <input {...common} type={type} autoComplete={props.autoComplete} inputMode={props.inputMode} />
+      )}
+      {showHint ? (
+        <p className="hint" id={hintId}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+interface SubmitButtonProps {
+  pending: boolean;
+  label: string;
+  /** Shown while the action runs, e.g. "Saving…". */
+  pendingLabel: string;
+  tone?: 'primary' | 'danger';
+}
+
+/** A form's submit button in its actions row, disabled and relabelled while the action runs. */
+export function SubmitButton({ pending, label, pendingLabel, tone }: SubmitButtonProps) {
+  return (
+    <div className="actions">
+      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending}>
+        {pending ? pendingLabel : label}
+      </button>
+    </div>
+  );
+}
