@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import { addressStreamId, upcast } from '@/domain/address';
-import { createEventStore } from '@/domain/event-store/postgres-event-store';
-import { prisma, requireDatabaseUrl } from '@/lib/db';
+import { requireDatabaseUrl } from '@/lib/db';
+import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { type AddressDoc, replayAddresses } from './address-view/projection';
 import { loadDoc } from './address-view/writer';
@@ -85,8 +84,7 @@ export async function getAddressAtLeast(
 
 /** The read-model document of one address, folded straight from its stream (authoritative). */
 export async function addressFromEvents(id: string): Promise<AddressDoc | null> {
-  const store = createEventStore(prisma(), { upcast });
-  const events = await store.readStream(addressStreamId(id));
+  const { events } = await ledger().loadAddress(id);
   return replayAddresses(events).get(id) ?? null;
 }
 

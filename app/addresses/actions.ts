@@ -15,7 +15,7 @@ import {
   optionalReasonSchema,
   reasonSchema,
   type ValidationIssue,
-  validatePostalCodeFor,
+  validateChangedPostalCode,
 } from '@/lib/validation/address';
 import {
   conflict,
@@ -277,9 +277,7 @@ function parseChanges(
   const parsed = addressChangesSchema.safeParse(edited);
   if (!parsed.success) return invalid(values, formatZodIssues(parsed.error));
   const changes = parsed.data;
-  if ((changes.country == null) !== (changes.postalCode == null)) {
-    const message = validatePostalCodeFor(changes.country ?? current.country, changes.postalCode ?? current.postalCode);
-    if (message) return invalid(values, [{ path: 'postalCode', message }]);
-  }
+  const message = validateChangedPostalCode(current, changes);
+  if (message) return invalid(values, [{ path: 'postalCode', message }]);
   return changes;
 }

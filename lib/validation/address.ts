@@ -105,15 +105,26 @@ export const postalCodeSchema = text('postalCode', { required: true })
  * show (for the `postalCode` path), or `null` when it is valid, when the country has no known
  * format, or when the country itself is not a valid code (the country check reports that).
  *
- * Use it for partial changes: when a change touches only `postalCode` or only `country`, check the
- * pair that will result, taking the other value from the address's current state:
- *   validatePostalCodeFor(changes.country ?? state.fields.country, changes.postalCode ?? state.fields.postalCode)
+ * For partial changes use `validateChangedPostalCode`.
  */
 export function validatePostalCodeFor(country: string, postalCode: string): string | null {
   const code = country.trim().toUpperCase();
   const postal = postalCode.trim().replace(/\s+/g, ' ').toUpperCase();
   if (!isCountryCode(code) || !postcodeValidatorExistsForCountry(code)) return null;
   return postcodeValidator(postal, code) ? null : `postal code ${postal} is not valid for ${code}`;
+}
+
+/**
+ * A partial change that touches only `postalCode` or only `country` is checked as the pair the
+ * address will end up with, the other value taken from its current fields (when both change, the
+ * changes schema checks them itself). Message for the `postalCode` path, or `null`.
+ */
+export function validateChangedPostalCode(
+  current: { country: string; postalCode: string } | null | undefined,
+  changes: { country?: string | null; postalCode?: string | null },
+): string | null {
+  if (!current || (changes.country == null) === (changes.postalCode == null)) return null;
+  return validatePostalCodeFor(changes.country ?? current.country, changes.postalCode ?? current.postalCode);
 }
 
 // --- fields ------------------------------------------------------------------------------------
@@ -171,7 +182,7 @@ const clearedRequired = (field: LabelledField) => `${FIELD_LABELS[field]} is req
 /**
  * A partial change or correction: at least one field; absent = unchanged; `null` or blank on an
  * optional field = clear it. When both country and postal code are in the change they are checked
- * together here; when only one is, use `validatePostalCodeFor` with the current state.
+ * together here; when only one is, use `validateChangedPostalCode` with the current fields.
  */
 export const addressChangesSchema = z
   .strictObject(

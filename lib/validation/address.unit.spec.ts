@@ -8,6 +8,7 @@ import {
   formatZodIssues,
   optionalReasonSchema,
   reasonSchema,
+  validateChangedPostalCode,
   validatePostalCodeFor,
 } from './address';
 
@@ -257,5 +258,23 @@ describe('reasons', () => {
     expect(optionalReasonSchema.parse('  ')).toBeUndefined();
     expect(optionalReasonSchema.parse(undefined)).toBeUndefined();
     expect(optionalReasonSchema.parse(' typo ')).toBe('typo');
+  });
+});
+
+describe('validateChangedPostalCode', () => {
+  const current = { country: 'US', postalCode: '04210' };
+
+  it('checks a changed postal code against the country the address already has', () => {
+    expect(validateChangedPostalCode(current, { postalCode: 'SW1A 1AA' })).toMatch(/not valid for US/);
+    expect(validateChangedPostalCode(current, { postalCode: '04101' })).toBeNull();
+  });
+
+  it('checks a changed country against the postal code the address already has', () => {
+    expect(validateChangedPostalCode(current, { country: 'GB' })).toMatch(/not valid for GB/);
+  });
+
+  it('leaves a change of both, or of neither, to the changes schema', () => {
+    expect(validateChangedPostalCode(current, { country: 'GB', postalCode: 'SW1A 1AA' })).toBeNull();
+    expect(validateChangedPostalCode(current, {})).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import {
   addressFieldsSchema,
   optionalReasonSchema,
   reasonSchema,
-  validatePostalCodeFor,
+  validateChangedPostalCode,
 } from '@/lib/validation/address';
 import { validationFailed } from './http';
 
@@ -42,12 +42,10 @@ export async function checkPostalCodeAgainstCurrent(
   changes: { postalCode?: string | null; country?: string | null },
   path: string,
 ): Promise<void> {
-  if (changes.postalCode == null && changes.country == null) return;
+  // Only a change of one of the two needs the stored other one.
+  if ((changes.country == null) === (changes.postalCode == null)) return;
   const { state } = await ledger().loadAddress(addressId);
-  const country = changes.country ?? state.fields?.country;
-  const postalCode = changes.postalCode ?? state.fields?.postalCode;
-  if (!country || !postalCode) return;
-  const message = validatePostalCodeFor(country, postalCode);
+  const message = validateChangedPostalCode(state.fields, changes);
   if (message) throw validationFailed([{ path: `${path}.postalCode`, message }]);
 }
 
