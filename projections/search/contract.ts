@@ -92,7 +92,12 @@ const ALL = Object.values(CONTRACT_DOCS);
 /** 100 towns with one address each and one town with three: more facet values than are returned. */
 const TOWNS = [
   ...Array.from({ length: 100 }, (_, i) =>
-    doc({ line1: `${i + 1} Mill Lane`, city: `Aaton ${String(i).padStart(3, '0')}`, postalCode: '05001', country: 'US' }),
+    doc({
+      line1: `${i + 1} Mill Lane`,
+      city: `Aaton ${String(i).padStart(3, '0')}`,
+      postalCode: '05001',
+      country: 'US',
+    }),
   ),
   ...[1, 2, 3].map((n) => doc({ line1: `${n} Zeta Road`, city: 'Zeta', postalCode: '05002', country: 'US' })),
 ];
@@ -305,7 +310,10 @@ export function searchIndexContract(name: string, target: ContractTarget) {
         expect((await big.search(q({ page: 3 }))).hits).toHaveLength(10);
         expect((await big.search(q({ page: 4 }))).hits).toHaveLength(0);
         expect(await big.search(q({ q: 'zeta road' }))).toMatchObject({ total: 3, totalIsCapped: false });
-        expect(await big.search(q({ q: 'mill lane', page: 2, perPage: 25 }))).toMatchObject({ total: 50, totalIsCapped: true });
+        expect(await big.search(q({ q: 'mill lane', page: 2, perPage: 25 }))).toMatchObject({
+          total: 50,
+          totalIsCapped: true,
+        });
       });
     });
 

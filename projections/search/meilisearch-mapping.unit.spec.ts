@@ -78,7 +78,10 @@ describe('Meilisearch index settings', () => {
   it('return the most frequent facet values, pin the tokenizer locale and use no synonyms', () => {
     expect(settings.faceting).toEqual({ maxValuesPerFacet: 100, sortFacetValuesBy: { '*': 'count' } });
     expect(settings.localizedAttributes).toEqual([
-      { attributePatterns: ['searchPrimary', 'searchSecondary', 'searchAlternates', 'searchPrefixes'], locales: ['eng'] },
+      {
+        attributePatterns: ['searchPrimary', 'searchSecondary', 'searchAlternates', 'searchPrefixes'],
+        locales: ['eng'],
+      },
     ]);
     expect(settings.synonyms).toEqual({});
     expect(settings.stopWords).toEqual([]);

@@ -11,7 +11,6 @@ import {
   type Task,
 } from 'meilisearch';
 import { logger } from '@/lib/logger';
-import type { AddressDoc } from '../address-view/projection';
 import {
   type FederatedSearchRequest,
   fallbackRequest,
@@ -48,7 +47,10 @@ type Hit = Pick<MeiliDocument, 'doc'>;
 export interface MeiliIndexClient {
   getSettings(): Promise<Settings>;
   updateSettings(settings: Settings): PromiseLike<EnqueuedTask>;
-  addDocuments(docs: MeiliDocument[], options: { primaryKey: string; customMetadata?: string }): PromiseLike<EnqueuedTask>;
+  addDocuments(
+    docs: MeiliDocument[],
+    options: { primaryKey: string; customMetadata?: string },
+  ): PromiseLike<EnqueuedTask>;
   getDocuments(params: {
     filter?: string;
     fields?: Array<keyof MeiliDocument>;
@@ -66,7 +68,10 @@ export interface MeiliClient {
   getVersion(): Promise<{ pkgVersion: string }>;
   health(): Promise<unknown>;
   getRawIndex(uid: string): Promise<unknown>;
-  getRawIndexes(params: { limit: number; offset?: number }): Promise<{ results: Array<{ uid: string }>; total: number }>;
+  getRawIndexes(params: {
+    limit: number;
+    offset?: number;
+  }): Promise<{ results: Array<{ uid: string }>; total: number }>;
   createIndex(uid: string, options: { primaryKey: string }): PromiseLike<EnqueuedTask>;
   deleteIndex(uid: string): PromiseLike<EnqueuedTask>;
   swapIndexes(swaps: IndexSwap[]): PromiseLike<EnqueuedTask>;
@@ -177,7 +182,11 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
     const out: MeiliDocument[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const page = await index.getDocuments({ filter: idFilter(chunk), limit: chunk.length, ...(fields ? { fields } : {}) });
+      const page = await index.getDocuments({
+        filter: idFilter(chunk),
+        limit: chunk.length,
+        ...(fields ? { fields } : {}),
+      });
       out.push(...page.results);
     }
     return out;

@@ -32,7 +32,9 @@ describe('folding', () => {
 
   it('bounds and de-duplicates query words', () => {
     expect(queryWords('main main MAIN st')).toEqual(['main', 'st']);
-    expect(queryWords(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toEqual(Array.from({ length: 10 }, (_, i) => `w${i}`));
+    expect(queryWords(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `w${i}`),
+    );
   });
 
   it('matches a word by prefix, by alternate spelling or by a typo, but not a short typo', () => {

@@ -39,7 +39,11 @@ export interface PostgresSearchIndexOptions {
 /** The search columns of a document: the words of normalize.ts `documentWords`, space-separated. */
 export function searchColumns(doc: AddressDoc) {
   const words = documentWords(doc);
-  return { primary: words.primary.join(' '), secondary: words.secondary.join(' '), alternates: words.alternates.join(' ') };
+  return {
+    primary: words.primary.join(' '),
+    secondary: words.secondary.join(' '),
+    alternates: words.alternates.join(' '),
+  };
 }
 
 /**
