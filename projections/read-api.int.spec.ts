@@ -132,7 +132,13 @@ describe('GET /api/addresses (search)', () => {
 
     const res = await call(addressesRoute.GET, { path: '/api/addresses?q=chesnut%20st&country=us&perPage=5' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ page: 1, perPage: 5, lag: { events: 0, seconds: 0, failing: false } });
+    expect(res.body).toMatchObject({
+      total: 2,
+      totalIsCapped: false,
+      page: 1,
+      perPage: 5,
+      lag: { events: 0, seconds: 0, failing: false },
+    });
     expect(res.body.hits.map((h: { city: string }) => h.city).sort()).toEqual(['Bangor', 'Portland']);
     expect(res.body.hits[0].highlights.line1).toBeDefined();
     expect(res.body.facets.city).toEqual({ Bangor: 1, Portland: 1 });
