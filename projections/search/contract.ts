@@ -34,6 +34,8 @@ function doc(fields: Partial<AddressDoc> & Pick<AddressDoc, 'line1' | 'city' | '
   };
 }
 
+const ELM = { line1: '5 Elm Street', city: 'Burlington', region: 'VT', postalCode: '05401', country: 'US' };
+
 export const CONTRACT_DOCS = {
   main12: doc({ line1: '12 Main Street', city: 'Portland', region: 'ME', postalCode: '04101', country: 'US' }),
   main120: doc({ line1: '120 Main Street', city: 'Portland', region: 'ME', postalCode: '04101', country: 'US' }),
@@ -69,23 +71,9 @@ export const CONTRACT_DOCS = {
   // The German "…str." abbreviation, written in the document this time.
   vienna: doc({ line1: 'Lindenstr. 8', city: 'Wien', postalCode: '1070', country: 'AT' }),
   // Same text: only the last update (then the id) can order them.
-  elmOld: doc({ line1: '5 Elm Street', city: 'Burlington', region: 'VT', postalCode: '05401', country: 'US' }),
-  elmNew: doc({
-    line1: '5 Elm Street',
-    city: 'Burlington',
-    region: 'VT',
-    postalCode: '05401',
-    country: 'US',
-    updatedAt: '2026-06-01T00:00:00.000Z',
-  }),
-  elmNewToo: doc({
-    line1: '5 Elm Street',
-    city: 'Burlington',
-    region: 'VT',
-    postalCode: '05401',
-    country: 'US',
-    updatedAt: '2026-06-01T00:00:00.000Z',
-  }),
+  elmOld: doc(ELM),
+  elmNew: doc({ ...ELM, updatedAt: '2026-06-01T00:00:00.000Z' }),
+  elmNewToo: doc({ ...ELM, updatedAt: '2026-06-01T00:00:00.000Z' }),
 };
 const ALL = Object.values(CONTRACT_DOCS);
 
@@ -153,12 +141,6 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       expect(await ids({ q: 'sussec drive' })).toEqual([D.ottawa.id]);
     });
 
-    it('folds accents and ß on both sides', async () => {
-      expect(await ids({ q: 'hauptstrasse' })).toEqual([D.berlin.id]);
-      expect(await ids({ q: 'Bahnhofstraße' })).toEqual([D.zurich.id]);
-      expect(await ids({ q: 'zurich' })).toEqual([D.zurich.id]);
-    });
-
     it('finds by postal code, and by postal-code prefix as a filter', async () => {
       expect(await ids({ q: '04210' })).toEqual([D.poland.id]);
       expect((await ids({ postalCode: '041' })).sort()).toEqual([D.main12.id, D.main120.id, D.ocean.id].sort());
@@ -214,17 +196,21 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       expect((await ids({ q: '04101' })).sort()).toEqual([D.main12.id, D.main120.id].sort());
     });
 
-    it('folds ø, ł, þ, ħ, æ and ß whichever side writes them', async () => {
-      expect(await ids({ q: 'sondergade' })).toEqual([D.aarhus.id]);
-      expect(await ids({ q: 'SØNDERGADE 3' })).toEqual([D.aarhus.id]);
-      expect(await ids({ q: 'lodzka' })).toEqual([D.lodz.id]);
-      expect(await ids({ q: 'Łódzka krakow' })).toEqual([D.lodz.id]);
-      expect(await ids({ q: 'thingholtsstraeti' })).toEqual([D.reykjavik.id]);
-      expect(await ids({ q: 'Þingholts' })).toEqual([D.reykjavik.id]);
-      expect(await ids({ q: 'hal qormi' })).toEqual([D.qormi.id]);
-      expect(await ids({ q: 'Ħal' })).toEqual([D.qormi.id]);
-      expect(await ids({ q: 'Hauptstrasse 5' })).toEqual([D.berlin.id]);
-      expect(await ids({ q: 'bahnhofstraße 1' })).toEqual([D.zurich.id]);
+    it('folds accents, ß, ø, ł, þ, ħ and æ whichever side writes them', async () => {
+      const found: Array<[query: string, doc: keyof typeof CONTRACT_DOCS]> = [
+        ['hauptstrasse', 'berlin'],
+        ['Bahnhofstraße', 'zurich'],
+        ['zurich', 'zurich'],
+        ['sondergade', 'aarhus'],
+        ['SØNDERGADE 3', 'aarhus'],
+        ['lodzka', 'lodz'],
+        ['Łódzka krakow', 'lodz'],
+        ['thingholtsstraeti', 'reykjavik'],
+        ['Þingholts', 'reykjavik'],
+        ['hal qormi', 'qormi'],
+        ['Ħal', 'qormi'],
+      ];
+      for (const [query, expected] of found) expect(await ids({ q: query }), query).toEqual([D[expected].id]);
     });
 
     it('treats "…str" and "…straße" as the same word, whichever the document says', async () => {
