@@ -152,6 +152,15 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
       return await client.tasks.waitForTask(taskUid, { timeout: taskTimeout, interval: 50 });
     } catch (error) {
       if (error instanceof MeilisearchTaskTimeOutError) throw new MeiliTaskStillRunning(taskUid);
+      // Without tasks.get no write can be confirmed, and the projector would retry it for ever.
+      if (meiliErrorCode(error) === 'invalid_api_key') {
+        throw new Error(
+          `the Meilisearch key may not read task ${taskUid}: the write key needs tasks.get (projections/README.md)`,
+          {
+            cause: error,
+          },
+        );
+      }
       throw error;
     }
   }

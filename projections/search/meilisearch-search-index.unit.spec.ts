@@ -214,6 +214,16 @@ describe('Meilisearch adapter: start', () => {
     ).rejects.toBeInstanceOf(MeiliTaskFailed);
   });
 
+  it('says which permission is missing when the key may not read tasks', async () => {
+    const server = fakeServer();
+    server.client.tasks.waitForTask = async () => {
+      throw apiError('invalid_api_key');
+    };
+    await expect(createMeilisearchIndex({ host: 'http://fake', client: server.client }).setup()).rejects.toThrow(
+      /needs tasks\.get/,
+    );
+  });
+
   it('keeps waiting on the same settings task after a wait times out, and never sends it twice', async () => {
     const server = fakeServer();
     server.scripted.set('settingsUpdate', ['timeout', 'timeout']);
