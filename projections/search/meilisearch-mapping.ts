@@ -51,8 +51,20 @@ export function versionProblem(pkgVersion: string): string | null {
 /** Tokenizer locale of every searchable attribute and every query: the folded words are segmented alike. */
 export const MEILI_LOCALES = ['eng'];
 
-/** The searchable attributes, best first (Postgres weights A, B, C, then prefixes of non-final words). */
-export const MEILI_SEARCHABLE = ['searchPrimary', 'searchSecondary', 'searchAlternates', 'searchPrefixes'] as const;
+/** Attributes holding the prefixes of each tier's words (see `prefixSearch` below). */
+export const MEILI_PREFIX_ATTRIBUTES = ['prefixesPrimary', 'prefixesSecondary', 'prefixesAlternates'] as const;
+
+/**
+ * The searchable attributes, best first, in the order of the Postgres score (postgres-search-index.ts):
+ * an exact word in the address lines, the other fields, the alternates (A 1.0 > B 0.9 > C 0.8), then
+ * a prefix of one in the same order (0.6 > 0.55 > 0.5).
+ */
+export const MEILI_SEARCHABLE = [
+  'searchPrimary',
+  'searchSecondary',
+  'searchAlternates',
+  ...MEILI_PREFIX_ATTRIBUTES,
+] as const;
 
 /** The index settings. `maxTotalHits` is the cap reported to users; Meilisearch counts one further to tell "exactly" from "more". */
 export function meiliSettings(maxTotalHits: number): Settings {
@@ -60,9 +72,13 @@ export function meiliSettings(maxTotalHits: number): Settings {
     searchableAttributes: [...MEILI_SEARCHABLE],
     filterableAttributes: ['id', 'country', 'region', 'city', 'status', 'cityKey', 'regionKey', 'postalPrefixes'],
     sortableAttributes: ['updatedAtTs', 'id'],
-    // `sort` first: without a sort parameter it does nothing; with one it orders every match, as
-    // Postgres does for sort=updated. Last: the tie break Postgres uses (updated_at DESC, id).
-    rankingRules: ['sort', 'words', 'typo', 'proximity', 'attribute', 'exactness', 'updatedAtTs:desc', 'id:asc'],
+    // The Postgres order: `sort` first (without a sort parameter it does nothing; with one it
+    // orders every match, as sort=updated does); every word must match anyway (`words`); a typo
+    // scores below any exact or prefix match (`typo`); then the attribute a word matched in, which
+    // encodes exact > prefix and address lines > other fields > alternates (`attribute`); then the
+    // tie break Postgres uses (updated_at DESC, id). No `proximity` or `exactness`: Postgres ranks
+    // by neither, and they would reorder what it orders by the last update.
+    rankingRules: ['sort', 'words', 'typo', 'attribute', 'updatedAtTs:desc', 'id:asc'],
     typoTolerance: {
       enabled: true,
       // One typo from four letters (pg_trgm on a four-letter word with its last letter wrong).
@@ -70,7 +86,7 @@ export function meiliSettings(maxTotalHits: number): Settings {
       // 04102 must not find 04101 (Postgres never matches numbers fuzzily).
       disableOnNumbers: true,
       // A prefix is matched exactly or not at all, as Postgres' `'w':*`.
-      disableOnAttributes: ['searchPrefixes'],
+      disableOnAttributes: [...MEILI_PREFIX_ATTRIBUTES],
       disableOnWords: [],
     },
     // Street-type alternates are stored with the document (searchAlternates), as Postgres does;
@@ -85,7 +101,11 @@ export function meiliSettings(maxTotalHits: number): Settings {
     pagination: { maxTotalHits: maxTotalHits + 1 },
     // Facet values are counted from search results; nothing searches them (less to index).
     facetSearch: false,
-    prefixSearch: 'indexingTime',
+    // Meilisearch's own prefix search covers the last query word only, and ranks such a match
+    // like an exact one. Off: every word's prefixes are stored (prefixes* attributes), so all
+    // query words match as a prefix and rank below an exact word, as in Postgres ("12 Main
+    // Street" finds "120 Main Street", second).
+    prefixSearch: 'disabled',
   };
 }
 
@@ -105,12 +125,29 @@ export interface MeiliDocument {
   searchPrimary: string;
   searchSecondary: string;
   searchAlternates: string;
-  searchPrefixes: string;
+  prefixesPrimary: string;
+  prefixesSecondary: string;
+  prefixesAlternates: string;
   doc: AddressDoc;
 }
 
 function foldKey(text: string): string {
   return foldText(text).trim();
+}
+
+/** The prefixes of each tier's words, each in the best tier it occurs in, none that is a whole word. */
+function tierPrefixes(words: ReturnType<typeof documentWords>) {
+  const taken = new Set([...words.primary, ...words.secondary, ...words.alternates]);
+  const tier = (list: string[]) => {
+    const out = wordPrefixes(list).filter((p) => !taken.has(p));
+    for (const p of out) taken.add(p);
+    return out.join(' ');
+  };
+  return {
+    prefixesPrimary: tier(words.primary),
+    prefixesSecondary: tier(words.secondary),
+    prefixesAlternates: tier(words.alternates),
+  };
 }
 
 export function toMeiliDocument(doc: AddressDoc): MeiliDocument {
@@ -130,7 +167,7 @@ export function toMeiliDocument(doc: AddressDoc): MeiliDocument {
     searchPrimary: words.primary.join(' '),
     searchSecondary: words.secondary.join(' '),
     searchAlternates: words.alternates.join(' '),
-    searchPrefixes: wordPrefixes([...words.primary, ...words.secondary, ...words.alternates]).join(' '),
+    ...tierPrefixes(words),
     doc,
   };
 }

@@ -42,13 +42,19 @@ const query = (q: Partial<SearchQuery>): SearchQuery => ({ sort: 'relevance', pa
 describe('Meilisearch index settings', () => {
   const settings = meiliSettings(100_000);
 
-  it('search the folded fields in the order of the Postgres weights, then prefixes', () => {
-    expect(settings.searchableAttributes).toEqual([
-      'searchPrimary',
-      'searchSecondary',
-      'searchAlternates',
-      'searchPrefixes',
-    ]);
+  const searchable = [
+    'searchPrimary',
+    'searchSecondary',
+    'searchAlternates',
+    'prefixesPrimary',
+    'prefixesSecondary',
+    'prefixesAlternates',
+  ];
+
+  it('search the folded words, then their prefixes, each in the order of the Postgres weights', () => {
+    expect(settings.searchableAttributes).toEqual(searchable);
+    // Meilisearch's own prefix search (last word only, ranked as exact) is off.
+    expect(settings.prefixSearch).toBe('disabled');
   });
 
   it('allow one typo from four letters, none on numbers and none on prefixes', () => {
@@ -56,33 +62,19 @@ describe('Meilisearch index settings', () => {
       enabled: true,
       minWordSizeForTypos: { oneTypo: 4, twoTypos: 9 },
       disableOnNumbers: true,
-      disableOnAttributes: ['searchPrefixes'],
+      disableOnAttributes: ['prefixesPrimary', 'prefixesSecondary', 'prefixesAlternates'],
       disableOnWords: [],
     });
   });
 
-  it('break ties by last update, newest first, then id, after the relevance rules', () => {
-    expect(settings.rankingRules).toEqual([
-      'sort',
-      'words',
-      'typo',
-      'proximity',
-      'attribute',
-      'exactness',
-      'updatedAtTs:desc',
-      'id:asc',
-    ]);
+  it('rank as Postgres scores (typo < prefix < exact, by attribute), then by last update and id', () => {
+    expect(settings.rankingRules).toEqual(['sort', 'words', 'typo', 'attribute', 'updatedAtTs:desc', 'id:asc']);
     expect(settings.sortableAttributes).toEqual(['updatedAtTs', 'id']);
   });
 
   it('return the most frequent facet values, pin the tokenizer locale and use no synonyms', () => {
     expect(settings.faceting).toEqual({ maxValuesPerFacet: 100, sortFacetValuesBy: { '*': 'count' } });
-    expect(settings.localizedAttributes).toEqual([
-      {
-        attributePatterns: ['searchPrimary', 'searchSecondary', 'searchAlternates', 'searchPrefixes'],
-        locales: ['eng'],
-      },
-    ]);
+    expect(settings.localizedAttributes).toEqual([{ attributePatterns: searchable, locales: ['eng'] }]);
     expect(settings.synonyms).toEqual({});
     expect(settings.stopWords).toEqual([]);
   });
@@ -106,11 +98,15 @@ describe('the Meilisearch document', () => {
     expect(stored.searchAlternates.split(' ')).toEqual(expect.arrayContaining(['hauptstr', 'street', 'saint']));
   });
 
-  it('stores the prefixes of every word, so a word that is not the last still matches as a prefix', () => {
-    const prefixes = stored.searchPrefixes.split(' ');
-    expect(prefixes).toEqual(expect.arrayContaining(['1', '12', 'haupt', 'stree', 'k1a0b']));
-    expect(prefixes).not.toContain('120');
-    expect(prefixes).not.toContain('st');
+  it('stores the prefixes of every word by tier, none that is a whole word, each once', () => {
+    const primary = stored.prefixesPrimary.split(' ');
+    expect(primary).toEqual(expect.arrayContaining(['1', '12', 'hauptst', 's', 'so']));
+    expect(primary).not.toContain('120');
+    expect(primary).not.toContain('st');
+    expect(stored.prefixesSecondary.split(' ')).toEqual(expect.arrayContaining(['zu', 'k1a0b', 'luk']));
+    // "stree", "sai" come from the alternates ("street", "saint"); "s" came first with the address lines.
+    expect(stored.prefixesAlternates.split(' ')).toEqual(expect.arrayContaining(['stree', 'sai']));
+    expect(stored.prefixesAlternates.split(' ')).not.toContain('s');
   });
 
   it('keeps the filter keys folded and the document whole', () => {
@@ -230,7 +226,7 @@ describe('which settings are sent at start', () => {
   it('sends only the settings that differ', () => {
     const current = applied();
     current.typoTolerance = { ...current.typoTolerance, disableOnNumbers: false };
-    current.rankingRules = ['words', 'typo', 'proximity', 'attribute', 'sort', 'exactness'];
+    current.rankingRules = ['sort', 'words', 'typo', 'proximity', 'attribute', 'updatedAtTs:desc', 'id:asc'];
     current.localizedAttributes = null;
     expect(Object.keys(settingsToUpdate(wanted, current)).sort()).toEqual([
       'localizedAttributes',
@@ -271,6 +267,7 @@ describe('which settings are sent at start', () => {
         'filterableAttributes',
         'localizedAttributes',
         'pagination',
+        'prefixSearch',
         'rankingRules',
         'searchableAttributes',
         'sortableAttributes',

@@ -180,8 +180,9 @@ export function documentWords(doc: AddressDoc): { primary: string[]; secondary: 
 
 /**
  * Every proper prefix of these words that is not itself one of them ("120" → "1", "12"). Postgres
- * matches each query word as a prefix (`'w':*`); Meilisearch only the last one, so the Meilisearch
- * index stores these for the others ("12 Main Street" must find "120 Main Street").
+ * matches each query word as a prefix (`'w':*`); Meilisearch's own prefix search covers the last
+ * word only, so the Meilisearch index stores these instead ("12 Main Street" must find "120 Main
+ * Street", and rank it second).
  */
 export function wordPrefixes(words: readonly string[]): string[] {
   const whole = new Set(words);
