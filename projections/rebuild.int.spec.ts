@@ -163,7 +163,9 @@ describe('rebuilding the projections from event zero', () => {
     };
     expect((await addressViewDocs(db.pool)).get(id)).toMatchObject(expected);
     expect((await index.getDocuments([id])).get(id)).toMatchObject(expected);
-    expect((await index.search({ q: 'old shape road', sort: 'relevance', page: 1, perPage: 10 })).hits.map((h) => h.id)).toContain(id);
+    expect(
+      (await index.search({ q: 'old shape road', sort: 'relevance', page: 1, perPage: 10 })).hits.map((h) => h.id),
+    ).toContain(id);
   });
 
   it('refuses to swap in a copy that does not match the event store, leaving the live tables as they were', async () => {
