@@ -14,7 +14,7 @@ afterEach(async () => {
 describe('migrate', () => {
   it('applies every migration once when several processes start at the same moment', async () => {
     db = await createTestDatabase({ empty: true });
-    const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
+    const results = await Promise.all([migrate(db.ownerUrl), migrate(db.ownerUrl), migrate(db.ownerUrl)]);
     const applied = results.flatMap((r) => r.applied);
     const { rows } = await db.pool.query('SELECT migration_name FROM _prisma_migrations ORDER BY migration_name');
     expect(applied.sort()).toEqual(rows.map((r) => r.migration_name));
@@ -25,8 +25,8 @@ describe('migrate', () => {
 
   it('is a no-op on an up-to-date database', async () => {
     db = await createTestDatabase({ empty: true });
-    const first = await migrate(db.url);
-    const second = await migrate(db.url);
+    const first = await migrate(db.ownerUrl);
+    const second = await migrate(db.ownerUrl);
     expect(first.applied.length).toBeGreaterThan(0);
     expect(second).toEqual({ applied: [], alreadyApplied: first.applied.length });
   });
@@ -41,11 +41,11 @@ describe('migrate', () => {
       path.join(dir, '002_broken', 'migration.sql'),
       'CREATE TABLE b (id int); SELECT no_such_function();',
     );
-    await expect(migrate(db.url, dir)).rejects.toThrow(/no_such_function/);
+    await expect(migrate(db.ownerUrl, dir)).rejects.toThrow(/no_such_function/);
     const b = await db.pool.query("SELECT to_regclass('public.b') AS t");
     expect(b.rows[0].t).toBeNull();
 
     await writeFile(path.join(dir, '001_ok', 'migration.sql'), 'CREATE TABLE a (id bigint);');
-    await expect(migrate(db.url, dir)).rejects.toThrow(/changed after it was applied/);
+    await expect(migrate(db.ownerUrl, dir)).rejects.toThrow(/changed after it was applied/);
   });
 });

@@ -118,20 +118,30 @@ describe('append', () => {
 });
 
 describe('immutability', () => {
+  // Two locks on the same door: the runtime role (the app's) has no UPDATE/DELETE/TRUNCATE right
+  // on events at all; the owner has them, and the triggers refuse it. lib/database-roles.int.spec.ts
+  // shows the runtime role cannot take either lock off.
   it.each([
     ['UPDATE', "UPDATE events SET type = 'Tampered'"],
     ['DELETE', 'DELETE FROM events'],
     ['TRUNCATE', 'TRUNCATE events'],
-  ])('refuses %s on events issued as raw SQL by the application user', async (_, sql) => {
+  ])('refuses %s on events, by privilege for the app and by trigger for the owner', async (_, sql) => {
     await store.append(newStream(), [event('A')], { expectedVersion: 0 });
     const before = await db.pool.query('SELECT count(*)::int AS n FROM events');
-    await expect(db.pool.query(sql)).rejects.toThrow(/immutable/);
+    await expect(db.pool.query(sql)).rejects.toThrow(/permission denied for table events/);
+    await expect(db.ownerPool.query(sql)).rejects.toThrow(/events are immutable/);
     const after = await db.pool.query('SELECT count(*)::int AS n FROM events');
     expect(after.rows[0].n).toBe(before.rows[0].n);
     const tampered = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE type = 'Tampered'");
     expect(tampered.rows[0].n).toBe(0);
   });
 });
+
+/** One event through the append function (the app's only way in), inside the caller's transaction. */
+const APPEND_ONE = `SELECT position FROM append_events($1, 0,
+  jsonb_build_array(jsonb_build_object('eventId', gen_random_uuid(), 'type', $2::text, 'schemaVersion', 1,
+                                       'data', '{}'::jsonb, 'metadata', '{}'::jsonb)),
+  NULL, NULL, 'address_ledger_test')`;
 
 describe('reading the global order', () => {
   it('pages through every event once, in order, with a resumable cursor', async () => {
@@ -169,17 +179,9 @@ describe('reading the global order', () => {
       const slowStream = newStream();
       const fastStream = newStream();
       await slow.query('BEGIN');
-      const slowPos = await slow.query(
-        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-         VALUES ($1, 1, gen_random_uuid(), 'Slow', 1, '{}', '{}') RETURNING position`,
-        [slowStream],
-      );
+      const slowPos = await slow.query(APPEND_ONE, [slowStream, 'Slow']);
       await fast.query('BEGIN');
-      const fastPos = await fast.query(
-        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-         VALUES ($1, 1, gen_random_uuid(), 'Fast', 1, '{}', '{}') RETURNING position`,
-        [fastStream],
-      );
+      const fastPos = await fast.query(APPEND_ONE, [fastStream, 'Fast']);
       await fast.query('COMMIT');
       expect(BigInt(slowPos.rows[0].position)).toBeLessThan(BigInt(fastPos.rows[0].position));
 
