@@ -49,3 +49,22 @@ describe('migrate', () => {
     await expect(migrate(db.ownerUrl, dir)).rejects.toThrow(/changed after it was applied/);
   });
 });
+
+describe('migrate with the runtime role (README "Security")', () => {
+  it('confirms an up-to-date database without needing any right to change it', async () => {
+    db = await createTestDatabase();
+    const result = await migrate(db.url);
+    expect(result.applied).toEqual([]);
+    expect(result.alreadyApplied).toBeGreaterThan(0);
+  });
+
+  it('refuses to apply a pending migration and names the setting that fixes it', async () => {
+    db = await createTestDatabase();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+    await mkdir(path.join(dir, '999_pending'));
+    await writeFile(path.join(dir, '999_pending', 'migration.sql'), 'CREATE TABLE pending (id int);');
+    await expect(migrate(db.url, dir)).rejects.toThrow(/needs the owner role.*MIGRATION_DATABASE_URL/);
+    const table = await db.ownerPool.query("SELECT to_regclass('public.pending') AS t");
+    expect(table.rows[0].t).toBeNull();
+  });
+});
