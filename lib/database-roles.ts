@@ -136,7 +136,11 @@ export async function checkRuntimeRole(
   processName: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectedRole> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: `${processName}:role-check` });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'address-ledger:role-check',
+    connectionTimeoutMillis: 5_000,
+  });
   await client.connect();
   let role: ConnectedRole;
   try {

@@ -56,9 +56,10 @@ async function main() {
   check(health.status === 'ok', `health is ${JSON.stringify(health)}`);
   console.error('health: ok');
 
-  // The embedded server's URL is known from the port we gave it; the CLI is how an operator makes accounts.
-  const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/address_ledger`;
-  const adminEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' };
+  // The CLI is how an operator makes accounts; with the same DATA_DIR it finds the running embedded
+  // server and its generated runtime-role password, as it would beside a user's `npm start`.
+  const adminEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  delete adminEnv.DATABASE_URL;
   execFileSync(
     'npm',
     [
