@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { appendOneRaw, createTestDatabase, type TestDatabase } from '@/test/db';
 import { connectedRole, ensureOwnedDatabase, OWNER_ROLE, RUNTIME_GROUP, RUNTIME_LOGIN } from './database-roles';
 import { migrate } from './migrate';
 
@@ -17,22 +17,9 @@ import { migrate } from './migrate';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  await append(db.pool, `address-${randomUUID()}`);
+  await appendOneRaw(db.pool, `address-${randomUUID()}`, 'RoleTest');
 });
 afterAll(async () => db?.drop());
-
-/** One event through the append function; resolves to its position. */
-async function append(q: Pick<pg.Pool, 'query'>, streamId: string): Promise<string> {
-  const { rows } = await q.query<{ outcome: string; position: string }>(
-    `SELECT outcome, position FROM append_events($1, 0,
-       jsonb_build_array(jsonb_build_object('eventId', gen_random_uuid(), 'type', 'RoleTest', 'schemaVersion', 1,
-                                            'data', '{}'::jsonb, 'metadata', '{}'::jsonb)),
-       NULL, NULL, 'address_ledger_role_test')`,
-    [streamId],
-  );
-  expect(rows[0]!.outcome).toBe('appended');
-  return rows[0]!.position;
-}
 
 /**
  * Append-only tables, found rather than listed, so a table added later (the access log) is
@@ -138,7 +125,7 @@ describe('the runtime role', () => {
       /permission denied/,
     );
     expect(await count('events')).toBe(before);
-    await append(db.pool, `address-${randomUUID()}`);
+    await appendOneRaw(db.pool, `address-${randomUUID()}`, 'RoleTest');
     expect(await count('events')).toBe(before + 1);
   });
 
@@ -190,7 +177,7 @@ describe('the runtime role', () => {
       await client.query('CREATE TEMP TABLE events (LIKE public.events)');
       await client.query('CREATE TEMP TABLE processed_commands (LIKE public.processed_commands)');
       const streamId = `address-${randomUUID()}`;
-      await append(client, streamId);
+      await appendOneRaw(client, streamId, 'RoleTest');
       const temp = await client.query('SELECT count(*)::int AS n FROM pg_temp.events');
       expect(temp.rows[0].n).toBe(0);
       const real = await db.ownerPool.query('SELECT count(*)::int AS n FROM public.events WHERE stream_id = $1', [
@@ -266,7 +253,7 @@ describe('a database from before the roles (an old .data/, migrated as the super
           WHERE relnamespace = 'public'::regnamespace GROUP BY 1`,
       );
       expect(rows).toEqual([{ owner: OWNER_ROLE, n: expect.any(Number) }]);
-      await append(legacy.pool, `address-${randomUUID()}`);
+      await appendOneRaw(legacy.pool, `address-${randomUUID()}`, 'RoleTest');
       await expect(legacy.pool.query('DELETE FROM events')).rejects.toThrow(/permission denied/);
     } finally {
       await legacy.drop();

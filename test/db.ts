@@ -82,6 +82,23 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
 }
 
 /**
+ * Appends one event with an empty body through append_events, the runtime role's only way into
+ * `events`, on whatever connection is given (inside its transaction, if one is open). Resolves to
+ * the event's position.
+ */
+export async function appendOneRaw(q: Pick<pg.ClientBase, 'query'>, streamId: string, type: string): Promise<string> {
+  const { rows } = await q.query<{ outcome: string; position: string }>(
+    `SELECT outcome, position FROM append_events($1, 0,
+       jsonb_build_array(jsonb_build_object('eventId', gen_random_uuid(), 'type', $2::text, 'schemaVersion', 1,
+                                            'data', '{}'::jsonb, 'metadata', '{}'::jsonb)),
+       NULL, NULL, 'address_ledger_test')`,
+    [streamId, type],
+  );
+  if (rows[0]?.outcome !== 'appended') throw new Error(`append_events answered ${JSON.stringify(rows[0])}`);
+  return rows[0].position;
+}
+
+/**
  * Consumes transaction ids until the next one has one more decimal digit (999 → 1000), using
  * subtransactions (each write in a BEGIN … EXCEPTION block gets an id of its own; cheap).
  */

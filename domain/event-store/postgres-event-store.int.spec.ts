@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burnTransactionIdsToNextPowerOfTen, createTestDatabase, type TestDatabase } from '@/test/db';
+import { appendOneRaw, burnTransactionIdsToNextPowerOfTen, createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
 import type { EventMetadata } from '../messages';
 import { decodeCursor } from './cursor';
@@ -137,12 +137,6 @@ describe('immutability', () => {
   });
 });
 
-/** One event through the append function (the app's only way in), inside the caller's transaction. */
-const APPEND_ONE = `SELECT position FROM append_events($1, 0,
-  jsonb_build_array(jsonb_build_object('eventId', gen_random_uuid(), 'type', $2::text, 'schemaVersion', 1,
-                                       'data', '{}'::jsonb, 'metadata', '{}'::jsonb)),
-  NULL, NULL, 'address_ledger_test')`;
-
 describe('reading the global order', () => {
   it('pages through every event once, in order, with a resumable cursor', async () => {
     const streams = [newStream(), newStream(), newStream()];
@@ -179,11 +173,11 @@ describe('reading the global order', () => {
       const slowStream = newStream();
       const fastStream = newStream();
       await slow.query('BEGIN');
-      const slowPos = await slow.query(APPEND_ONE, [slowStream, 'Slow']);
+      const slowPosition = await appendOneRaw(slow, slowStream, 'Slow');
       await fast.query('BEGIN');
-      const fastPos = await fast.query(APPEND_ONE, [fastStream, 'Fast']);
+      const fastPosition = await appendOneRaw(fast, fastStream, 'Fast');
       await fast.query('COMMIT');
-      expect(BigInt(slowPos.rows[0].position)).toBeLessThan(BigInt(fastPos.rows[0].position));
+      expect(BigInt(slowPosition)).toBeLessThan(BigInt(fastPosition));
 
       // The later commit is visible in the table, but the reader must not move past the slow one.
       const visible = await db.pool.query('SELECT count(*)::int AS n FROM events WHERE stream_id = $1', [fastStream]);
@@ -199,7 +193,7 @@ describe('reading the global order', () => {
         return afterCommit.events.length >= 2;
       });
       expect(afterCommit.events.map((e) => e.type)).toEqual(['Slow', 'Fast']);
-      expect(decodeCursor(afterCommit.next).position).toBe(String(fastPos.rows[0].position));
+      expect(decodeCursor(afterCommit.next).position).toBe(fastPosition);
     } finally {
       await slow.query('ROLLBACK').catch(() => {});
       slow.release();
