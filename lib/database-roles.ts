@@ -62,11 +62,14 @@ export async function ensureOwnedDatabase(superuserUrl: string, database: string
       await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER ${OWNER_ROLE}`).catch(ignoreDuplicate);
       return;
     }
-    if (rows[0]!.owner === OWNER_ROLE) return;
-    await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} OWNER TO ${OWNER_ROLE}`);
+    if (rows[0]!.owner !== OWNER_ROLE) {
+      await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} OWNER TO ${OWNER_ROLE}`);
+    }
   } finally {
     await admin.end();
   }
+  // Every start, not only when the database changed hands: a start that stopped between the two
+  // steps must not leave objects behind that the owner's next migration cannot alter.
   const url = new URL(superuserUrl);
   url.pathname = `/${database}`;
   const db = new pg.Client({ connectionString: url.toString() });
