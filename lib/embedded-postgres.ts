@@ -227,6 +227,21 @@ function runningEmbeddedPort(dataDir: string): number | null {
   return Number(port) || null;
 }
 
+/** The connection strings of the embedded PostgreSQL serving `dataDir` right now, if one is. */
+export function runningEmbeddedUrls(
+  dataDir: string,
+  database = 'address_ledger',
+): Pick<EmbeddedPostgresHandle, 'url' | 'ownerUrl' | 'adminUrl'> | null {
+  const port = runningEmbeddedPort(dataDir);
+  const credentials = readCredentials(dataDir);
+  if (!port || !credentials) return null;
+  return {
+    url: urlFor(RUNTIME_LOGIN, credentials.runtime, port, database),
+    ownerUrl: urlFor(OWNER_ROLE, credentials.owner, port, database),
+    adminUrl: urlFor(USER, credentials.superuser, port, 'postgres'),
+  };
+}
+
 export interface LocalDatabase {
   /** The runtime role: what the command does its work with. */
   url: string;
@@ -245,15 +260,8 @@ export async function openLocalDatabase(): Promise<LocalDatabase> {
   if (DATABASE_URL)
     return { url: DATABASE_URL, migrationUrl: MIGRATION_DATABASE_URL || DATABASE_URL, close: async () => {} };
   const dataDir = path.resolve(process.env.DATA_DIR ?? '.data', 'postgres');
-  const port = runningEmbeddedPort(dataDir);
-  const credentials = readCredentials(dataDir);
-  if (port && credentials) {
-    return {
-      url: urlFor(RUNTIME_LOGIN, credentials.runtime, port, 'address_ledger'),
-      migrationUrl: urlFor(OWNER_ROLE, credentials.owner, port, 'address_ledger'),
-      close: async () => {},
-    };
-  }
+  const running = runningEmbeddedUrls(dataDir);
+  if (running) return { url: running.url, migrationUrl: running.ownerUrl, close: async () => {} };
   const server: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir });
   return { url: server.url, migrationUrl: server.ownerUrl, close: () => server.stop() };
 }

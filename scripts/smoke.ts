@@ -125,7 +125,8 @@ main()
   })
   .catch(async (error) => {
     console.error(output.slice(-40).join('\n'));
-    console.error(String(error instanceof Error ? error.message : error));
+    // fetch() says only "fetch failed"; the reason (refused, reset, timed out) is its cause.
+    console.error(String(error instanceof Error ? error.message : error), error?.cause ?? '');
     await stop();
     process.exit(1);
   });
