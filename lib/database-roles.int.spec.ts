@@ -212,7 +212,18 @@ describe('the schema', () => {
     expect(names.some((n) => n.startsWith('append_events('))).toBe(true);
     for (const row of rows) {
       expect(row.owner, row.name).toBe(OWNER_ROLE);
-      expect(row.config ?? [], row.name).toContain('search_path=pg_catalog, public, pg_temp');
+      // Only schemas the runtime role cannot create in, and pg_temp named last: unnamed, pg_temp
+      // would be searched first and a caller's temporary table could stand in for a real one.
+      const path = (row.config ?? []).find((c) => c.startsWith('search_path='));
+      const schemas = path
+        ?.slice('search_path='.length)
+        .split(',')
+        .map((x) => x.trim().replace(/^"|"$/g, ''));
+      expect(schemas?.at(-1), `${row.name}: ${path}`).toBe('pg_temp');
+      expect(
+        schemas?.slice(0, -1).every((x) => x === 'pg_catalog' || x === 'public'),
+        `${row.name}: ${path}`,
+      ).toBe(true);
     }
   });
 
