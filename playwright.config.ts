@@ -1,10 +1,5 @@
-import os from 'node:os';
-import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
-
-const port = Number(process.env.E2E_PORT ?? 3100);
-// A throwaway database per run, never the `.data/` of `npm start`.
-const dataDir = path.join(os.tmpdir(), `address-ledger-e2e-${port}`);
+import { E2E_DATA_DIR as dataDir, E2E_PORT as port } from './e2e/environment';
 
 export default defineConfig({
   // E2E_RED_CHECK: test/exit-status-guard.ts runs the spec that fails on purpose instead.
@@ -57,7 +52,9 @@ export default defineConfig({
       DATA_DIR: dataDir,
       FRESH_DATA: '1',
       LOG_LEVEL: 'warn',
-      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+      // A DATABASE_URL given to `npm test` is a superuser's (the integration tier creates databases
+      // and roles with it); the app would refuse it (README "Security"), so the tests say they mean it.
+      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, ALLOW_SUPERUSER: '1' } : {}),
     },
   },
 });

@@ -54,10 +54,12 @@ async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-'));
   await chmod(dir, 0o755);
   const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });
-  const pool = new pg.Pool({ connectionString: server.url, max: 8 });
+  // Baselines are plain SQL in tables of their own, which only the owner may create; the ledger,
+  // the projector and search run on the runtime role, as in production.
+  const pool = new pg.Pool({ connectionString: server.ownerUrl, max: 8 });
   const prisma = createPrisma(server.url, { max: 8 });
   try {
-    await migrate(server.url);
+    await migrate(server.ownerUrl);
     const rows = readSample().slice(0, Number(process.env.BENCH_ADDRESSES ?? Number.POSITIVE_INFINITY));
     const addresses = rows.map(sampleAddressFields);
     const ledger = createLedger(prisma);

@@ -50,6 +50,8 @@ export async function startFreshInstall(): Promise<FreshInstall> {
     const url = new URL(admin);
     url.pathname = `/${name}`;
     env.DATABASE_URL = url.toString();
+    // A superuser's URL, like the one `npm test` was given (see playwright.config.ts).
+    env.ALLOW_SUPERUSER = '1';
     dropDatabase = () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   } else {
     delete env.DATABASE_URL;

@@ -24,6 +24,14 @@ export function requireDatabaseUrl(): string {
   return url;
 }
 
+/**
+ * Where migrations run: MIGRATION_DATABASE_URL (the owner role), else DATABASE_URL, which works
+ * only if that role may apply what is pending (README "Security"). Never passed to the web server.
+ */
+export function migrationDatabaseUrl(): string {
+  return process.env.MIGRATION_DATABASE_URL || requireDatabaseUrl();
+}
+
 // Next.js dev reloads modules; keeping the client on globalThis avoids opening a new pool per reload.
 // Keyed by URL so a test that points DATABASE_URL at its own database gets its own client.
 const globalForDb = globalThis as unknown as { __ledgerPrisma?: Map<string, PrismaClient> };

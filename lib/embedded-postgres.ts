@@ -1,14 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { ensureOwnedDatabase, ensureRoles, OWNER_ROLE, RUNTIME_LOGIN } from './database-roles';
 import { logger } from './logger';
 
 export interface EmbeddedPostgresHandle {
-  /** Connection string of the application database. */
+  /** The application database as the runtime role (what the app, the projector and the CLIs use). */
   url: string;
-  /** Connection string of the `postgres` maintenance database (to create throwaway databases). */
+  /** The application database as the owner role (migrations). */
+  ownerUrl: string;
+  /** The `postgres` maintenance database as the superuser (to create throwaway databases, set up roles). */
   adminUrl: string;
   port: number;
   stop(): Promise<void>;
@@ -45,8 +49,59 @@ async function loadEmbeddedPostgres() {
 }
 
 const USER = 'postgres';
-// Only reachable on loopback, so a fixed local password is not a secret worth managing.
-const PASSWORD = 'postgres';
+/** What clusters initialised before the roles existed were given; replaced on their next start. */
+const LEGACY_PASSWORD = 'postgres';
+
+/**
+ * Passwords of the embedded cluster's roles. Generated on first start and kept beside the data
+ * directory (mode 0600): the server listens on loopback only, but every local user can reach
+ * loopback, and with a fixed password any of them could log in as the superuser and rewrite the
+ * event log.
+ */
+export interface EmbeddedCredentials {
+  superuser: string;
+  owner: string;
+  runtime: string;
+}
+
+export const credentialsPath = (dataDir: string) => `${path.resolve(dataDir)}-credentials.json`;
+
+function readCredentials(dataDir: string): EmbeddedCredentials | null {
+  const file = credentialsPath(dataDir);
+  if (!existsSync(file)) return null;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<EmbeddedCredentials>;
+  if (!parsed.superuser || !parsed.owner || !parsed.runtime) throw new Error(`${file} is incomplete; delete it`);
+  return parsed as EmbeddedCredentials;
+}
+
+async function writeCredentials(dataDir: string, credentials: EmbeddedCredentials): Promise<void> {
+  const file = credentialsPath(dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+const newPassword = () => randomBytes(24).toString('base64url');
+
+function urlFor(user: string, password: string, port: number, database: string): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/** Connects as the superuser; a cluster from before the credentials file still has the legacy password. */
+async function connectSuperuser(port: number, credentials: EmbeddedCredentials): Promise<pg.Client> {
+  try {
+    const client = new pg.Client({ connectionString: urlFor(USER, credentials.superuser, port, 'postgres') });
+    await client.connect();
+    return client;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '28P01') throw error;
+    const client = new pg.Client({ connectionString: urlFor(USER, LEGACY_PASSWORD, port, 'postgres') });
+    await client.connect();
+    await client.query(`ALTER ROLE ${USER} PASSWORD ${client.escapeLiteral(credentials.superuser)}`);
+    logger.info('embedded PostgreSQL: replaced the legacy superuser password by a generated one');
+    return client;
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,12 +132,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
   if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
 
+  // Written before initdb, so a crash between the two cannot leave a cluster whose password is lost.
+  let credentials = readCredentials(dataDir);
+  if (!credentials) {
+    credentials = { superuser: newPassword(), owner: newPassword(), runtime: newPassword() };
+    await writeCredentials(dataDir, credentials);
+  }
+
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: USER,
-    password: PASSWORD,
+    password: credentials.superuser,
+    authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: flags,
@@ -104,19 +167,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
 
-  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
-  } finally {
-    await admin.end();
+    const admin = await connectSuperuser(port, credentials);
+    try {
+      await ensureRoles(admin, credentials);
+    } finally {
+      await admin.end();
+    }
+    const adminUrl = urlFor(USER, credentials.superuser, port, 'postgres');
+    if (database !== 'postgres') await ensureOwnedDatabase(adminUrl, database);
+  } catch (error) {
+    await server.stop().catch(() => {});
+    throw error;
   }
 
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    adminUrl,
+    url: urlFor(RUNTIME_LOGIN, credentials.runtime, port, database),
+    ownerUrl: urlFor(OWNER_ROLE, credentials.owner, port, database),
+    adminUrl: urlFor(USER, credentials.superuser, port, 'postgres'),
     port,
     stop: () => server.stop(),
   };
@@ -159,16 +227,41 @@ function runningEmbeddedPort(dataDir: string): number | null {
   return Number(port) || null;
 }
 
-/**
- * For command-line tools: DATABASE_URL; else the embedded PostgreSQL of `npm start` (under
- * DATA_DIR, default .data/): the running one if `npm start` is up, otherwise started just for
- * this command and stopped by `close()`.
- */
-export async function openLocalDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, close: async () => {} };
-  const dataDir = path.resolve(process.env.DATA_DIR ?? '.data', 'postgres');
+/** The connection strings of the embedded PostgreSQL serving `dataDir` right now, if one is. */
+export function runningEmbeddedUrls(
+  dataDir: string,
+  database = 'address_ledger',
+): Pick<EmbeddedPostgresHandle, 'url' | 'ownerUrl' | 'adminUrl'> | null {
   const port = runningEmbeddedPort(dataDir);
-  if (port) return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/address_ledger`, close: async () => {} };
+  const credentials = readCredentials(dataDir);
+  if (!port || !credentials) return null;
+  return {
+    url: urlFor(RUNTIME_LOGIN, credentials.runtime, port, database),
+    ownerUrl: urlFor(OWNER_ROLE, credentials.owner, port, database),
+    adminUrl: urlFor(USER, credentials.superuser, port, 'postgres'),
+  };
+}
+
+export interface LocalDatabase {
+  /** The runtime role: what the command does its work with. */
+  url: string;
+  /** The owner role, for migrations: MIGRATION_DATABASE_URL, else DATABASE_URL (README "Security"). */
+  migrationUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * For command-line tools: DATABASE_URL (and MIGRATION_DATABASE_URL); else the embedded PostgreSQL
+ * of `npm start` (under DATA_DIR, default .data/): the running one if `npm start` is up, otherwise
+ * started just for this command and stopped by `close()`.
+ */
+export async function openLocalDatabase(): Promise<LocalDatabase> {
+  const { DATABASE_URL, MIGRATION_DATABASE_URL } = process.env;
+  if (DATABASE_URL)
+    return { url: DATABASE_URL, migrationUrl: MIGRATION_DATABASE_URL || DATABASE_URL, close: async () => {} };
+  const dataDir = path.resolve(process.env.DATA_DIR ?? '.data', 'postgres');
+  const running = runningEmbeddedUrls(dataDir);
+  if (running) return { url: running.url, migrationUrl: running.ownerUrl, close: async () => {} };
   const server: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir });
-  return { url: server.url, close: () => server.stop() };
+  return { url: server.url, migrationUrl: server.ownerUrl, close: () => server.stop() };
 }

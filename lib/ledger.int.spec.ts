@@ -98,8 +98,9 @@ describe('the command handler on PostgreSQL', () => {
 describe('old event shapes', () => {
   it('reads a stored version-1 AddressRegistered as the current shape', async () => {
     const addressId = randomUUID();
-    // Written as an earlier release stored it: street/zip/countryCode, schema_version 1.
-    await db.pool.query(
+    // Written as an earlier release stored it: street/zip/countryCode, schema_version 1 (as the
+    // owner: the app's role cannot insert into events directly).
+    await db.ownerPool.query(
       `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
        VALUES ($1, 1, gen_random_uuid(), 'AddressRegistered', 1, $2, $3)`,
       [

@@ -14,7 +14,7 @@ afterEach(async () => {
 describe('migrate', () => {
   it('applies every migration once when several processes start at the same moment', async () => {
     db = await createTestDatabase({ empty: true });
-    const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
+    const results = await Promise.all([migrate(db.ownerUrl), migrate(db.ownerUrl), migrate(db.ownerUrl)]);
     const applied = results.flatMap((r) => r.applied);
     const { rows } = await db.pool.query('SELECT migration_name FROM _prisma_migrations ORDER BY migration_name');
     expect(applied.sort()).toEqual(rows.map((r) => r.migration_name));
@@ -25,8 +25,8 @@ describe('migrate', () => {
 
   it('is a no-op on an up-to-date database', async () => {
     db = await createTestDatabase({ empty: true });
-    const first = await migrate(db.url);
-    const second = await migrate(db.url);
+    const first = await migrate(db.ownerUrl);
+    const second = await migrate(db.ownerUrl);
     expect(first.applied.length).toBeGreaterThan(0);
     expect(second).toEqual({ applied: [], alreadyApplied: first.applied.length });
   });
@@ -41,11 +41,30 @@ describe('migrate', () => {
       path.join(dir, '002_broken', 'migration.sql'),
       'CREATE TABLE b (id int); SELECT no_such_function();',
     );
-    await expect(migrate(db.url, dir)).rejects.toThrow(/no_such_function/);
+    await expect(migrate(db.ownerUrl, dir)).rejects.toThrow(/no_such_function/);
     const b = await db.pool.query("SELECT to_regclass('public.b') AS t");
     expect(b.rows[0].t).toBeNull();
 
     await writeFile(path.join(dir, '001_ok', 'migration.sql'), 'CREATE TABLE a (id bigint);');
-    await expect(migrate(db.url, dir)).rejects.toThrow(/changed after it was applied/);
+    await expect(migrate(db.ownerUrl, dir)).rejects.toThrow(/changed after it was applied/);
+  });
+});
+
+describe('migrate with the runtime role (README "Security")', () => {
+  it('confirms an up-to-date database without needing any right to change it', async () => {
+    db = await createTestDatabase();
+    const result = await migrate(db.url);
+    expect(result.applied).toEqual([]);
+    expect(result.alreadyApplied).toBeGreaterThan(0);
+  });
+
+  it('refuses to apply a pending migration and names the setting that fixes it', async () => {
+    db = await createTestDatabase();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+    await mkdir(path.join(dir, '999_pending'));
+    await writeFile(path.join(dir, '999_pending', 'migration.sql'), 'CREATE TABLE pending (id int);');
+    await expect(migrate(db.url, dir)).rejects.toThrow(/needs the owner role.*MIGRATION_DATABASE_URL/);
+    const table = await db.ownerPool.query("SELECT to_regclass('public.pending') AS t");
+    expect(table.rows[0].t).toBeNull();
   });
 });

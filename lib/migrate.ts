@@ -26,7 +26,13 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
     // One migrator at a time, for the whole run (creating the bookkeeping table included: two
     // concurrent CREATE TABLE IF NOT EXISTS can still collide on the table's row type).
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(`
+    // Asked first: CREATE TABLE IF NOT EXISTS needs the right to create even when the table exists,
+    // and the runtime role must be able to confirm that nothing is pending (README "Security").
+    const { rows: bookkeeping } = await client.query<{ t: string | null }>(
+      `SELECT to_regclass('"_prisma_migrations"')::text AS t`,
+    );
+    if (!bookkeeping[0]?.t) {
+      await client.query(`
       CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
         "id" VARCHAR(36) PRIMARY KEY,
         "checksum" VARCHAR(64) NOT NULL,
@@ -37,6 +43,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
         "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
         "applied_steps_count" INTEGER NOT NULL DEFAULT 0
       )`);
+    }
 
     const names = (await readdir(dir, { withFileTypes: true }))
       .filter((d) => d.isDirectory())
@@ -75,6 +82,12 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
         logger.info({ migration: name }, 'migration applied');
       } catch (error) {
         await client.query('ROLLBACK');
+        if ((error as { code?: string }).code === '42501') {
+          throw new Error(
+            `migration ${name} needs the owner role (${(error as Error).message}): set MIGRATION_DATABASE_URL to the owner's connection string (README "Security")`,
+            { cause: error },
+          );
+        }
         throw error;
       }
     }

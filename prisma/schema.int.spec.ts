@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '@/generated/prisma/client';
-import type { Db } from '@/lib/db';
+import { createPrisma, type Db } from '@/lib/db';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
 /**
@@ -13,11 +13,18 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
  * does not fit, or a model the generated client cannot write and read back.
  */
 
+// As the owner: this checks the schema, not the runtime role's grants (lib/database-roles.int.spec.ts
+// does), and information_schema only shows a role the tables and columns it has a right to.
 let db: TestDatabase;
+let owner: Db;
 beforeAll(async () => {
   db = await createTestDatabase();
+  owner = createPrisma(db.ownerUrl, { max: 2 });
 });
-afterAll(async () => db?.drop());
+afterAll(async () => {
+  await owner?.$disconnect();
+  await db?.drop();
+});
 
 interface RuntimeField {
   name: string;
@@ -62,12 +69,12 @@ const TYPE_FAMILIES: Record<string, string[]> = {
 
 describe('schema.prisma and the migrations', () => {
   it('map every model field to a column of a fitting type, and every column to a field', async () => {
-    const models = runtimeModels(db.prisma);
+    const models = runtimeModels(owner);
     const unsupported = unsupportedColumns();
     const problems: string[] = [];
     for (const [name, model] of Object.entries(models)) {
       const table = model.dbName ?? name;
-      const { rows } = await db.pool.query<{ column_name: string; data_type: string }>(
+      const { rows } = await db.ownerPool.query<{ column_name: string; data_type: string }>(
         `SELECT column_name, data_type FROM information_schema.columns
          WHERE table_schema = 'public' AND table_name = $1`,
         [table],
@@ -93,7 +100,7 @@ describe('schema.prisma and the migrations', () => {
         }
       }
     }
-    const { rows: tables } = await db.pool.query<{ table_name: string }>(
+    const { rows: tables } = await db.ownerPool.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables
        WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'`,
     );
@@ -166,6 +173,11 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     await c.signInLimit.create({ data: written });
     return { written, read: await c.signInLimit.findUniqueOrThrow({ where: { key: written.key } }) };
   },
+  ReadModelTable: async (c) => {
+    const written = { name: `schema_${randomUUID()}` };
+    await c.readModelTable.create({ data: written });
+    return { written, read: await c.readModelTable.findUniqueOrThrow({ where: { name: written.name } }) };
+  },
   ProjectionCheckpoint: async (c) => {
     const written = { name: `schema-${randomUUID()}` };
     await c.projectionCheckpoint.create({ data: written });
@@ -218,7 +230,7 @@ describe('the generated client', () => {
   });
 
   it.each(Object.keys(roundTrips) as Prisma.ModelName[])('writes and reads back a %s', async (model) => {
-    const { written, read } = await roundTrips[model](db.prisma);
+    const { written, read } = await roundTrips[model](owner);
     expect(read).toMatchObject(written);
   });
 });

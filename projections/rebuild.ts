@@ -12,7 +12,7 @@ import { type ProjectionName, readCheckpoint, setCheckpoint } from './checkpoint
 import { createPgPool, type Queryable, withTransaction } from './pg';
 import { batchLockName } from './runner';
 import type { SearchIndex } from './search/search-index';
-import { createTableCopy, dropTable, swapTables } from './table-swap';
+import { createTableCopy, dropTableCopy, rebuildTableName, swapTables } from './table-swap';
 
 /**
  * Rebuild from event zero (DESIGN §5): replay every event into a fresh copy (a new table, a new
@@ -76,11 +76,9 @@ export interface RebuildTarget {
   discard(): Promise<void>;
 }
 
-const ADDRESS_VIEW_REBUILD_TABLE = `${ADDRESS_VIEW_TABLE}_rebuild`;
-
 async function addressViewTarget(pool: pg.Pool): Promise<RebuildTarget> {
-  const table = ADDRESS_VIEW_REBUILD_TABLE;
-  await withTransaction(pool, (client) => createTableCopy(client, ADDRESS_VIEW_TABLE, table));
+  const table = rebuildTableName(ADDRESS_VIEW_TABLE);
+  await withTransaction(pool, (client) => createTableCopy(client, ADDRESS_VIEW_TABLE));
   return {
     projection: 'address_view',
     location: table,
@@ -94,10 +92,10 @@ async function addressViewTarget(pool: pg.Pool): Promise<RebuildTarget> {
     },
     swap: (moveCheckpoint) =>
       withTransaction(pool, async (client) => {
-        await swapTables(client, ADDRESS_VIEW_TABLE, table);
+        await swapTables(client, ADDRESS_VIEW_TABLE);
         await moveCheckpoint(client);
       }),
-    discard: () => withTransaction(pool, (client) => dropTable(client, table)),
+    discard: () => withTransaction(pool, (client) => dropTableCopy(client, ADDRESS_VIEW_TABLE)),
   };
 }
 

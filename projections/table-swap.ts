@@ -1,71 +1,34 @@
 import type pg from 'pg';
-import { ident } from './pg';
 
 /**
- * Rebuilds write into a copy of a live table (`CREATE TABLE next (LIKE live INCLUDING ALL)`) and
- * then swap it in. Postgres names the copied indexes after the copy, so the swap also renames them
- * to the live names: the schema after a rebuild is exactly the migrated one (Prisma's view of it
- * and later migrations keep working).
+ * Rebuilds write into a copy of a live read-model table (`<live>_rebuild`) and then swap it in.
+ * Creating, renaming and dropping tables needs rights the runtime role does not have (it owns
+ * nothing and may not create in the schema), so each step is a SECURITY DEFINER function of the
+ * least-privilege migration (20261201010000), allowed only for tables in `read_model_tables`:
+ * the copy has the live table's columns, generated columns and indexes, and after the swap its
+ * indexes carry the live names, so the schema is exactly the migrated one again.
  */
 
-export async function createTableCopy(client: pg.ClientBase, live: string, next: string): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${ident(next)}`);
-  await client.query(`CREATE TABLE ${ident(next)} (LIKE ${ident(live)} INCLUDING ALL)`);
+export const rebuildTableName = (live: string) => `${live}_rebuild`;
+
+/** A fresh, empty `<live>_rebuild` (an old one is dropped first); returns its name. */
+export async function createTableCopy(client: pg.ClientBase, live: string): Promise<string> {
+  const { rows } = await client.query<{ next: string }>('SELECT read_model_copy_create($1) AS next', [live]);
+  return rows[0]!.next;
 }
 
-export async function dropTable(client: pg.ClientBase, name: string): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${ident(name)}`);
-}
-
-interface IndexRow {
-  name: string;
-  definition: string;
-}
-
-async function indexesOf(client: pg.ClientBase, table: string): Promise<IndexRow[]> {
-  const { rows } = await client.query<IndexRow>(
-    `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition
-       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-      WHERE x.indrelid = $1::regclass
-      ORDER BY i.relname`,
-    [table],
-  );
-  return rows;
-}
-
-/** An index definition without its own name and table, so the live and copied ones compare equal. */
-function shape(definition: string): string {
-  return definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, 'CREATE $1INDEX ON ');
+/** Drops `<live>_rebuild` if it exists. */
+export async function dropTableCopy(client: pg.ClientBase, live: string): Promise<void> {
+  await client.query('SELECT read_model_copy_drop($1)', [live]);
 }
 
 /**
- * Replaces `live` by `next` atomically. Must run inside the caller's transaction (the caller may
+ * Replaces `live` by its copy atomically. Must run inside the caller's transaction (the caller may
  * want to move a checkpoint in the same commit). Readers queue behind the brief exclusive lock for
  * the renames and then see the new table; `lock_timeout` bounds that wait instead of letting a long
  * reader stall the swap (and everyone queued behind it) indefinitely.
  */
-export async function swapTables(client: pg.ClientBase, live: string, next: string): Promise<void> {
+export async function swapTables(client: pg.ClientBase, live: string): Promise<void> {
   await client.query(`SET LOCAL lock_timeout = '10s'`);
-  await client.query(`LOCK TABLE ${ident(live)}, ${ident(next)} IN ACCESS EXCLUSIVE MODE`);
-  const liveIndexes = await indexesOf(client, live);
-  const nextIndexes = await indexesOf(client, next);
-  const retired = `${live}_retired`;
-
-  const renames: Array<[from: string, to: string]> = [];
-  for (const index of liveIndexes) {
-    const match = nextIndexes.find((n) => shape(n.definition) === shape(index.definition));
-    if (!match) throw new Error(`table swap: ${next} has no index like ${index.name} (${index.definition})`);
-    nextIndexes.splice(nextIndexes.indexOf(match), 1);
-    renames.push([match.name, index.name]);
-  }
-  // Free the live names first (an index name is unique in the schema), then hand them over.
-  for (const [i, index] of liveIndexes.entries()) {
-    await client.query(`ALTER INDEX ${ident(index.name)} RENAME TO ${ident(`${retired}_i${i}`)}`);
-  }
-  for (const [from, to] of renames) await client.query(`ALTER INDEX ${ident(from)} RENAME TO ${ident(to)}`);
-
-  await client.query(`DROP TABLE IF EXISTS ${ident(retired)}`);
-  await client.query(`ALTER TABLE ${ident(live)} RENAME TO ${ident(retired)}`);
-  await client.query(`ALTER TABLE ${ident(next)} RENAME TO ${ident(live)}`);
-  await client.query(`DROP TABLE ${ident(retired)}`);
+  await client.query('SELECT read_model_copy_swap($1)', [live]);
 }

@@ -105,7 +105,8 @@ describe('the projector', () => {
     const projector = await start();
     await waitForProjection(db.pool, 'address_view');
     const slowId = randomUUID();
-    const slow = await db.pool.connect();
+    // Owner: a raw row with its own transaction timing; the app's role may only append through append_events.
+    const slow = await db.ownerPool.connect();
     try {
       // The slow writer takes its position first…
       await slow.query('BEGIN');
@@ -149,7 +150,8 @@ describe('the projector', () => {
   it('skips an event type it does not know with a log line and keeps going', async () => {
     await start();
     const id = await commands(ledger).register({ line1: '5 Future Way' });
-    await db.pool.query(
+    // Owner: a raw row of a type this code does not know (the app's role cannot insert into events).
+    await db.ownerPool.query(
       `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
        VALUES ($1, 2, $2, 'AddressGeocoded', 1, '{"lat": 43.6}', '{"actor": {"id": "x", "name": "x", "role": "system"}}')`,
       [addressStreamId(id), randomUUID()],
@@ -213,7 +215,8 @@ describe('a failing event', () => {
     const c = commands(createLedger(poisoned.prisma));
     await c.register({ line1: '1 Good Street' });
     // A schema version from the future: the upcaster refuses it, so the batch cannot be read.
-    await poisoned.pool.query(
+    // Owner: a raw row (the app's role cannot insert into events).
+    await poisoned.ownerPool.query(
       `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
        VALUES ($1, 1, $2, 'AddressRegistered', 99, '{}', '{}')`,
       [addressStreamId(randomUUID()), randomUUID()],

@@ -190,7 +190,7 @@ async function main() {
   const database = await openLocalDatabase();
   const db = createPrisma(database.url, { max: 2 });
   try {
-    await migrate(database.url);
+    await migrate(database.migrationUrl);
     await run(db, argv);
     return 0;
   } catch (error) {

@@ -6,7 +6,7 @@
  */
 import cliProgress from 'cli-progress';
 import pg from 'pg';
-import { requireDatabaseUrl } from '@/lib/db';
+import { migrationDatabaseUrl, requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 import { PROJECTION_NAMES, type ProjectionName } from '@/projections/checkpoints';
@@ -24,7 +24,7 @@ async function main() {
       throw new Error(`unknown projection "${name}"; known: ${PROJECTION_NAMES.join(', ')}`);
     }
   }
-  await migrate(databaseUrl);
+  await migrate(migrationDatabaseUrl());
   // The same lock as a rebuild started from the admin page: one rebuild at a time, anywhere.
   const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'rebuild:lock' });
   await lock.connect();

@@ -3,7 +3,8 @@
  * DATABASE_URL and the search settings from the environment (see projections/README.md), logs
  * JSON lines, and on SIGTERM/SIGINT finishes the batch in progress and exits 0.
  */
-import { requireDatabaseUrl } from '@/lib/db';
+import { checkRuntimeRole } from '@/lib/database-roles';
+import { migrationDatabaseUrl, requireDatabaseUrl } from '@/lib/db';
 import { logger, redactUrl } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 import { PROJECTION_NAMES, type ProjectionName } from '@/projections/checkpoints';
@@ -22,14 +23,14 @@ function intEnv(name: string, fallback: number): number {
 
 async function main() {
   const databaseUrl = requireDatabaseUrl();
-  if (process.env.PROJECTOR_SKIP_MIGRATE !== '1') await migrate(databaseUrl);
-
   const only = process.env.PROJECTOR_PROJECTIONS?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   for (const name of only ?? []) {
     if (!(PROJECTION_NAMES as readonly string[]).includes(name)) throw new Error(`unknown projection ${name}`);
   }
+  await checkRuntimeRole(databaseUrl, 'projector');
+  if (process.env.PROJECTOR_SKIP_MIGRATE !== '1') await migrate(migrationDatabaseUrl());
   const config = searchConfigFromEnv('write');
   const faultDelay = intEnv('PROJECTOR_FAULT_DELAY_BEFORE_COMMIT_MS', 0);
 

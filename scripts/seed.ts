@@ -16,7 +16,7 @@ import { readSample, sampleAddressFields } from '@/projections/search/fixtures/s
 async function main() {
   const database = await openLocalDatabase();
   const db = createPrisma(database.url, { max: 6 });
-  await migrate(database.url);
+  await migrate(database.migrationUrl);
   const rows = readSample();
   const bar = new cliProgress.SingleBar(
     { format: ' seed |{bar}| {value}/{total} addresses | ETA {eta_formatted}', stream: process.stderr },

@@ -3,7 +3,7 @@
  * directory), then checks /api/health and a POST → GET round trip with a real API token made by
  * `npm run admin`. Exits non-zero on any failure; always stops what it started.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +36,30 @@ async function waitFor(url: string, timeoutMs: number): Promise<Response> {
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${String(last)}`);
 }
 
+/**
+ * `npm run --silent admin -- …`, resolving to its standard output. Asynchronous on purpose: with the
+ * event loop blocked (execFileSync) for longer than the server's keep-alive timeout, fetch does not
+ * see the server close the idle connection of the health check and sends the next request on it
+ * ("fetch failed: other side closed").
+ */
+function admin(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'admin', '--', ...args], {
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(stdout)
+        : reject(new Error(`npm run admin -- ${args.slice(0, 2).join(' ')} exited with ${code}`)),
+    );
+    child.stdin.end(input);
+  });
+}
+
 async function main() {
   const [port, pgPort] = [await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
@@ -56,36 +80,16 @@ async function main() {
   check(health.status === 'ok', `health is ${JSON.stringify(health)}`);
   console.error('health: ok');
 
-  // The embedded server's URL is known from the port we gave it; the CLI is how an operator makes accounts.
-  const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/address_ledger`;
-  const adminEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' };
-  execFileSync(
-    'npm',
-    [
-      'run',
-      '--silent',
-      'admin',
-      '--',
-      'user',
-      'create',
-      '--email',
-      'smoke@example.test',
-      '--name',
-      'Smoke Admin',
-      '--role',
-      'admin',
-      '--password-stdin',
-    ],
-    { env: adminEnv, input: 'smoke-test-password-long-enough\n', stdio: ['pipe', 'ignore', 'inherit'] },
+  // The CLI is how an operator makes accounts; with the same DATA_DIR it finds the running embedded
+  // server and its generated runtime-role password, as it would beside a user's `npm start`.
+  const adminEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  delete adminEnv.DATABASE_URL;
+  await admin(
+    ['user', 'create', '--email', 'smoke@example.test', '--name', 'Smoke Admin', '--role', 'admin', '--password-stdin'],
+    adminEnv,
+    'smoke-test-password-long-enough\n',
   );
-  const token = execFileSync(
-    'npm',
-    ['run', '--silent', 'admin', '--', 'token', 'create', '--role', 'operator', '--name', 'smoke'],
-    {
-      env: adminEnv,
-      encoding: 'utf8',
-    },
-  ).trim();
+  const token = (await admin(['token', 'create', '--role', 'operator', '--name', 'smoke'], adminEnv)).trim();
   check(/^\S{20,}$/.test(token), 'token create printed something other than a token');
 
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -124,7 +128,8 @@ main()
   })
   .catch(async (error) => {
     console.error(output.slice(-40).join('\n'));
-    console.error(String(error instanceof Error ? error.message : error));
+    // fetch() says only "fetch failed"; the reason (refused, reset, timed out) is its cause.
+    console.error(String(error instanceof Error ? error.message : error), error?.cause ?? '');
     await stop();
     process.exit(1);
   });

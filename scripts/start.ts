@@ -1,14 +1,18 @@
 /**
  * `npm start`: everything a fresh clone needs to serve the app, in one command.
- *   1. a database: DATABASE_URL, or an embedded PostgreSQL with its data under .data/ (kept);
- *   2. migrations;
+ *   1. a database: DATABASE_URL, or an embedded PostgreSQL with its data under .data/ (kept)
+ *      and its owner and runtime roles (README "Security");
+ *   2. migrations, as the owner (MIGRATION_DATABASE_URL, or DATABASE_URL if that role may);
+ *      a superuser DATABASE_URL is refused unless ALLOW_SUPERUSER=1;
  *   3. a production build when there is none or the sources are newer than it;
- *   4. the web server (`next start`) and the projector worker, restarted if the worker dies.
+ *   4. the web server (`next start`) and the projector worker, restarted if the worker dies, both
+ *      on the runtime role; the owner's connection string is not passed to them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { checkRuntimeRole } from '@/lib/database-roles';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '@/lib/embedded-postgres';
 import { logger, redactUrl } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
@@ -26,6 +30,7 @@ let stopping = false;
 
 async function main() {
   let databaseUrl = process.env.DATABASE_URL;
+  let migrationUrl = process.env.MIGRATION_DATABASE_URL || databaseUrl;
   if (!databaseUrl) {
     const dataDir = path.resolve(root, process.env.DATA_DIR ?? '.data', 'postgres');
     // Test runs ask for a clean database; a user's `.data/` is never wiped (DATA_DIR must be set).
@@ -35,15 +40,26 @@ async function main() {
       port: process.env.EMBEDDED_PG_PORT ? Number(process.env.EMBEDDED_PG_PORT) : undefined,
     });
     databaseUrl = embedded.url;
+    migrationUrl = embedded.ownerUrl;
     log.info({ databaseUrl: redactUrl(databaseUrl), dataDir }, 'embedded PostgreSQL is running');
   } else {
     log.info({ databaseUrl: redactUrl(databaseUrl) }, 'using DATABASE_URL');
   }
+  // Before anything is changed: a refused start leaves the database as it was.
+  await checkRuntimeRole(databaseUrl, 'the web server');
 
-  const migrations = await migrate(databaseUrl);
+  const migrations = await migrate(migrationUrl ?? databaseUrl);
   log.info({ applied: migrations.applied.length, alreadyApplied: migrations.alreadyApplied }, 'migrations up to date');
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: 'production' as const };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    NODE_ENV: 'production',
+    // Migrated above; the workers run on the runtime role, which may not migrate.
+    PROJECTOR_SKIP_MIGRATE: '1',
+  };
+  delete env.MIGRATION_DATABASE_URL;
 
   if (needsBuild()) {
     log.info('building the app (first start or sources changed); this takes a minute or two');

@@ -1,20 +1,40 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { OWNER_ROLE } from '@/lib/database-roles';
 import { createPrisma, type Db } from '@/lib/db';
 import { waitFor } from './wait';
 
+/**
+ * `url`, `prisma` and `pool` are the runtime role, as the app runs (README "Security"): a test
+ * that passes with them proves the app's code works with the runtime role's grants. The owner and
+ * the superuser are there for tests that deliberately need them (fixtures the app may not write,
+ * such as a raw event row; tampering), and must say why.
+ */
 export interface TestDatabase {
+  /** The runtime role. */
   url: string;
   prisma: Db;
   /** A raw pool for tests that need several real connections (e.g. interleaved transactions). */
   pool: pg.Pool;
+  /** The owner role: owns every object, runs migrations. */
+  ownerUrl: string;
+  ownerPool: pg.Pool;
+  /** The cluster's superuser on this database. */
+  superuserUrl: string;
   drop(): Promise<void>;
 }
+
+const onDatabase = (url: string, name: string) => {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
 
 /**
  * A fresh, migrated database for one test file, cloned from the template that global-setup
  * migrated: files never see each other's events, and cloning is far faster than migrating.
+ * It belongs to the owner role, like the embedded database of `npm start`.
  */
 export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
@@ -27,7 +47,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     // Two files cloning at the same instant can collide on the template's lock; a retry settles it.
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template} OWNER ${OWNER_ROLE}`);
         break;
       } catch (error) {
         if (attempt >= 20) throw error;
@@ -37,23 +57,45 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   } finally {
     await admin.end();
   }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const prisma = createPrisma(url.toString(), { max: 30 });
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 30 });
+  const url = onDatabase(inject('pgRuntimeUrl'), name);
+  const ownerUrl = onDatabase(inject('pgOwnerUrl'), name);
+  const prisma = createPrisma(url, { max: 30 });
+  const pool = new pg.Pool({ connectionString: url, max: 30 });
+  const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 5 });
   return {
-    url: url.toString(),
+    url,
     prisma,
     pool,
+    ownerUrl,
+    ownerPool,
+    superuserUrl: onDatabase(adminUrl, name),
     async drop() {
       await prisma.$disconnect();
       await pool.end();
+      await ownerPool.end();
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
   };
+}
+
+/**
+ * Appends one event with an empty body through append_events, the runtime role's only way into
+ * `events`, on whatever connection is given (inside its transaction, if one is open). Resolves to
+ * the event's position.
+ */
+export async function appendOneRaw(q: Pick<pg.ClientBase, 'query'>, streamId: string, type: string): Promise<string> {
+  const { rows } = await q.query<{ outcome: string; position: string }>(
+    `SELECT outcome, position FROM append_events($1, 0,
+       jsonb_build_array(jsonb_build_object('eventId', gen_random_uuid(), 'type', $2::text, 'schemaVersion', 1,
+                                            'data', '{}'::jsonb, 'metadata', '{}'::jsonb)),
+       NULL, NULL, 'address_ledger_test')`,
+    [streamId, type],
+  );
+  if (rows[0]?.outcome !== 'appended') throw new Error(`append_events answered ${JSON.stringify(rows[0])}`);
+  return rows[0].position;
 }
 
 /**

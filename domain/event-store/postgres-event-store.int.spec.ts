@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burnTransactionIdsToNextPowerOfTen, createTestDatabase, type TestDatabase } from '@/test/db';
+import { appendOneRaw, burnTransactionIdsToNextPowerOfTen, createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
 import type { EventMetadata } from '../messages';
 import { decodeCursor } from './cursor';
@@ -140,14 +140,18 @@ describe('append', () => {
 });
 
 describe('immutability', () => {
+  // Two locks on the same door: the runtime role (the app's) has no UPDATE/DELETE/TRUNCATE right
+  // on events at all; the owner has them, and the triggers refuse it. lib/database-roles.int.spec.ts
+  // shows the runtime role cannot take either lock off.
   it.each([
     ['UPDATE', "UPDATE events SET type = 'Tampered'"],
     ['DELETE', 'DELETE FROM events'],
     ['TRUNCATE', 'TRUNCATE events'],
-  ])('refuses %s on events issued as raw SQL by the application user', async (_, sql) => {
+  ])('refuses %s on events, by privilege for the app and by trigger for the owner', async (_, sql) => {
     await store.append(newStream(), [event('A')], { expectedVersion: 0 });
     const before = await db.pool.query('SELECT count(*)::int AS n FROM events');
-    await expect(db.pool.query(sql)).rejects.toThrow(/immutable/);
+    await expect(db.pool.query(sql)).rejects.toThrow(/permission denied for table events/);
+    await expect(db.ownerPool.query(sql)).rejects.toThrow(/events are immutable/);
     const after = await db.pool.query('SELECT count(*)::int AS n FROM events');
     expect(after.rows[0].n).toBe(before.rows[0].n);
     const tampered = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE type = 'Tampered'");
@@ -191,19 +195,11 @@ describe('reading the global order', () => {
       const slowStream = newStream();
       const fastStream = newStream();
       await slow.query('BEGIN');
-      const slowPos = await slow.query(
-        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-         VALUES ($1, 1, gen_random_uuid(), 'Slow', 1, '{}', '{}') RETURNING position`,
-        [slowStream],
-      );
+      const slowPosition = await appendOneRaw(slow, slowStream, 'Slow');
       await fast.query('BEGIN');
-      const fastPos = await fast.query(
-        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-         VALUES ($1, 1, gen_random_uuid(), 'Fast', 1, '{}', '{}') RETURNING position`,
-        [fastStream],
-      );
+      const fastPosition = await appendOneRaw(fast, fastStream, 'Fast');
       await fast.query('COMMIT');
-      expect(BigInt(slowPos.rows[0].position)).toBeLessThan(BigInt(fastPos.rows[0].position));
+      expect(BigInt(slowPosition)).toBeLessThan(BigInt(fastPosition));
 
       // The later commit is visible in the table, but the reader must not move past the slow one.
       const visible = await db.pool.query('SELECT count(*)::int AS n FROM events WHERE stream_id = $1', [fastStream]);
@@ -219,7 +215,7 @@ describe('reading the global order', () => {
         return afterCommit.events.length >= 2;
       });
       expect(afterCommit.events.map((e) => e.type)).toEqual(['Slow', 'Fast']);
-      expect(decodeCursor(afterCommit.next).position).toBe(String(fastPos.rows[0].position));
+      expect(decodeCursor(afterCommit.next).position).toBe(fastPosition);
     } finally {
       await slow.query('ROLLBACK').catch(() => {});
       slow.release();

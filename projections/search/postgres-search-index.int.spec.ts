@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { createTableCopy, dropTable } from '../table-swap';
 import { searchIndexContract } from './contract';
 import { createPostgresSearchIndex, POSTGRES_SEARCH_TABLE } from './postgres-search-index';
 
@@ -13,18 +12,21 @@ afterAll(async () => db?.drop());
 
 searchIndexContract('Postgres', {
   async create(options) {
-    // A copy of the migrated table per run: same columns, generated columns and indexes.
+    // A copy of the migrated table per run: same columns, generated columns and indexes. Creating
+    // a table is the owner's right, not the app's; registered as a read model so that its rebuild
+    // copy may be made and swapped by the runtime role like the live one's.
     const table = `${POSTGRES_SEARCH_TABLE}_${randomBytes(4).toString('hex')}`;
-    const client = await db.pool.connect();
-    await createTableCopy(client, POSTGRES_SEARCH_TABLE, table).finally(() => client.release());
+    await db.ownerPool.query(`CREATE TABLE ${table} (LIKE ${POSTGRES_SEARCH_TABLE} INCLUDING ALL)`);
+    await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO address_ledger_runtime`);
+    await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [table]);
     const index = createPostgresSearchIndex({ connectionString: db.url, table, ...options });
     await index.setup();
     return {
       index,
       async dispose() {
         await index.close();
-        const c = await db.pool.connect();
-        await dropTable(c, table).finally(() => c.release());
+        await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild`);
+        await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = $1', [table]);
       },
     };
   },

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
 import { createPgPool, ident, isConnectionError, withTransaction } from '../pg';
-import { createTableCopy, dropTable, swapTables } from '../table-swap';
+import { createTableCopy, dropTableCopy, swapTables } from '../table-swap';
 import { documentWords, FUZZY_MIN_LENGTH, postalCodeKey, queryWords } from './normalize';
 import {
   cappedTotal,
@@ -239,12 +239,11 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     },
 
     async prepareRebuild(): Promise<SearchIndexRebuild> {
-      const next = `${table}_rebuild`;
-      await withTransaction(pool, (client) => createTableCopy(client, table, next));
+      const next = await withTransaction(pool, (client) => createTableCopy(client, table));
       return {
         index: createPostgresSearchIndex({ pool, table: next, statementTimeoutMs: statementTimeout, maxTotalHits }),
-        swap: () => withTransaction(pool, (client) => swapTables(client, table, next)),
-        discard: () => withTransaction(pool, (client) => dropTable(client, next)),
+        swap: () => withTransaction(pool, (client) => swapTables(client, table)),
+        discard: () => withTransaction(pool, (client) => dropTableCopy(client, table)),
       };
     },
 
