@@ -9,7 +9,8 @@ import { createSession } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createFirstAdmin, emailSchema, nameSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
-import { type FormState, fieldErrors, safeNext } from './_lib/form-state';
+import { type FormState, fieldErrors } from './_lib/form-state';
+import { safeNext } from './_lib/safe-next';
 
 /*
  * Sign-in, first-run setup and sign-out. Thin: zod → lib/auth → cookie → redirect. The password is
