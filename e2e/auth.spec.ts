@@ -194,7 +194,7 @@ test('after signing in, a hostile next= never leaves the site, and the Continue 
   const origin = new URL(baseURL!).origin;
   // `/%09/evil.example` arrives as `/<TAB>/evil.example`, which a browser reads as //evil.example;
   // CR/LF once made the redirect header invalid (a 500 after a successful sign-in).
-  for (const next of ['/\t/evil.example', '/\\evil.example', '/..//evil.example', '/admin\r\nX-Evil: 1']) {
+  for (const next of ['/\t/evil.example', '/\\evil.example', '/..//evil.example', '/admin\r\n']) {
     await page.context().clearCookies();
     await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
     await page.getByLabel('E-mail address').fill(ADMIN.email);
