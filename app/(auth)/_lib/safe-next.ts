@@ -14,7 +14,7 @@
 const HERE = 'http://address-ledger.invalid';
 const MAX_LENGTH = 500;
 // C0 controls, DEL and C1 controls.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL = /\p{Cc}/gu;
 
 export function safeNext(value: unknown): string {
   if (typeof value !== 'string' || value.length > 4 * MAX_LENGTH) return '/';
