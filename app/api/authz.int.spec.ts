@@ -224,7 +224,9 @@ const discoveredRoutes = new Map<string, Handler>();
 for (const [file, mod] of Object.entries(routeModules)) {
   const routePath = `/api/${file.replace(/^\.\//, '').replace(/\/?route\.ts$/, '')}`.replace(/\/$/, '');
   for (const method of HTTP_METHODS) {
-    if (typeof mod[method] === 'function') discoveredRoutes.set(`${method} ${routePath}`, mod[method] as Handler);
+    const fn = mod[method] as (Handler & { refusesEveryCall?: true }) | undefined;
+    // 405 answers and the /api catch-all's 404 refuse everyone alike (app/api/hostile-inputs.int.spec.ts checks them).
+    if (typeof fn === 'function' && !fn.refusesEveryCall) discoveredRoutes.set(`${method} ${routePath}`, fn);
   }
 }
 

@@ -19,13 +19,17 @@ type Handler = (request: Request, context: { params: Promise<Record<string, stri
 const routeModules = import.meta.glob<Record<string, unknown>>('./**/route.ts', { eager: true });
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** `PATCH /api/addresses/[id]` → the handler a route file exports for it (405 answers excluded). */
+type Exported = Handler & { refusesEveryCall?: true };
+/** `PATCH /api/addresses/[id]` → what the route file exports for it. */
+const exported = new Map<string, Exported | undefined>();
+/** The handlers that do work (not the 405 answers or the catch-all's 404). */
 const discovered = new Map<string, Handler>();
 for (const [file, mod] of Object.entries(routeModules)) {
   const routePath = `/api/${file.replace(/^\.\//, '').replace(/\/?route\.ts$/, '')}`.replace(/\/$/, '');
   for (const method of HTTP_METHODS) {
-    const fn = mod[method] as (Handler & { methodNotAllowed?: boolean }) | undefined;
-    if (typeof fn === 'function' && !fn.methodNotAllowed) discovered.set(`${method} ${routePath}`, fn);
+    const fn = mod[method] as Exported | undefined;
+    exported.set(`${method} ${routePath}`, typeof fn === 'function' ? fn : undefined);
+    if (typeof fn === 'function' && !fn.refusesEveryCall) discovered.set(`${method} ${routePath}`, fn);
   }
 }
 
@@ -42,6 +46,8 @@ const DOCUMENTED_CODES = new Set([
   'unsupported_media_type',
   'rate_limited',
 ]);
+
+const CATCH_ALL = '/api/[...path]';
 
 /** Text that has broken a route before, or could: NUL, lone surrogates, numbers past int4/int8, far dates. */
 const HOSTILE_TEXT = [
@@ -237,15 +243,6 @@ const PARAMETERS: Record<string, ParameterSpec> = {
   'GET /api/projections': { prepare: async () => ({}), headers: READ_HEADERS },
 };
 
-/** Every method of the catch-all answers the same documented 404. */
-for (const method of HTTP_METHODS) {
-  PARAMETERS[`${method} /api/[...path]`] = {
-    prepare: async () => ({ params: { path: 'no-such-route' } as unknown as Record<string, string> }),
-    path: ['path'],
-    headers: READ_HEADERS,
-  };
-}
-
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -335,6 +332,56 @@ describe('hostile input to every route', () => {
       [...discovered.keys()].filter((k) => !(k in PARAMETERS)),
       'add these routes to PARAMETERS with a valid request and their parameter names',
     ).toEqual([]);
+  });
+
+  it('answers every method of every route file: a handler, or 405 with Allow, in the documented shape', async () => {
+    const failures: string[] = [];
+    for (const [key, fn] of exported) {
+      const [method, route] = key.split(' ') as [string, string];
+      // Next answers HEAD with GET when a file has GET; every other method needs an export.
+      if (!fn) {
+        if (!(method === 'HEAD' && exported.get(`GET ${route}`)))
+          failures.push(`${key}: not exported (Next's empty 405)`);
+        continue;
+      }
+      if (!fn.refusesEveryCall) continue;
+      const response = await fn(new Request(`http://localhost${route.replace(/\[[^\]]+\]/g, 'x')}`, { method }), {
+        params: Promise.resolve({}),
+      });
+      const body = method === 'HEAD' || response.status === 204 ? null : await response.json();
+      const want = route === CATCH_ALL ? 404 : method === 'OPTIONS' ? 204 : 405;
+      if (response.status !== want) failures.push(`${key}: ${response.status}, want ${want}`);
+      if (
+        want === 405 &&
+        ((method !== 'HEAD' && body?.error?.code !== 'method_not_allowed') || !response.headers.get('allow'))
+      ) {
+        failures.push(`${key}: 405 without the documented shape or Allow: ${JSON.stringify(body)}`);
+      }
+      if (want === 204 && !response.headers.get('allow')?.includes('OPTIONS'))
+        failures.push(`${key}: OPTIONS without Allow`);
+      if (want === 404 && method !== 'HEAD' && body?.error?.code !== 'not_found')
+        failures.push(`${key}: ${JSON.stringify(body)}`);
+      if (want === 405 && response.headers.get('allow')?.split(', ').includes(method)) {
+        failures.push(`${key}: Allow lists the refused method`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('marks JSON answers as not cacheable', async () => {
+    const spec = PARAMETERS['GET /api/addresses/[id]']!;
+    const base = await spec.prepare();
+    const response = await discovered.get('GET /api/addresses/[id]')!(
+      new Request(`http://localhost/api/addresses/${base.params!.id}`, { headers: credentials('operator') }),
+      { params: Promise.resolve(base.params!) },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const refused = await discovered.get('GET /api/addresses/[id]')!(
+      new Request('http://localhost/api/addresses/nope'),
+      { params: Promise.resolve({ id: 'nope' }) },
+    );
+    expect(refused.headers.get('cache-control')).toBe('no-store');
   });
 
   for (const [key, spec] of Object.entries(PARAMETERS)) {

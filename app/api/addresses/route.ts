@@ -5,7 +5,7 @@ import { hasForbiddenCharacters } from '@/lib/validation/address';
 import { searchAddresses } from '@/projections/read-side';
 import { ADDRESS_STATUSES, SEARCH_SORTS } from '@/projections/search/search-index';
 import { commandMetadata, dispatch } from '../_lib/address-commands';
-import { apiRoute, json, parse, readJson } from '../_lib/http';
+import { apiRoute, json, otherMethods, parse, readJson } from '../_lib/http';
 import { registerBody } from '../_lib/schemas';
 
 /** Register an address: 201 {id, version, position}. */
@@ -70,3 +70,5 @@ export const GET = apiRoute(async (request) => {
     lag: result.lag,
   });
 });
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET', 'POST');

@@ -1,6 +1,6 @@
 import { prisma } from '@/lib/db';
 import { readSideHealth } from '@/projections/read-side';
-import { apiRoute, json } from '../_lib/http';
+import { apiRoute, json, otherMethods } from '../_lib/http';
 
 export const dynamic = 'force-dynamic';
 
@@ -36,3 +36,5 @@ export const GET = apiRoute(async () => {
         : 'degraded';
   return json({ status, checks: { db, search: searchCheck, projector } }, { status: db.status === 'ok' ? 200 : 503 });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

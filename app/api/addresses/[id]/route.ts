@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
 import { getAddressAtLeast } from '@/projections/read-side';
 import { addressIdParam, commandMetadata, dispatch } from '../../_lib/address-commands';
-import { apiRoute, HttpError, json, parse, readJson } from '../../_lib/http';
+import { apiRoute, HttpError, json, otherMethods, parse, readJson } from '../../_lib/http';
 import { changeBody, checkPostalCodeAgainstCurrent, MAX_VERSION } from '../../_lib/schemas';
 
 type Params = { id: string };
@@ -60,3 +60,5 @@ export const GET = apiRoute<Params>(async (request, { params }) => {
   }
   return json(result.address, { headers: { 'x-read-source': result.source } });
 });
+
+export const { POST, PUT, DELETE, OPTIONS } = otherMethods('GET', 'PATCH');

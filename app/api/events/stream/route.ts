@@ -7,7 +7,7 @@ import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { subscribe } from '@/lib/pg-listen';
 import { eventJson } from '../../_lib/event-json';
-import { apiRoute, parse } from '../../_lib/http';
+import { apiRoute, otherMethods, parse } from '../../_lib/http';
 import { eventTypesParam } from '../../_lib/schemas';
 
 export const dynamic = 'force-dynamic';
@@ -94,8 +94,10 @@ export const GET = apiRoute(async (request) => {
   return new Response(body, {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      'cache-control': 'no-store, no-transform',
       'x-accel-buffering': 'no',
     },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

@@ -3,7 +3,7 @@ import { addressStreamId } from '@/domain/address';
 import { authorize } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { addressIdParam } from '../../../_lib/address-commands';
-import { apiRoute, HttpError, json, parse, validationFailed } from '../../../_lib/http';
+import { apiRoute, HttpError, json, otherMethods, parse, validationFailed } from '../../../_lib/http';
 import { MAX_VERSION } from '../../../_lib/schemas';
 
 const query = z
@@ -43,3 +43,5 @@ export const GET = apiRoute<{ id: string }>(async (request, { params }) => {
     asOf: { version: last.streamVersion, recordedAt: last.recordedAt, requested: q.at ?? q.version ?? null },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');
