@@ -3,7 +3,8 @@
  *   1. a database: DATABASE_URL, or an embedded PostgreSQL with its data under .data/ (kept);
  *   2. migrations;
  *   3. a production build when there is none or the sources are newer than it;
- *   4. the web server (`next start`) and the projector worker, restarted if the worker dies.
+ *   4. the web server (scripts/web-server.ts: Next.js behind Node's HTTP server) and the projector
+ *      worker, restarted if the worker dies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -50,7 +51,7 @@ async function main() {
     await run(process.execPath, [NEXT_BIN, 'build'], env);
   }
 
-  const web = launch('web', process.execPath, [NEXT_BIN, 'start', '-p', String(port)], env);
+  const web = launch('web', process.execPath, ['--import', 'tsx', 'scripts/web-server.ts'], env);
   web.on('exit', (code) => {
     if (!stopping) {
       log.error({ code }, 'web server exited; stopping');

@@ -241,6 +241,69 @@ describe('sign-in failures', () => {
   });
 });
 
+describe('sign-in lockout (device cookies)', () => {
+  const victim = { email: 'locked@example.org', password: 'the right password' };
+
+  it('lets a browser that signed in before keep its own budget while others hammer the account', async () => {
+    await createUser(t.prisma, { ...victim, name: 'Victim Admin', role: 'admin' });
+    const first = await signIn(t.prisma, { ...victim, ip: '198.51.100.7' });
+    if (!first.ok) throw new Error(first.message);
+
+    // Someone else, rotating addresses, tries 25 passwords: after the per-account cap for
+    // unknown clients, their guesses are refused without even being checked.
+    const outcomes = [];
+    for (let i = 0; i < 25; i++) {
+      outcomes.push(
+        (await signIn(t.prisma, { email: victim.email, password: `guess-${i}`, ip: `203.0.113.${i}` })).ok === false
+          ? 'refused'
+          : 'accepted',
+      );
+    }
+    expect(outcomes).toEqual(Array(25).fill('refused'));
+    const fresh = await signIn(t.prisma, { ...victim, ip: '203.0.113.200' });
+    expect(fresh).toMatchObject({ ok: false, reason: 'rate_limited' });
+
+    // The victim's own browser (its device cookie) still signs in, with the right password only.
+    const own = await signIn(t.prisma, { ...victim, ip: '198.51.100.8', device: first.deviceCookie });
+    expect(own.ok).toBe(true);
+    const wrong = await signIn(t.prisma, {
+      ...victim,
+      password: 'typo',
+      ip: '198.51.100.8',
+      device: first.deviceCookie,
+    });
+    expect(wrong).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
+  it('gives each device its own small budget, and ignores a forged device cookie or one from another account', async () => {
+    const user = { email: 'device@example.org', password: 'device password 1' };
+    await createUser(t.prisma, { ...user, name: 'Device', role: 'operator' });
+    const signedIn = await signIn(t.prisma, { ...user, ip: '198.51.100.20' });
+    if (!signedIn.ok) throw new Error(signedIn.message);
+    for (let i = 0; i < SIGN_IN_LIMITS.device.points; i++) {
+      await signIn(t.prisma, { ...user, password: `wrong-${i}`, ip: '198.51.100.20', device: signedIn.deviceCookie });
+    }
+    expect(await signIn(t.prisma, { ...user, ip: '198.51.100.20', device: signedIn.deviceCookie })).toMatchObject({
+      ok: false,
+      reason: 'rate_limited',
+    });
+    // A browser without the cookie is not affected by that device's failures.
+    expect((await signIn(t.prisma, { ...user, ip: '198.51.100.21' })).ok).toBe(true);
+
+    // The victim's device cookie does not open this account's budget, nor does a forged one.
+    const other = await signIn(t.prisma, { email: 'op@example.org', password: 'operator-pass-1', ip: '198.51.100.30' });
+    expect(other.ok).toBe(true);
+    for (const device of [other.ok ? other.deviceCookie : 'x', 'Fe26.2**forged', '']) {
+      const ip = '198.51.100.31';
+      for (let i = 0; i < SIGN_IN_LIMITS.ipEmail.points; i++) {
+        await signIn(t.prisma, { ...user, password: `nope-${i}`, ip, device });
+      }
+      expect(await signIn(t.prisma, { ...user, ip, device })).toMatchObject({ ok: false, reason: 'rate_limited' });
+      await t.pool.query('DELETE FROM sign_in_limits');
+    }
+  });
+});
+
 describe('API tokens', () => {
   it('shows the token once, stores only its SHA-256, and records when it was last used', async () => {
     const { token, secret } = await createApiToken(t.prisma, { name: 'importer', role: 'operator' }, null);

@@ -1,0 +1,40 @@
+/**
+ * The web server of `npm start`: Next.js in this process behind Node's own HTTP server, so every
+ * request can carry the socket's address (Next.js does not pass it to route handlers, server
+ * actions or proxy.ts; see lib/auth/client-address.ts). The stamp holds a per-process token, and
+ * anything a client sent under the same header name is dropped first.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import next from 'next';
+import { PEER_HEADER, PEER_TOKEN_ENV, trustedProxies } from '@/lib/auth/client-address';
+import { logger } from '@/lib/logger';
+
+const port = Number(process.env.PORT ?? 3000);
+const hostname = process.env.HOSTNAME || undefined;
+const log = logger.child({ component: 'web' });
+
+async function main() {
+  const token = randomBytes(24).toString('base64url');
+  process.env[PEER_TOKEN_ENV] = token;
+  // A typo in TRUSTED_PROXIES stops the server here rather than trusting the wrong hosts.
+  const proxies = trustedProxies();
+  if (proxies.size > 0) log.info({ trustedProxies: proxies.size }, 'forwarded headers are trusted from TRUSTED_PROXIES');
+  const app = next({ dev: false, dir: process.cwd(), port, hostname });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  const server = http.createServer((req, res) => {
+    delete req.headers[PEER_HEADER];
+    req.headers[PEER_HEADER] = `${token} ${req.socket.remoteAddress ?? ''}`;
+    void handle(req, res);
+  });
+  server.listen(port, hostname, () => log.info({ port }, 'web server listening'));
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error) => {
+  log.error({ err: error }, 'web server failed to start');
+  process.exit(1);
+});
