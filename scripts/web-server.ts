@@ -19,7 +19,8 @@ async function main() {
   process.env[PEER_TOKEN_ENV] = token;
   // A typo in TRUSTED_PROXIES stops the server here rather than trusting the wrong hosts.
   const proxies = trustedProxies();
-  if (proxies.size > 0) log.info({ trustedProxies: proxies.size }, 'forwarded headers are trusted from TRUSTED_PROXIES');
+  if (proxies.size > 0)
+    log.info({ trustedProxies: proxies.size }, 'forwarded headers are trusted from TRUSTED_PROXIES');
   const app = next({ dev: false, dir: process.cwd(), port, hostname });
   const handle = app.getRequestHandler();
   await app.prepare();
