@@ -84,3 +84,13 @@ export function clientAddress(headers: Headers): ClientAddress {
   const forwardedHost = headers.get('x-forwarded-host')?.split(',').at(-1)?.trim();
   return { ip, host: forwardedHost || host };
 }
+
+/** Whether an Origin header names the host the client reached (scheme aside: TLS may end at a proxy). */
+export function sameOrigin(origin: string | null, host: string | null): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
