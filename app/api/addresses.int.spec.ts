@@ -406,4 +406,17 @@ describe('GET /api/health', () => {
     expect(res.status).toBe(200);
     expect(res.body.checks.db.status).toBe('ok');
   });
+
+  it('answers anonymous callers (and bad credentials) with the status only, no workers, lag or timings', async () => {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer x' },
+      { cookie: 'address_ledger_session=x' },
+    ];
+    for (const headers of attempts) {
+      const res = await call(healthRoute.GET, { path: '/api/health', as: 'anonymous', headers });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ status: expect.stringMatching(/^(ok|degraded)$/) });
+    }
+  });
 });
