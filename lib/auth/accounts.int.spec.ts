@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { authenticate, SETUP_REQUIRED_MESSAGE } from './authenticate';
+import { PEER_HEADER, PEER_TOKEN_ENV } from './client-address';
 import { AccountRuleError, ForbiddenError, UnauthorizedError } from './errors';
-import { createSession, resolveSession, SESSION_TTL_SECONDS, sessionSecret } from './sessions';
+import { createSession, resolveSession, SESSION_COOKIE, SESSION_TTL_SECONDS, sessionSecret } from './sessions';
 import { SIGN_IN_FAILED, SIGN_IN_LIMITS, signIn } from './sign-in';
 import { captureLogs } from './testing';
 import {
@@ -198,6 +199,42 @@ describe('sessions', () => {
     await expect(post('https://evil.example')).rejects.toBeInstanceOf(ForbiddenError);
     await expect(post(null)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(post('http://localhost:3000')).resolves.toMatchObject({ via: 'session' });
+  });
+});
+
+describe('forwarded headers', () => {
+  it('does not let a client-sent X-Forwarded-Host pass the origin check of a cookie-authenticated write', async () => {
+    process.env.DATABASE_URL = t.url;
+    const { authenticateRequest } = await import('./request-actor');
+    const { sealedSession } = await signedIn('op@example.org', 'operator-pass-1');
+    const post = (headers: Record<string, string>) =>
+      authenticateRequest(
+        new Request('http://ledger.example.org/api/addresses', {
+          method: 'POST',
+          headers: {
+            host: 'ledger.example.org',
+            cookie: `${SESSION_COOKIE}=${encodeURIComponent(sealedSession)}`,
+            ...headers,
+          },
+        }),
+      );
+    await expect(post({ origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    await expect(post({ origin: 'https://ledger.example.org' })).resolves.toMatchObject({ via: 'session' });
+    // From a proxy named in TRUSTED_PROXIES the forwarded host is the host.
+    process.env[PEER_TOKEN_ENV] = 'accounts-test';
+    process.env.TRUSTED_PROXIES = '10.0.0.1';
+    try {
+      const viaProxy = { [PEER_HEADER]: 'accounts-test 10.0.0.1', 'x-forwarded-host': 'public.example.org' };
+      await expect(post({ ...viaProxy, origin: 'https://public.example.org' })).resolves.toMatchObject({
+        via: 'session',
+      });
+      await expect(post({ ...viaProxy, origin: 'https://ledger.example.org' })).rejects.toBeInstanceOf(ForbiddenError);
+    } finally {
+      delete process.env[PEER_TOKEN_ENV];
+      delete process.env.TRUSTED_PROXIES;
+    }
   });
 });
 
