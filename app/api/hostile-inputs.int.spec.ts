@@ -1,7 +1,6 @@
 /// <reference types="vite/client" />
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledger } from '@/lib/ledger';
+import { seedAddress, THIRD_STREET } from '@/test/addresses';
 import { credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
@@ -119,32 +118,13 @@ interface ParameterSpec {
   refuseAll?: string[];
 }
 
-const FIELDS = { line1: '80 Third Street', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' };
+const FIELDS = THIRD_STREET;
 const FIELD_NAMES = ['line1', 'line2', 'city', 'region', 'postalCode', 'country', 'owner'];
 const WRITE_HEADERS = ['Idempotency-Key', 'Content-Type', 'X-Correlation-Id', 'Origin', 'Authorization'];
 const READ_HEADERS = ['Origin', 'Authorization', 'X-Forwarded-For', 'X-Forwarded-Host'];
 
-async function address(state: 'fresh' | 'changed' | 'archived' = 'fresh') {
-  const id = randomUUID();
-  const meta = () => ({
-    commandId: randomUUID(),
-    correlationId: randomUUID(),
-    actor: { id: 'hostile-setup', name: 'Hostile setup', role: 'admin' as const },
-    source: 'api' as const,
-  });
-  await ledger().handle({ type: 'RegisterAddress', data: { addressId: id, fields: FIELDS }, metadata: meta() });
-  if (state !== 'fresh') {
-    await ledger().handle({
-      type: 'ChangeAddress',
-      data: { addressId: id, changes: { line1: '82 Third Street' } },
-      metadata: meta(),
-    });
-  }
-  if (state === 'archived') {
-    await ledger().handle({ type: 'ArchiveAddress', data: { addressId: id, reason: 'moved' }, metadata: meta() });
-  }
-  return { id, version: state === 'fresh' ? 1 : state === 'changed' ? 2 : 3 };
-}
+const address = (state?: 'fresh' | 'changed' | 'archived') =>
+  seedAddress({ id: 'hostile-setup', name: 'Hostile setup', role: 'admin' }, state);
 
 const PARAMETERS: Record<string, ParameterSpec> = {
   'GET /api/health': { prepare: async () => ({}), query: ['details'], headers: READ_HEADERS },
