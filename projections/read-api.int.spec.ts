@@ -6,7 +6,6 @@ import * as projectionsRoute from '@/app/api/projections/route';
 import { logger } from '@/lib/logger';
 import { call, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { waitFor } from '@/test/wait';
 import type { Queryable } from './pg';
 import { getAddressAtLeast } from './read-side';
 import { createPostgresSearchIndex } from './search/postgres-search-index';
