@@ -5,8 +5,8 @@ import { apiContentSecurityPolicy, pageContentSecurityPolicy } from '@/lib/conte
 
 /*
  * In front of every request (Next.js 16's proxy.ts, on the Node.js runtime):
- * - methods Next.js does not route (TRACE, CONNECT, made-up ones) and a repeated Origin header are
- *   refused in the documented error shape (they ended in 400s without a body or 500s);
+ * - a repeated Origin header is refused in the documented error shape (it was a 500; methods
+ *   Next.js does not route, such as TRACE, never get here: scripts/web-server.ts refuses them);
  * - a write to a page (a server action: a form post or Next's action fetch) must carry an Origin
  *   naming this host. Next.js itself lets a request without Origin through and compares with a
  *   client-sent X-Forwarded-Host; the API already refused both (lib/auth/authenticate.ts);
@@ -18,7 +18,6 @@ import { apiContentSecurityPolicy, pageContentSecurityPolicy } from '@/lib/conte
  *   the server by every page, action and route handler (lib/auth/request-actor.ts).
  */
 
-const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Pages that must work without a session. */
 const PUBLIC_PAGES = /^\/(sign-in|setup)(\/|$)/;
@@ -35,11 +34,6 @@ function refuse(status: number, code: string, message: string, headers: Record<s
 
 export function proxy(request: NextRequest) {
   const method = request.method.toUpperCase();
-  if (!ROUTED_METHODS.has(method)) {
-    return refuse(405, 'method_not_allowed', `${method.slice(0, 20)} is not served here`, {
-      allow: [...ROUTED_METHODS].join(', '),
-    });
-  }
   const origin = request.headers.get('origin');
   // Repeated headers arrive joined by commas; an origin never contains one.
   if (origin?.includes(',')) return refuse(403, 'forbidden', 'send the Origin header once');

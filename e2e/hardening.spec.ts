@@ -106,7 +106,18 @@ test('pages carry a fresh script nonce, and an injected inline script does not r
   const second = await page.goto('/sign-in');
   expect(second!.headers()['content-security-policy']).not.toContain(nonce);
 
-  await signInAsAdmin(page);
-  await page.addScriptTag({ content: 'window.__injected = true;' }).catch(() => {});
+  // An injected inline script (what an XSS would add to the HTML), served under the page's own
+  // policy: it must not run, while the page's own scripts still do.
+  let served = '';
+  await page.route('**/sign-in', async (route) => {
+    const response = await route.fetch();
+    served = (await response.text()).replace(/<head>/, '<head><script>window.__injected = true;</script>');
+    await route.fulfill({ response, body: served });
+  });
+  await page.goto('/sign-in');
+  expect(served).toContain('<script>window.__injected = true;</script>');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(await page.evaluate(() => (window as { __injected?: boolean }).__injected)).toBeUndefined();
+  await page.unroute('**/sign-in');
+  await signInAsAdmin(page);
 });

@@ -2,7 +2,8 @@
  * The web server of `npm start`: Next.js in this process behind Node's own HTTP server, so every
  * request can carry the socket's address (Next.js does not pass it to route handlers, server
  * actions or proxy.ts; see lib/auth/client-address.ts). The stamp holds a per-process token, and
- * anything a client sent under the same header name is dropped first.
+ * anything a client sent under the same header name is dropped first. Methods Next.js does not
+ * route are refused here.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -13,6 +14,7 @@ import { logger } from '@/lib/logger';
 const port = Number(process.env.PORT ?? 3000);
 const hostname = process.env.HOSTNAME || undefined;
 const log = logger.child({ component: 'web' });
+const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 async function main() {
   const token = randomBytes(24).toString('base64url');
@@ -25,6 +27,17 @@ async function main() {
   const handle = app.getRequestHandler();
   await app.prepare();
   const server = http.createServer((req, res) => {
+    // Next.js answers methods it does not route (TRACE, CONNECT, made-up ones) with a 500 before
+    // proxy.ts runs: refuse them here, in the API's documented shape.
+    if (!ROUTED_METHODS.has(req.method ?? '')) {
+      res.writeHead(405, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        allow: [...ROUTED_METHODS].join(', '),
+      });
+      res.end(JSON.stringify({ error: { code: 'method_not_allowed', message: 'this method is not served here' } }));
+      return;
+    }
     delete req.headers[PEER_HEADER];
     req.headers[PEER_HEADER] = `${token} ${req.socket.remoteAddress ?? ''}`;
     void handle(req, res);
