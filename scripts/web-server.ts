@@ -12,7 +12,6 @@ import { PEER_HEADER, PEER_TOKEN_ENV, trustedProxies } from '@/lib/auth/client-a
 import { logger } from '@/lib/logger';
 
 const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOSTNAME || undefined;
 const log = logger.child({ component: 'web' });
 const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -23,7 +22,7 @@ async function main() {
   const proxies = trustedProxies();
   if (proxies.size > 0)
     log.info({ trustedProxies: proxies.size }, 'forwarded headers are trusted from TRUSTED_PROXIES');
-  const app = next({ dev: false, dir: process.cwd(), port, hostname });
+  const app = next({ dev: false, dir: process.cwd(), port });
   const handle = app.getRequestHandler();
   await app.prepare();
   const server = http.createServer((req, res) => {
@@ -42,7 +41,8 @@ async function main() {
     req.headers[PEER_HEADER] = `${token} ${req.socket.remoteAddress ?? ''}`;
     void handle(req, res);
   });
-  server.listen(port, hostname, () => log.info({ port }, 'web server listening'));
+  // Every interface, as `next start` does (HOSTNAME is often the container's name, not an address).
+  server.listen(port, () => log.info({ port }, 'web server listening'));
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
