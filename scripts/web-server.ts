@@ -43,7 +43,12 @@ async function main() {
   });
   // Every interface, as `next start` does (HOSTNAME is often the container's name, not an address).
   server.listen(port, () => log.info({ port }, 'web server listening'));
-  const stop = () => server.close(() => process.exit(0));
+  // Live event streams never end by themselves: give requests a few seconds, then go.
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
