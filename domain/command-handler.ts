@@ -84,7 +84,10 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       try {
         const result = await store.append(streamId, toAppend, { expectedVersion: loadedVersion, command: record });
         return {
-          streamId,
+          // A replay answers the stored result's stream, not this call's: a registration mints a new
+          // id per request, so 30 racing retries of one Idempotency-Key would otherwise answer 29 ids
+          // that were never written.
+          streamId: result.streamId,
           version: result.version,
           position: result.position,
           appended: result.replayed ? 0 : events.length,

@@ -186,3 +186,26 @@ test('pages are served with a CSP they work under, and may not be framed', async
   await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
   expect(violations).toEqual([]);
 });
+
+test('after signing in, a hostile next= never leaves the site, and the Continue link stays here too', async ({
+  page,
+  baseURL,
+}) => {
+  const origin = new URL(baseURL!).origin;
+  // `/%09/evil.example` arrives as `/<TAB>/evil.example`, which a browser reads as //evil.example;
+  // CR/LF once made the redirect header invalid (a 500 after a successful sign-in).
+  for (const next of ['/\t/evil.example', '/\\evil.example', '/..//evil.example', '/admin\r\n']) {
+    await page.context().clearCookies();
+    await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+    await page.getByLabel('E-mail address').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).not.toHaveURL(/\/sign-in/);
+    expect(new URL(page.url()).origin, next).toBe(origin);
+    await expect(page.getByRole('main')).toBeVisible();
+    // Signed in now: the sign-in page offers a Continue link built from the same next=.
+    await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+    const href = await page.getByRole('link', { name: 'Continue' }).getAttribute('href');
+    expect(new URL(href!, page.url()).origin, next).toBe(origin);
+  }
+});

@@ -54,6 +54,30 @@ describe('the command handler on PostgreSQL', () => {
     expect(await ledger.store.streamVersion(addressStreamId(addressId))).toBe(1);
   });
 
+  it('answers racing registrations of one command id (a double-submitted form) with the stream written first', async () => {
+    // The register form mints a new address id per submit and keys the command by the form's
+    // token, so a double submit is two commands with one id on two different streams.
+    const commandId = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        ledger.handle(register(randomUUID(), commandId), { requestHash: 'same form, same fields' }),
+      ),
+    );
+    const written = results.filter((r) => !r.replayed);
+    expect(written).toHaveLength(1);
+    const { streamId, version, position } = written[0]!;
+    for (const r of results)
+      expect({ streamId: r.streamId, version: r.version, position: r.position }).toEqual({
+        streamId,
+        version,
+        position,
+      });
+    const rows = await db.pool.query("SELECT DISTINCT stream_id FROM events WHERE metadata->>'commandId' = $1", [
+      commandId,
+    ]);
+    expect(rows.rows).toEqual([{ stream_id: streamId }]);
+  });
+
   it('reports a missing address as not found, not as a version conflict', async () => {
     const command: AddressCommand = {
       type: 'ArchiveAddress',

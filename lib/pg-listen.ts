@@ -6,7 +6,13 @@ import type { Logger } from './logger';
  * user also polls, so a lost notification (or connection) delays work, never loses it.
  * `onNotify` also fires right after each (re)connect, for whatever was appended meanwhile.
  */
-export function listen(databaseUrl: string, channel: string, onNotify: () => void, log: Logger, name = 'listen') {
+export function listen(
+  databaseUrl: string,
+  channel: string,
+  onNotify: (payload?: string) => void,
+  log: Logger,
+  name = 'listen',
+) {
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
@@ -14,7 +20,7 @@ export function listen(databaseUrl: string, channel: string, onNotify: () => voi
   const connect = async () => {
     if (closed) return;
     const c = new pg.Client({ connectionString: databaseUrl, application_name: name });
-    c.on('notification', onNotify);
+    c.on('notification', (message) => onNotify(message.payload));
     c.on('error', () => {
       if (client === c) client = null;
       c.end().catch(() => {});
@@ -54,7 +60,8 @@ export function listen(databaseUrl: string, channel: string, onNotify: () => voi
   };
 }
 
-type Subscriber = () => void;
+/** Called with the NOTIFY payload, or with none after a (re)connect (anything may have happened). */
+type Subscriber = (payload?: string) => void;
 const shared = new Map<string, { subscribers: Set<Subscriber>; close: () => Promise<void> }>();
 
 /**
@@ -69,8 +76,8 @@ export function subscribe(databaseUrl: string, channel: string, log: Logger, onN
     const listener = listen(
       databaseUrl,
       channel,
-      () => {
-        for (const s of subscribers) s();
+      (payload) => {
+        for (const s of subscribers) s(payload);
       },
       log,
       'api:listen',

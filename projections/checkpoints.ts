@@ -2,6 +2,9 @@ import { decodeCursor } from '@/domain/event-store/cursor';
 import type { Queryable } from './pg';
 
 /** The projections this worker runs; each has its own checkpoint row, lock and retry state. */
+/** NOTIFYed (payload: the projection's name) when a projection's checkpoint moves on. */
+export const PROJECTED_CHANNEL = 'address_ledger_projected';
+
 export const PROJECTION_NAMES = ['address_view', 'address_search'] as const;
 export type ProjectionName = (typeof PROJECTION_NAMES)[number];
 
@@ -86,12 +89,16 @@ export async function advanceCheckpoint(
   move: { from: string; to: string; events: number; workerId: string },
 ): Promise<void> {
   const position = decodeCursor(move.to).position;
+  // The NOTIFY is delivered on commit, so a reader woken by it sees the batch.
   const result = await q.query(
-    `UPDATE projection_checkpoints
-        SET cursor = $3, position = $4, events_processed = events_processed + $5, updated_at = now(),
-            error_count = 0, worker_id = $6, heartbeat_at = now()
-      WHERE name = $1 AND cursor = $2`,
-    [name, move.from, move.to, position, move.events, move.workerId],
+    `WITH moved AS (
+       UPDATE projection_checkpoints
+          SET cursor = $3, position = $4, events_processed = events_processed + $5, updated_at = now(),
+              error_count = 0, worker_id = $6, heartbeat_at = now()
+        WHERE name = $1 AND cursor = $2
+       RETURNING name)
+     SELECT pg_notify($7, name) FROM moved`,
+    [name, move.from, move.to, position, move.events, move.workerId, PROJECTED_CHANNEL],
   );
   if (result.rowCount !== 1) throw new CheckpointMovedError(name, move.from);
 }

@@ -6,6 +6,8 @@ import * as projectionsRoute from '@/app/api/projections/route';
 import { logger } from '@/lib/logger';
 import { call, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import type { Queryable } from './pg';
+import { getAddressAtLeast } from './read-side';
 import { createPostgresSearchIndex } from './search/postgres-search-index';
 import { waitFor, waitForProjection } from './testing';
 import { type Projector, startProjector } from './worker';
@@ -120,6 +122,50 @@ describe('GET /api/addresses/{id}', () => {
     } finally {
       delete process.env.READ_MODEL_WAIT_MS;
     }
+  });
+});
+
+describe('reading your own write (minVersion)', () => {
+  /** The read-model pool, counting the reads of address_view a wait makes. */
+  function countingReads() {
+    const counter = { reads: 0, q: null as unknown as Queryable };
+    counter.q = {
+      query: ((text: unknown, values?: unknown) => {
+        if (String(typeof text === 'string' ? text : (text as { text?: string }).text).includes('address_view')) {
+          counter.reads++;
+        }
+        return db.pool.query(text as string, values as unknown[]);
+      }) as Queryable['query'],
+    };
+    return counter;
+  }
+
+  it("sleeps on the projector's NOTIFY instead of polling the read model", async () => {
+    const { id } = await register({ ...chestnut, line1: '3 Patient Lane' });
+    // No projector runs: the read model never gets there, so the wait runs to its end.
+    const counter = countingReads();
+    const result = await getAddressAtLeast(id, 1, { timeoutMs: 1_500, q: counter.q });
+    expect(result).toMatchObject({ state: 'ready', source: 'event-store' });
+    // The first read, one when the LISTEN connection comes up, then the slow fallback poll: no
+    // more (polling read it a dozen times in this wait).
+    expect(counter.reads).toBeLessThanOrEqual(4);
+  });
+
+  it('answers from the read model once the projector says it moved on', async () => {
+    const { id } = await register({ ...chestnut, line1: '5 Patient Lane' });
+    const counter = countingReads();
+    const waiting = getAddressAtLeast(id, 1, { timeoutMs: 30_000, q: counter.q });
+    await waitFor('the first read of the read model', async () => counter.reads >= 1);
+    await startWorker();
+    expect(await waiting).toMatchObject({ state: 'ready', source: 'read-model', address: { id, version: 1 } });
+  });
+
+  it('does not wait for a version the event store does not have', async () => {
+    const { id } = await register({ ...chestnut, line1: '7 Patient Lane' });
+    const counter = countingReads();
+    const result = await getAddressAtLeast(id, 5, { timeoutMs: 30_000, q: counter.q });
+    expect(result).toMatchObject({ state: 'ready', source: 'event-store', address: { version: 1 } });
+    expect(counter.reads).toBe(1);
   });
 });
 

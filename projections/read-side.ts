@@ -2,8 +2,10 @@ import type pg from 'pg';
 import { requireDatabaseUrl } from '@/lib/db';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
+import { subscribe } from '@/lib/pg-listen';
 import { type AddressDoc, replayAddresses } from './address-view/projection';
 import { loadDoc } from './address-view/writer';
+import { PROJECTED_CHANNEL } from './checkpoints';
 import { createPgPool, type Queryable } from './pg';
 import { createSearchIndex, searchConfigFromEnv } from './search/factory';
 import {
@@ -54,8 +56,11 @@ export type AddressAtVersion =
 
 /**
  * The address from the read model, waiting up to `timeoutMs` for it to reach `minVersion` (the
- * version a command just returned), so a client can read its own write. Polls the primary key
- * with a growing interval: cheap, and it needs no connection held open per waiting request.
+ * version a command just returned), so a client can read its own write. The wait sleeps until the
+ * projector NOTIFYs that address_view moved on (one LISTEN connection per process, shared by all
+ * waiting requests: lib/pg-listen.ts), with a slow poll behind it in case a notification is lost;
+ * it used to poll the read model about 30 times in 5 s. A version the event store does not have
+ * yet is not waited for at all.
  *
  * When the read model cannot answer (the projector is stopped, or has not seen this address yet)
  * the document is folded from the address's own events with the same projection function, so the
@@ -67,20 +72,40 @@ export async function getAddressAtLeast(
   options: { timeoutMs?: number; signal?: AbortSignal; q?: Queryable } = {},
 ): Promise<AddressAtVersion> {
   const q = options.q ?? readSide().pool;
-  const deadline = Date.now() + (minVersion > 0 ? (options.timeoutMs ?? 5_000) : 0);
-  let interval = 10;
-  for (;;) {
-    const doc: AddressDoc | null = await loadDoc(q, id);
-    if (doc && doc.version >= minVersion) return { state: 'ready', address: publicAddress(doc), source: 'read-model' };
-    if (Date.now() >= deadline || options.signal?.aborted) break;
-    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
-    interval = Math.min(interval * 2, 200);
+  const ready = (doc: AddressDoc | null) => doc !== null && doc.version >= minVersion;
+  let doc = await loadDoc(q, id);
+  if (!ready(doc) && minVersion > 0 && (await ledger().loadAddress(id)).state.version >= minVersion) {
+    const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+    let wake: (() => void) | null = null;
+    const unsubscribe = subscribe(requireDatabaseUrl(), PROJECTED_CHANNEL, logger, (projection) => {
+      if (projection === undefined || projection === 'address_view') wake?.();
+    });
+    try {
+      while (!ready(doc) && Date.now() < deadline && !options.signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(FALLBACK_POLL_MS, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          options.signal?.addEventListener('abort', wake, { once: true });
+        });
+        wake = null;
+        doc = await loadDoc(q, id);
+      }
+    } finally {
+      unsubscribe();
+    }
   }
+  if (ready(doc)) return { state: 'ready', address: publicAddress(doc!), source: 'read-model' };
   const fromEvents = await addressFromEvents(id);
   return fromEvents
     ? { state: 'ready', address: publicAddress(fromEvents), source: 'event-store' }
     : { state: 'missing' };
 }
+
+/** Behind the NOTIFY: how often a waiting read looks again on its own. */
+const FALLBACK_POLL_MS = 1_000;
 
 /** The read-model document of one address, folded straight from its stream (authoritative). */
 export async function addressFromEvents(id: string): Promise<AddressDoc | null> {

@@ -5,8 +5,9 @@
  *   2. migrations, as the owner (MIGRATION_DATABASE_URL, or DATABASE_URL if that role may);
  *      a superuser DATABASE_URL is refused unless ALLOW_SUPERUSER=1;
  *   3. a production build when there is none or the sources are newer than it;
- *   4. the web server (`next start`) and the projector worker, restarted if the worker dies, both
- *      on the runtime role; the owner's connection string is not passed to them.
+ *   4. the web server (scripts/web-server.ts: Next.js behind Node's HTTP server) and the projector
+ *      worker, restarted if the worker dies, both on the runtime role; the owner's connection
+ *      string is not passed to them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -66,7 +67,7 @@ async function main() {
     await run(process.execPath, [NEXT_BIN, 'build'], env);
   }
 
-  const web = launch('web', process.execPath, [NEXT_BIN, 'start', '-p', String(port)], env);
+  const web = launch('web', process.execPath, ['--import', 'tsx', 'scripts/web-server.ts'], env);
   web.on('exit', (code) => {
     if (!stopping) {
       log.error({ code }, 'web server exited; stopping');

@@ -2,14 +2,15 @@
 
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import { clearSession, clientIp, setSessionCookie } from '@/lib/auth/browser-session';
+import { clearSession, clientIp, deviceCookie, setDeviceCookie, setSessionCookie } from '@/lib/auth/browser-session';
 import { AccountRuleError } from '@/lib/auth/errors';
 import { passwordSchema } from '@/lib/auth/passwords';
 import { createSession } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createFirstAdmin, emailSchema, nameSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
-import { type FormState, fieldErrors, safeNext } from './_lib/form-state';
+import { type FormState, fieldErrors } from './_lib/form-state';
+import { safeNext } from './_lib/safe-next';
 
 /*
  * Sign-in, first-run setup and sign-out. Thin: zod → lib/auth → cookie → redirect. The password is
@@ -23,9 +24,15 @@ const text = (formData: FormData, name: string) => {
 
 export async function signInAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const email = text(formData, 'email');
-  const result = await signIn(prisma(), { email, password: text(formData, 'password'), ip: await clientIp() });
+  const result = await signIn(prisma(), {
+    email,
+    password: text(formData, 'password'),
+    ip: await clientIp(),
+    device: await deviceCookie(),
+  });
   if (!result.ok) return { message: result.message, values: { email: email.slice(0, 254) } };
   await setSessionCookie(result.sealedSession);
+  await setDeviceCookie(result.deviceCookie);
   redirect(safeNext(text(formData, 'next')));
 }
 

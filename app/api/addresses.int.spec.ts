@@ -129,6 +129,28 @@ describe('POST /api/addresses', () => {
     expect(n.rows[0].n).toBe(1);
   });
 
+  it('answers 30 parallel retries of one Idempotency-Key with the first result exactly, and appends once', async () => {
+    const key = randomUUID();
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        call(addressesRoute.POST, { path: '/api/addresses', body: auburn, headers: { 'idempotency-key': key } }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(30).fill(201));
+    const firsts = responses.filter((r) => r.headers.get('idempotent-replayed') !== 'true');
+    expect(firsts).toHaveLength(1);
+    const first = firsts[0]!.body;
+    for (const r of responses) {
+      expect(r.body).toEqual({ ...first, replayed: r.headers.get('idempotent-replayed') === 'true' });
+    }
+    // The id every response names is the one stream that was written, and nothing else was.
+    expect(await streamCount(first.id)).toBe(1);
+    const written = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE metadata->>'commandId' LIKE $1", [
+      `idem:%:${key}`,
+    ]);
+    expect(written.rows[0].n).toBe(1);
+  });
+
   it('refuses a repeated Idempotency-Key with a different body', async () => {
     const key = randomUUID();
     await call(addressesRoute.POST, { path: '/api/addresses', body: auburn, headers: { 'idempotency-key': key } });
@@ -383,5 +405,18 @@ describe('GET /api/health', () => {
     const res = await call(healthRoute.GET, { path: '/api/health' });
     expect(res.status).toBe(200);
     expect(res.body.checks.db.status).toBe('ok');
+  });
+
+  it('answers anonymous callers (and bad credentials) with the status only, no workers, lag or timings', async () => {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer x' },
+      { cookie: 'address_ledger_session=x' },
+    ];
+    for (const headers of attempts) {
+      const res = await call(healthRoute.GET, { path: '/api/health', as: 'anonymous', headers });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ status: expect.stringMatching(/^(ok|degraded)$/) });
+    }
   });
 });

@@ -8,8 +8,8 @@ import { SESSION_COOKIE } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
-import { ledger } from '@/lib/ledger';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
+import { seedAddress, THIRD_STREET } from '@/test/addresses';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
 /*
@@ -79,29 +79,9 @@ afterAll(async () => t?.drop());
 
 // ── Fixtures: fresh addresses in the state each command needs ───────────────────────────────────
 
-const FIELDS = { line1: '80 Third Street', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' };
-const meta = () => ({
-  commandId: randomUUID(),
-  correlationId: randomUUID(),
-  actor: SETUP_ACTOR,
-  source: 'api' as const,
-});
+const FIELDS = THIRD_STREET;
 
-async function address(state: 'fresh' | 'changed' | 'archived' = 'fresh'): Promise<{ id: string; version: number }> {
-  const id = randomUUID();
-  await ledger().handle({ type: 'RegisterAddress', data: { addressId: id, fields: FIELDS }, metadata: meta() });
-  if (state === 'changed' || state === 'archived') {
-    await ledger().handle({
-      type: 'ChangeAddress',
-      data: { addressId: id, changes: { line1: '82 Third Street' } },
-      metadata: meta(),
-    });
-  }
-  if (state === 'archived') {
-    await ledger().handle({ type: 'ArchiveAddress', data: { addressId: id, reason: 'moved' }, metadata: meta() });
-  }
-  return { id, version: state === 'fresh' ? 1 : state === 'changed' ? 2 : 3 };
-}
+const address = (state?: 'fresh' | 'changed' | 'archived') => seedAddress(SETUP_ACTOR, state);
 
 async function eventCount(): Promise<number> {
   return (await t.pool.query('SELECT count(*)::int AS n FROM events')).rows[0].n;
@@ -224,7 +204,9 @@ const discoveredRoutes = new Map<string, Handler>();
 for (const [file, mod] of Object.entries(routeModules)) {
   const routePath = `/api/${file.replace(/^\.\//, '').replace(/\/?route\.ts$/, '')}`.replace(/\/$/, '');
   for (const method of HTTP_METHODS) {
-    if (typeof mod[method] === 'function') discoveredRoutes.set(`${method} ${routePath}`, mod[method] as Handler);
+    const fn = mod[method] as (Handler & { refusesEveryCall?: true }) | undefined;
+    // 405 answers and the /api catch-all's 404 refuse everyone alike (app/api/hostile-inputs.int.spec.ts checks them).
+    if (typeof fn === 'function' && !fn.refusesEveryCall) discoveredRoutes.set(`${method} ${routePath}`, fn);
   }
 }
 

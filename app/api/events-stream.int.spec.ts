@@ -121,4 +121,39 @@ describe('GET /api/events/stream', () => {
     const bad = await call(streamRoute.GET, { path: '/api/events/stream?after=nonsense', as: 'auditor' });
     expect(bad.status).toBe(422);
   });
+
+  it('refuses a Last-Event-ID past the range of positions before opening the stream', async () => {
+    for (const id of ['1-9223372036854775808', '18446744073709551616-1']) {
+      const res = await call(streamRoute.GET, {
+        path: '/api/events/stream',
+        as: 'auditor',
+        headers: { 'last-event-id': id },
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.error.code).toBe('validation_failed');
+    }
+  });
+
+  it('caps the live streams one caller may hold open, and frees a slot when a stream closes', async () => {
+    process.env.SSE_MAX_STREAMS_PER_CALLER = '3';
+    const streams = [];
+    try {
+      for (let i = 0; i < 3; i++) streams.push(await open());
+      for (const s of streams) expect(s.response.status).toBe(200);
+      const refused = await call(streamRoute.GET, { path: '/api/events/stream', as: 'auditor' });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: 'rate_limited', details: { limit: 3 } });
+      // Another caller has slots of its own.
+      const other = await open(credentials('admin'));
+      expect(other.response.status).toBe(200);
+      await other.close();
+      await streams.pop()!.close();
+      const again = await open();
+      expect(again.response.status).toBe(200);
+      streams.push(again);
+    } finally {
+      for (const s of streams) await s.close();
+      delete process.env.SSE_MAX_STREAMS_PER_CALLER;
+    }
+  });
 });

@@ -10,6 +10,10 @@ export interface GlobalCursor {
   position: string;
 }
 
+/** xid8 is an unsigned 64-bit integer; positions are a signed bigint. */
+const MAX_TRANSACTION_ID = 2n ** 64n - 1n;
+const MAX_POSITION = 2n ** 63n - 1n;
+
 export const START: GlobalCursor = { transactionId: '0', position: '0' };
 
 export function encodeCursor(cursor: GlobalCursor): string {
@@ -19,7 +23,11 @@ export function encodeCursor(cursor: GlobalCursor): string {
 export function decodeCursor(text: string | null | undefined): GlobalCursor {
   if (text === null || text === undefined || text === '') return START;
   const match = /^(\d{1,20})-(\d{1,19})$/.exec(text);
-  if (!match) throw new InvalidCursorError(text);
+  // Digits alone let 2^63 through: PostgreSQL then refused the bigint mid-query (a 500, or a
+  // live stream that died after its 200 and was reopened by the browser every 2 s).
+  if (!match || BigInt(match[1]!) > MAX_TRANSACTION_ID || BigInt(match[2]!) > MAX_POSITION) {
+    throw new InvalidCursorError(text);
+  }
   return { transactionId: match[1]!, position: match[2]! };
 }
 

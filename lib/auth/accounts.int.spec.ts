@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { captureLogs } from '@/test/logs';
 import { authenticate, SETUP_REQUIRED_MESSAGE } from './authenticate';
+import { PEER_HEADER, PEER_TOKEN_ENV } from './client-address';
 import { AccountRuleError, ForbiddenError, UnauthorizedError } from './errors';
-import { createSession, resolveSession, SESSION_TTL_SECONDS, sessionSecret } from './sessions';
+import { createSession, resolveSession, SESSION_COOKIE, SESSION_TTL_SECONDS, sessionSecret } from './sessions';
 import { SIGN_IN_FAILED, SIGN_IN_LIMITS, signIn } from './sign-in';
 import {
   authenticateToken,
@@ -201,6 +202,42 @@ describe('sessions', () => {
   });
 });
 
+describe('forwarded headers', () => {
+  it('does not let a client-sent X-Forwarded-Host pass the origin check of a cookie-authenticated write', async () => {
+    process.env.DATABASE_URL = t.url;
+    const { authenticateRequest } = await import('./request-actor');
+    const { sealedSession } = await signedIn('op@example.org', 'operator-pass-1');
+    const post = (headers: Record<string, string>) =>
+      authenticateRequest(
+        new Request('http://ledger.example.org/api/addresses', {
+          method: 'POST',
+          headers: {
+            host: 'ledger.example.org',
+            cookie: `${SESSION_COOKIE}=${encodeURIComponent(sealedSession)}`,
+            ...headers,
+          },
+        }),
+      );
+    await expect(post({ origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    await expect(post({ origin: 'https://ledger.example.org' })).resolves.toMatchObject({ via: 'session' });
+    // From a proxy named in TRUSTED_PROXIES the forwarded host is the host.
+    process.env[PEER_TOKEN_ENV] = 'accounts-test';
+    process.env.TRUSTED_PROXIES = '10.0.0.1';
+    try {
+      const viaProxy = { [PEER_HEADER]: 'accounts-test 10.0.0.1', 'x-forwarded-host': 'public.example.org' };
+      await expect(post({ ...viaProxy, origin: 'https://public.example.org' })).resolves.toMatchObject({
+        via: 'session',
+      });
+      await expect(post({ ...viaProxy, origin: 'https://ledger.example.org' })).rejects.toBeInstanceOf(ForbiddenError);
+    } finally {
+      delete process.env[PEER_TOKEN_ENV];
+      delete process.env.TRUSTED_PROXIES;
+    }
+  });
+});
+
 describe('sign-in failures', () => {
   it('gives the same message for an unknown e-mail, a wrong password and garbage input', async () => {
     const ip = '192.0.2.10';
@@ -238,6 +275,69 @@ describe('sign-in failures', () => {
     const dump = JSON.stringify((await t.pool.query('SELECT * FROM sign_in_limits')).rows);
     expect(dump).not.toContain('target@example.org');
     expect(dump).not.toContain('192.0.2.99');
+  });
+});
+
+describe('sign-in lockout (device cookies)', () => {
+  const victim = { email: 'locked@example.org', password: 'the right password' };
+
+  it('lets a browser that signed in before keep its own budget while others hammer the account', async () => {
+    await createUser(t.prisma, { ...victim, name: 'Victim Admin', role: 'admin' });
+    const first = await signIn(t.prisma, { ...victim, ip: '198.51.100.7' });
+    if (!first.ok) throw new Error(first.message);
+
+    // Someone else, rotating addresses, tries 25 passwords: after the per-account cap for
+    // unknown clients, their guesses are refused without even being checked.
+    const outcomes = [];
+    for (let i = 0; i < 25; i++) {
+      outcomes.push(
+        (await signIn(t.prisma, { email: victim.email, password: `guess-${i}`, ip: `203.0.113.${i}` })).ok === false
+          ? 'refused'
+          : 'accepted',
+      );
+    }
+    expect(outcomes).toEqual(Array(25).fill('refused'));
+    const fresh = await signIn(t.prisma, { ...victim, ip: '203.0.113.200' });
+    expect(fresh).toMatchObject({ ok: false, reason: 'rate_limited' });
+
+    // The victim's own browser (its device cookie) still signs in, with the right password only.
+    const own = await signIn(t.prisma, { ...victim, ip: '198.51.100.8', device: first.deviceCookie });
+    expect(own.ok).toBe(true);
+    const wrong = await signIn(t.prisma, {
+      ...victim,
+      password: 'typo',
+      ip: '198.51.100.8',
+      device: first.deviceCookie,
+    });
+    expect(wrong).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
+  it('gives each device its own small budget, and ignores a forged device cookie or one from another account', async () => {
+    const user = { email: 'device@example.org', password: 'device password 1' };
+    await createUser(t.prisma, { ...user, name: 'Device', role: 'operator' });
+    const signedIn = await signIn(t.prisma, { ...user, ip: '198.51.100.20' });
+    if (!signedIn.ok) throw new Error(signedIn.message);
+    for (let i = 0; i < SIGN_IN_LIMITS.device.points; i++) {
+      await signIn(t.prisma, { ...user, password: `wrong-${i}`, ip: '198.51.100.20', device: signedIn.deviceCookie });
+    }
+    expect(await signIn(t.prisma, { ...user, ip: '198.51.100.20', device: signedIn.deviceCookie })).toMatchObject({
+      ok: false,
+      reason: 'rate_limited',
+    });
+    // A browser without the cookie is not affected by that device's failures.
+    expect((await signIn(t.prisma, { ...user, ip: '198.51.100.21' })).ok).toBe(true);
+
+    // The victim's device cookie does not open this account's budget, nor does a forged one.
+    const other = await signIn(t.prisma, { email: 'op@example.org', password: 'operator-pass-1', ip: '198.51.100.30' });
+    expect(other.ok).toBe(true);
+    for (const device of [other.ok ? other.deviceCookie : 'x', 'Fe26.2**forged', '']) {
+      const ip = '198.51.100.31';
+      for (let i = 0; i < SIGN_IN_LIMITS.ipEmail.points; i++) {
+        await signIn(t.prisma, { ...user, password: `nope-${i}`, ip, device });
+      }
+      expect(await signIn(t.prisma, { ...user, ip, device })).toMatchObject({ ok: false, reason: 'rate_limited' });
+      await t.pool.query('DELETE FROM sign_in_limits');
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { requirePermission, sameOrigin } from './authenticate';
+import { requirePermission } from './authenticate';
+import { sameOrigin } from './client-address';
 import { ForbiddenError } from './errors';
 import { hashPassword, passwordSchema, verifyPassword } from './passwords';
 import { can, ROLE_PERMISSIONS } from './permissions';

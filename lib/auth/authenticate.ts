@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Actor } from '@/domain/messages';
 import type { Db } from '@/lib/db';
 import { isDatabaseUnavailable } from '@/lib/db-errors';
+import { sameOrigin } from './client-address';
 import { ForbiddenError, UnauthorizedError } from './errors';
 import { actorCan, type Permission } from './permissions';
 import { resolveSession } from './sessions';
@@ -114,15 +115,6 @@ const verified = (() => {
     },
   };
 })();
-
-export function sameOrigin(origin: string | null, host: string | null): boolean {
-  if (!origin || !host) return false;
-  try {
-    return new URL(origin).host.toLowerCase() === host.toLowerCase();
-  } catch {
-    return false;
-  }
-}
 
 /** 403 unless the actor's role grants the permission (DESIGN §6). */
 export function requirePermission(actor: Actor, permission: Permission): Actor {

@@ -1,14 +1,25 @@
 import { cookies, headers } from 'next/headers';
 import { prisma } from '@/lib/db';
+import { clientAddress } from './client-address';
 import { endSession, SESSION_COOKIE, sessionCookieOptions } from './sessions';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE } from './sign-in';
 
 /**
  * Cookie handling for the sign-in, setup and sign-out server actions (Next.js request scope).
  */
 
 export async function setSessionCookie(sealed: string): Promise<void> {
-  const h = await headers();
-  (await cookies()).set(SESSION_COOKIE, sealed, sessionCookieOptions(h.get('x-forwarded-host') ?? h.get('host')));
+  (await cookies()).set(SESSION_COOKIE, sealed, sessionCookieOptions(clientAddress(await headers()).host));
+}
+
+/** The device cookie (lib/auth/sign-in.ts): kept across sign-outs, so this browser keeps its own budget. */
+export async function deviceCookie(): Promise<string | null> {
+  return (await cookies()).get(DEVICE_COOKIE)?.value ?? null;
+}
+
+export async function setDeviceCookie(sealed: string): Promise<void> {
+  const options = sessionCookieOptions(clientAddress(await headers()).host);
+  (await cookies()).set(DEVICE_COOKIE, sealed, { ...options, maxAge: DEVICE_COOKIE_MAX_AGE });
 }
 
 /** Ends the session on the server (the row is deleted) and clears the cookie. */
@@ -20,14 +31,10 @@ export async function clearSession(): Promise<void> {
 }
 
 /**
- * The client address for rate limiting. The last X-Forwarded-For entry is the one added by the
- * nearest proxy (Next.js itself fills it from the socket when absent); earlier entries are
- * whatever the client claimed. Without a proxy a client can still pick it, which is why sign-in
- * also limits per e-mail address.
+ * The client address for rate limiting: the socket's peer, or the client named by X-Forwarded-For
+ * when the peer is a proxy in TRUSTED_PROXIES (lib/auth/client-address.ts). A client-sent
+ * X-Forwarded-For never changes it.
  */
 export async function clientIp(): Promise<string> {
-  const h = await headers();
-  const forwarded = h.get('x-forwarded-for');
-  const last = forwarded?.split(',').at(-1)?.trim();
-  return last || h.get('x-real-ip') || 'unknown';
+  return clientAddress(await headers()).ip;
 }

@@ -3,6 +3,7 @@ import { redirect } from 'next/navigation';
 import type { Actor } from '@/domain/messages';
 import { prisma } from '@/lib/db';
 import { type Authenticated, authenticate, requirePermission } from './authenticate';
+import { clientAddress } from './client-address';
 import { UnauthorizedError } from './errors';
 import { can, type Permission } from './permissions';
 import { readCookie, SESSION_COOKIE } from './sessions';
@@ -14,8 +15,9 @@ import { usersExist } from './users';
  * here: an API token (Authorization: Bearer) or the session cookie, never from a body or header.
  */
 
+/** X-Forwarded-Host counts only from a proxy in TRUSTED_PROXIES (lib/auth/client-address.ts). */
 function hostOf(h: Headers): string | null {
-  return h.get('x-forwarded-host') ?? h.get('host');
+  return clientAddress(h).host;
 }
 
 /** Authenticates a route handler's request (token or session) without checking a permission. */

@@ -47,11 +47,63 @@ describe('addressFieldsSchema', () => {
     expect(issuesOf(addressFieldsSchema, { ...us, line1: '12 Main\u0000Street' })).toEqual([
       {
         path: 'line1',
-        message: 'address line 1 must not contain control characters, line breaks or invisible direction marks',
+        message: 'address line 1 must not contain control characters, line breaks or invisible characters',
       },
     ]);
     issuesOf(addressFieldsSchema, { ...us, city: 'Spring\nfield' });
     issuesOf(addressFieldsSchema, { ...us, city: 'Spring\u0085field' });
+  });
+
+  // Each of these once went in unnoticed and made a look-alike of an existing address.
+  const INVISIBLE = {
+    'zero-width space': '\u200B',
+    'ZWNJ in Latin text': '\u200C',
+    'ZWJ in Latin text': '\u200D',
+    'left-to-right mark': '\u200E',
+    'right-to-left mark': '\u200F',
+    'Arabic letter mark': '\u061C',
+    'soft hyphen': '\u00AD',
+    'word joiner': '\u2060',
+    'invisible separator': '\u2063',
+    'Hangul filler': '\u3164',
+    'Hangul choseong filler': '\u115F',
+    'halfwidth Hangul filler': '\uFFA0',
+    'combining grapheme joiner': '\u034F',
+    'Mongolian vowel separator': '\u180E',
+    'blank Braille pattern': '\u2800',
+    'tag letter A': '\u{E0041}',
+    'cancel tag': '\u{E007F}',
+    'interlinear annotation anchor': '\uFFF9',
+    'interlinear annotation terminator': '\uFFFB',
+    BOM: '\uFEFF',
+    'lone high surrogate': '\uD800',
+    'lone low surrogate': '\uDC00',
+    noncharacter: '\uFFFF',
+  };
+  it.each(Object.entries(INVISIBLE))('refuses a %s in every text field and the reason', (_, ch) => {
+    for (const field of ['line1', 'line2', 'city', 'region', 'owner'] as const) {
+      expect(issuesOf(addressFieldsSchema, { ...us, [field]: `Main${ch}Street` })[0]?.path).toBe(field);
+    }
+    expect(issuesOf(addressFieldsSchema, { ...us, postalCode: `627${ch}01` })[0]?.path).toBe('postalCode');
+    expect(issuesOf(addressChangesSchema, { city: `Spring${ch}field` })[0]?.path).toBe('city');
+    expect(issuesOf(reasonSchema, `mo${ch}ved`)[0]?.message).toMatch(/invisible characters/);
+  });
+
+  it('keeps ZWNJ/ZWJ between letters of the scripts that spell with them, and ideographic variation sequences', () => {
+    // Persian: ZWNJ between two Arabic-script letters (the usual spelling of many street names).
+    expect(
+      addressFieldsSchema.parse({ ...us, country: 'IR', postalCode: '1234567890', line1: 'خیابان می\u200Cخواهم' })
+        .line1,
+    ).toBe('خیابان می\u200Cخواهم');
+    // Malayalam and Devanagari: ZWJ/ZWNJ after a virama choose the conjunct's written form.
+    expect(addressFieldsSchema.parse({ ...us, city: 'കണ്\u200Dണൂർ' }).city).toBe('കണ്\u200Dണൂർ');
+    expect(addressFieldsSchema.parse({ ...us, city: 'क्\u200Cष' }).city).toBe('क्\u200Cष');
+    // Japanese: an ideographic variation selector after a kanji (葛󠄀飾区, Katsushika).
+    expect(addressFieldsSchema.parse({ ...us, city: '葛\u{E0100}飾区' }).city).toBe('葛\u{E0100}飾区');
+    // The same joiners anywhere else are refused.
+    for (const bad of ['\u200Cخیابان', 'خیابان\u200C', 'Main\u200CStreet', 'خ\u200Ca', '\u{E0100}葛']) {
+      expect(issuesOf(addressFieldsSchema, { ...us, line1: bad })[0]?.path).toBe('line1');
+    }
   });
 
   it('refuses line and paragraph separators and bidi overrides', () => {

@@ -5,7 +5,7 @@ import { sessionActor } from '@/lib/auth/request-actor';
 import { usersExist } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { SignInForm, SignOutButton } from '../_components/auth-forms';
-import { safeNext } from '../_lib/form-state';
+import { safeNext } from '../_lib/safe-next';
 
 export const metadata: Metadata = { title: 'Sign in' };
 

@@ -7,17 +7,19 @@ import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { logger } from '@/lib/logger';
 import { formatZodIssues } from '@/lib/validation/address';
 
-/** The documented error codes (DESIGN §6), plus the idempotency one. */
+/** The documented error codes (README, HTTP API). */
 export type ErrorCode =
   | 'validation_failed'
   | 'version_conflict'
   | 'rule_violated'
   | 'not_found'
+  | 'method_not_allowed'
   | 'unauthorized'
   | 'forbidden'
   | 'payload_too_large'
   | 'idempotency_key_reused'
   | 'unsupported_media_type'
+  | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
 
@@ -154,6 +156,9 @@ export function apiRoute<P = Record<string, never>>(
       response = toErrorResponse(error, requestId);
     }
     response.headers.set('x-request-id', requestId);
+    // Answers carry address data and who may see it depends on the caller: no cache (browser,
+    // proxy or CDN) may keep a copy. A handler that needs another policy sets its own.
+    if (!response.headers.has('cache-control')) response.headers.set('cache-control', 'no-store');
     logger.info(
       {
         requestId,
@@ -167,3 +172,58 @@ export function apiRoute<P = Record<string, never>>(
     return response;
   };
 }
+
+type RouteHandler = (request: Request, context: RouteContext<never>) => Promise<Response>;
+/** The methods a route file answers itself; OPTIONS is answered from them, HEAD by GET when it exists. */
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const METHODS: readonly Method[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Marks a handler that only refuses (405, the catch-all's 404): there is no access to check on it. */
+export interface RefusingHandler extends RouteHandler {
+  refusesEveryCall: true;
+}
+
+function refusing(handler: (request: Request) => Response): RefusingHandler {
+  return Object.assign(apiRoute(async (request) => handler(request)) as RouteHandler, {
+    refusesEveryCall: true as const,
+  });
+}
+
+/**
+ * The other methods of a route file, each answering 405 `method_not_allowed` in the documented
+ * shape with `Allow`, plus OPTIONS (204 with the same `Allow`). Without it Next answers a wrong
+ * method with an empty 405 (and its own OPTIONS would list these 405 handlers as allowed).
+ *
+ *   export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET', 'POST');
+ *
+ * app/api/hostile-inputs.int.spec.ts fails for a route file that does not export every method.
+ */
+export function otherMethods<const A extends Method>(
+  ...allowed: A[]
+): Record<Exclude<Method, A | (A extends 'GET' ? 'HEAD' : never)> | 'OPTIONS', RefusingHandler> {
+  const allow = [...new Set<string>([...allowed, ...(allowed.includes('GET' as A) ? ['HEAD'] : []), 'OPTIONS'])]
+    .sort()
+    .join(', ');
+  const notAllowed = refusing((request) => {
+    const response = errorResponse(
+      405,
+      'method_not_allowed',
+      `${request.method.slice(0, 20)} is not allowed here; use ${allow}`,
+      { allow: allow.split(', ') },
+    );
+    response.headers.set('allow', allow);
+    return response;
+  });
+  const handlers: Record<string, RefusingHandler> = {
+    OPTIONS: refusing(() => new Response(null, { status: 204, headers: { allow } })),
+  };
+  for (const method of METHODS) {
+    if (!(allow.split(', ') as string[]).includes(method)) handlers[method] = notAllowed;
+  }
+  return handlers as ReturnType<typeof otherMethods<A>>;
+}
+
+/** The catch-all under /api: an unknown path is a 404 in the documented shape, whatever the method. */
+export const unknownRoute = refusing((request) =>
+  errorResponse(404, 'not_found', `no API route ${JSON.stringify(new URL(request.url).pathname.slice(0, 200))}`),
+);

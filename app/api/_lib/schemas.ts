@@ -9,9 +9,16 @@ import {
 } from '@/lib/validation/address';
 import { validationFailed } from './http';
 
-/** The version the client last saw; every mutating request carries it (DESIGN §6). */
-const expectedVersion = z.number({ error: 'expectedVersion must be the version you last loaded' }).int().min(1);
-const version = z.number().int().min(1);
+/** Stream versions are PostgreSQL integers: a larger number cannot name a version (it was a 500). */
+export const MAX_VERSION = 2_147_483_647;
+
+/** The version the client last saw; every mutating request carries it. */
+const expectedVersion = z
+  .number({ error: 'expectedVersion must be the version you last loaded' })
+  .int()
+  .min(1)
+  .max(MAX_VERSION);
+const version = z.number().int().min(1).max(MAX_VERSION);
 
 export const registerBody = addressFieldsSchema;
 
@@ -49,7 +56,9 @@ export async function checkPostalCodeAgainstCurrent(
   if (message) throw validationFailed([{ path: `${path}.postalCode`, message }]);
 }
 
-/** `types=A,B`: event types to include in a feed (all when absent). */
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+
+/** `types=A,B`: event types to include in a feed (all when absent); names only, so no NUL reaches SQL. */
 export const eventTypesParam = z
   .string()
   .max(500)
@@ -61,4 +70,7 @@ export const eventTypesParam = z
           .map((s) => s.trim())
           .filter(Boolean)
       : undefined,
-  );
+  )
+  .refine((types) => types?.every((type) => EVENT_TYPE.test(type)) ?? true, {
+    error: 'types must be event type names separated by commas, such as AddressRegistered,AddressChanged',
+  });

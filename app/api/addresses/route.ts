@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
+import { hasForbiddenCharacters } from '@/lib/validation/address';
 import { searchAddresses } from '@/projections/read-side';
 import { ADDRESS_STATUSES, SEARCH_SORTS } from '@/projections/search/search-index';
 import { commandMetadata, dispatch } from '../_lib/address-commands';
-import { apiRoute, json, parse, readJson } from '../_lib/http';
+import { apiRoute, json, otherMethods, parse, readJson } from '../_lib/http';
 import { registerBody } from '../_lib/schemas';
 
 /** Register an address: 201 {id, version, position}. */
@@ -23,7 +24,13 @@ export const POST = apiRoute(async (request) => {
 const optionalText = (max: number) =>
   z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.string().trim().max(max).optional(),
+    z
+      .string()
+      .trim()
+      .max(max)
+      // A NUL reached PostgreSQL and was a 500; nothing invisible can match an address anyway.
+      .refine((v) => !hasForbiddenCharacters(v), { error: 'must not contain control or invisible characters' })
+      .optional(),
   );
 
 const searchParams = z.object({
@@ -64,3 +71,5 @@ export const GET = apiRoute(async (request) => {
     lag: result.lag,
   });
 });
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET', 'POST');

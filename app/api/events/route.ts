@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { eventJson } from '../_lib/event-json';
-import { apiRoute, json, parse } from '../_lib/http';
+import { apiRoute, json, otherMethods, parse } from '../_lib/http';
 import { eventTypesParam } from '../_lib/schemas';
 
 const query = z.strictObject({
@@ -21,3 +21,5 @@ export const GET = apiRoute(async (request) => {
   const page = await ledger().store.readAll({ after: q.after, limit: q.limit, types: q.types });
   return json({ events: page.events.map(eventJson), next: page.next });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

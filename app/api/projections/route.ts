@@ -1,6 +1,6 @@
 import { authorize } from '@/lib/auth/request-actor';
 import { projectionStatus } from '@/projections/read-side';
-import { apiRoute, json } from '../_lib/http';
+import { apiRoute, json, otherMethods } from '../_lib/http';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,3 +12,5 @@ export const GET = apiRoute(async (request) => {
   await authorize(request, 'address:read');
   return json(await projectionStatus());
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

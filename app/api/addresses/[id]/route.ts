@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
 import { getAddressAtLeast } from '@/projections/read-side';
 import { addressIdParam, commandMetadata, dispatch } from '../../_lib/address-commands';
-import { apiRoute, HttpError, json, parse, readJson } from '../../_lib/http';
-import { changeBody, checkPostalCodeAgainstCurrent } from '../../_lib/schemas';
+import { apiRoute, HttpError, json, otherMethods, parse, readJson } from '../../_lib/http';
+import { changeBody, checkPostalCodeAgainstCurrent, MAX_VERSION } from '../../_lib/schemas';
 
 type Params = { id: string };
 
@@ -26,7 +26,7 @@ export const PATCH = apiRoute<Params>(async (request, { params }) => {
 });
 
 const readParams = z.object({
-  minVersion: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+  minVersion: z.coerce.number().int().min(0).max(MAX_VERSION).optional(),
 });
 
 /** How long `?minVersion=` waits for the projector before reading the events instead (a few seconds). */
@@ -60,3 +60,5 @@ export const GET = apiRoute<Params>(async (request, { params }) => {
   }
   return json(result.address, { headers: { 'x-read-source': result.source } });
 });
+
+export const { POST, PUT, DELETE, OPTIONS } = otherMethods('GET', 'PATCH');

@@ -7,7 +7,7 @@ import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { subscribe } from '@/lib/pg-listen';
 import { eventJson } from '../../_lib/event-json';
-import { apiRoute, parse } from '../../_lib/http';
+import { apiRoute, HttpError, otherMethods, parse } from '../../_lib/http';
 import { eventTypesParam } from '../../_lib/schemas';
 
 export const dynamic = 'force-dynamic';
@@ -23,16 +23,48 @@ const POLL_MS = 2_000;
 /** A comment line now and then keeps proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 
+/** Live streams open per caller (token or user) in this process; SSE_MAX_STREAMS_PER_CALLER. */
+const openStreams = new Map<string, number>();
+
+function maxStreamsPerCaller(): number {
+  const n = Number(process.env.SSE_MAX_STREAMS_PER_CALLER);
+  return Number.isInteger(n) && n > 0 ? n : 5;
+}
+
+/**
+ * Each open stream holds a loop and a share of the database: 100 streams of one caller tripled
+ * the latency of everyone's writes. Beyond the cap the caller gets 429 until one closes.
+ */
+function takeStreamSlot(caller: string): () => void {
+  const limit = maxStreamsPerCaller();
+  const open = openStreams.get(caller) ?? 0;
+  if (open >= limit) {
+    throw new HttpError(429, 'rate_limited', `at most ${limit} live streams may be open per caller; close one first`, {
+      limit,
+    });
+  }
+  openStreams.set(caller, open + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (openStreams.get(caller) ?? 1) - 1;
+    if (left > 0) openStreams.set(caller, left);
+    else openStreams.delete(caller);
+  };
+}
+
 /**
  * The live feed (Server-Sent Events), in the same gap-safe order as GET /api/events. Each event's
  * SSE id is its cursor, so a reconnecting EventSource resumes exactly after the last event it
  * received (Last-Event-ID), and `?after=` starts from a cursor of the paged feed.
  */
 export const GET = apiRoute(async (request) => {
-  await authorize(request, 'audit:read');
+  const actor = await authorize(request, 'audit:read');
   const q = parse(query, Object.fromEntries(new URL(request.url).searchParams));
   let cursor = request.headers.get('last-event-id') || q.after || '';
   decodeCursor(cursor); // a bad cursor is a 422 now, not a broken stream later
+  const releaseSlot = takeStreamSlot(actor.id);
   const store = ledger().store;
   const encoder = new TextEncoder();
 
@@ -43,6 +75,7 @@ export const GET = apiRoute(async (request) => {
   const close = () => {
     if (closed) return;
     closed = true;
+    releaseSlot();
     unsubscribe();
     nudge();
   };
@@ -94,8 +127,10 @@ export const GET = apiRoute(async (request) => {
   return new Response(body, {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      'cache-control': 'no-store, no-transform',
       'x-accel-buffering': 'no',
     },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

@@ -1,6 +1,6 @@
 import { authorize } from '@/lib/auth/request-actor';
 import { addressIdParam, commandMetadata, dispatch } from '../../../_lib/address-commands';
-import { apiRoute, parse, readJson } from '../../../_lib/http';
+import { apiRoute, otherMethods, parse, readJson } from '../../../_lib/http';
 import { archiveBody } from '../../../_lib/schemas';
 
 export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
@@ -14,3 +14,5 @@ export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
     { body, expectedVersion: input.expectedVersion },
   );
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods('POST');

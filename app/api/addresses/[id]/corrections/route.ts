@@ -1,6 +1,6 @@
 import { authorize } from '@/lib/auth/request-actor';
 import { addressIdParam, commandMetadata, dispatch } from '../../../_lib/address-commands';
-import { apiRoute, parse, readJson } from '../../../_lib/http';
+import { apiRoute, otherMethods, parse, readJson } from '../../../_lib/http';
 import { checkPostalCodeAgainstCurrent, correctionBody } from '../../../_lib/schemas';
 
 /** What was recorded was wrong: fix it with a correction that names the wrong version. */
@@ -20,3 +20,5 @@ export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
     { body, expectedVersion: input.expectedVersion },
   );
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods('POST');

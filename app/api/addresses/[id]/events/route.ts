@@ -4,10 +4,11 @@ import { authorize } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { addressIdParam } from '../../../_lib/address-commands';
 import { eventJson } from '../../../_lib/event-json';
-import { apiRoute, HttpError, json, parse } from '../../../_lib/http';
+import { apiRoute, HttpError, json, otherMethods, parse } from '../../../_lib/http';
+import { MAX_VERSION } from '../../../_lib/schemas';
 
 const query = z.strictObject({
-  fromVersion: z.coerce.number().int().min(1).default(1),
+  fromVersion: z.coerce.number().int().min(1).max(MAX_VERSION).default(1),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -29,3 +30,5 @@ export const GET = apiRoute<{ id: string }>(async (request, { params }) => {
     nextFromVersion: last && events.length === q.limit ? last.streamVersion + 1 : null,
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

@@ -1,6 +1,6 @@
 import { authorize } from '@/lib/auth/request-actor';
 import { addressIdParam, commandMetadata, dispatch } from '../../../_lib/address-commands';
-import { apiRoute, parse, readJson } from '../../../_lib/http';
+import { apiRoute, otherMethods, parse, readJson } from '../../../_lib/http';
 import { revertBody } from '../../../_lib/schemas';
 
 /** Undo one earlier change or correction by restoring the values it replaced. */
@@ -19,3 +19,5 @@ export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
     { body, expectedVersion: input.expectedVersion },
   );
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods('POST');

@@ -3,11 +3,12 @@ import { addressStreamId } from '@/domain/address';
 import { authorize } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { addressIdParam } from '../../../_lib/address-commands';
-import { apiRoute, HttpError, json, parse, validationFailed } from '../../../_lib/http';
+import { apiRoute, HttpError, json, otherMethods, parse, validationFailed } from '../../../_lib/http';
+import { MAX_VERSION } from '../../../_lib/schemas';
 
 const query = z
   .strictObject({
-    version: z.coerce.number().int().min(1).optional(),
+    version: z.coerce.number().int().min(1).max(MAX_VERSION).optional(),
     at: z.iso
       .datetime({ offset: true, error: 'at must be an ISO-8601 date-time such as 2026-01-31T12:00:00Z' })
       .optional(),
@@ -42,3 +43,5 @@ export const GET = apiRoute<{ id: string }>(async (request, { params }) => {
     asOf: { version: last.streamVersion, recordedAt: last.recordedAt, requested: q.at ?? q.version ?? null },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

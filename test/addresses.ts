@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '@/domain/messages';
+import { ledger } from '@/lib/ledger';
+
+export const THIRD_STREET = {
+  line1: '80 Third Street',
+  city: 'Auburn',
+  region: 'ME',
+  postalCode: '04210',
+  country: 'US',
+};
+
+/**
+ * A fresh address in the state a command under test needs, written through the ledger of
+ * DATABASE_URL by `actor`: registered (version 1), then changed (2), then archived (3).
+ */
+export async function seedAddress(
+  actor: Actor,
+  state: 'fresh' | 'changed' | 'archived' = 'fresh',
+): Promise<{ id: string; version: number }> {
+  const id = randomUUID();
+  const metadata = () => ({ commandId: randomUUID(), correlationId: randomUUID(), actor, source: 'api' as const });
+  await ledger().handle({
+    type: 'RegisterAddress',
+    data: { addressId: id, fields: THIRD_STREET },
+    metadata: metadata(),
+  });
+  if (state !== 'fresh') {
+    await ledger().handle({
+      type: 'ChangeAddress',
+      data: { addressId: id, changes: { line1: '82 Third Street' } },
+      metadata: metadata(),
+    });
+  }
+  if (state === 'archived') {
+    await ledger().handle({ type: 'ArchiveAddress', data: { addressId: id, reason: 'moved' }, metadata: metadata() });
+  }
+  return { id, version: state === 'fresh' ? 1 : state === 'changed' ? 2 : 3 };
+}
