@@ -27,7 +27,12 @@ function metadata(commandId: string = randomUUID()): CommandMetadata {
 const fields = { line1: '28 Poland Spring Road', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' };
 
 function register(addressId: string, commandId?: string): AddressCommand {
-  return { type: 'RegisterAddress', data: { addressId, fields }, metadata: metadata(commandId) };
+  // An owner of its own: the duplicate guard refuses a second active address with the same fields.
+  return {
+    type: 'RegisterAddress',
+    data: { addressId, fields: { ...fields, owner: addressId } },
+    metadata: metadata(commandId),
+  };
 }
 
 describe('the command handler on PostgreSQL', () => {

@@ -127,6 +127,14 @@ const roundTrips: Record<Prisma.ModelName, (client: Db) => Promise<unknown>> = {
     await c.processedCommand.create({ data: { commandId, requestHash: 'h', streamId: 's', result: { ok: true } } });
     return c.processedCommand.findUniqueOrThrow({ where: { commandId } });
   },
+  AddressKey: async (c) => {
+    // The trigger writes these rows; the test role may too, the runtime role may only read them.
+    const streamId = `schema-${randomUUID()}`;
+    await c.addressKey.create({
+      data: { streamId, line1: '1 Main Street', postalCode: '04210', country: 'US', active: false, key: streamId },
+    });
+    return c.addressKey.findUniqueOrThrow({ where: { streamId } });
+  },
   User: async (c) => {
     const email = `${randomUUID()}@example.test`;
     await c.user.create({ data: { email, name: 'N', role: 'auditor', passwordHash: '$argon2id$not-a-real-hash' } });

@@ -79,7 +79,15 @@ afterAll(async () => t?.drop());
 
 // ── Fixtures: fresh addresses in the state each command needs ───────────────────────────────────
 
-const FIELDS = { line1: '80 Third Street', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' };
+// A new owner each time: the duplicate guard refuses a second active address with the same fields.
+const fields = () => ({
+  line1: '80 Third Street',
+  city: 'Auburn',
+  region: 'ME',
+  postalCode: '04210',
+  country: 'US',
+  owner: `authz-${randomUUID()}`,
+});
 const meta = () => ({
   commandId: randomUUID(),
   correlationId: randomUUID(),
@@ -89,7 +97,7 @@ const meta = () => ({
 
 async function address(state: 'fresh' | 'changed' | 'archived' = 'fresh'): Promise<{ id: string; version: number }> {
   const id = randomUUID();
-  await ledger().handle({ type: 'RegisterAddress', data: { addressId: id, fields: FIELDS }, metadata: meta() });
+  await ledger().handle({ type: 'RegisterAddress', data: { addressId: id, fields: fields() }, metadata: meta() });
   if (state === 'changed' || state === 'archived') {
     await ledger().handle({
       type: 'ChangeAddress',
@@ -126,7 +134,7 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   'GET /api/health': { access: 'public', prepare: async () => ({ path: '/api/health' }) },
   'POST /api/addresses': {
     access: 'write',
-    prepare: async () => ({ path: '/api/addresses', body: FIELDS, appends: true }),
+    prepare: async () => ({ path: '/api/addresses', body: fields(), appends: true }),
   },
   'GET /api/addresses': { access: 'read', prepare: async () => ({ path: '/api/addresses?q=Auburn' }) },
   'GET /api/addresses/[id]': {
@@ -320,7 +328,7 @@ describe('who the actor is', () => {
       'POST /api/addresses',
       'anonymous',
       'token',
-      { path: '/api/addresses', body: FIELDS },
+      { path: '/api/addresses', body: fields() },
       forged,
     );
     expect(anonymous.status).toBe(401);
@@ -328,7 +336,7 @@ describe('who the actor is', () => {
       'POST /api/addresses',
       'operator',
       'token',
-      { path: '/api/addresses', body: FIELDS },
+      { path: '/api/addresses', body: fields() },
       forged,
     );
     expect(asOperator.status).toBe(201);
@@ -341,7 +349,7 @@ describe('who the actor is', () => {
       'POST /api/addresses',
       'operator',
       'session',
-      { path: '/api/addresses', body: FIELDS },
+      { path: '/api/addresses', body: fields() },
       {
         origin: 'https://evil.example',
       },
@@ -365,7 +373,7 @@ describe('who the actor is', () => {
         'POST /api/addresses',
         'anonymous',
         'token',
-        { path: '/api/addresses', body: FIELDS },
+        { path: '/api/addresses', body: fields() },
         {
           ...headers,
           origin: 'http://localhost',
@@ -477,7 +485,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   'app/addresses/actions.ts#registerAddress': {
     access: 'write',
     outcome: addressOutcome,
-    prepare: async () => ({ data: form({ ...FIELDS, token: randomUUID() }), appends: true }),
+    prepare: async () => ({ data: form({ ...fields(), token: randomUUID() }), appends: true }),
   },
   'app/addresses/actions.ts#changeAddress': {
     access: 'write',
@@ -486,7 +494,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
       const a = await address();
       return {
         data: form({
-          ...FIELDS,
+          ...fields(),
           line1: '84 Third Street',
           addressId: a.id,
           expectedVersion: a.version,
@@ -503,7 +511,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
       const a = await address();
       return {
         data: form({
-          ...FIELDS,
+          ...fields(),
           line1: '8 Third Street',
           addressId: a.id,
           expectedVersion: a.version,

@@ -125,13 +125,23 @@ export function FormMessage({ result, reloadHref }: { result: ActionResult; relo
   if (result.status === 'idle' || (!result.message && formErrors.length === 0)) {
     return <div aria-live="polite" />;
   }
-  const tone = result.status === 'ok' ? 'notice-ok' : result.status === 'conflict' ? 'notice-warn' : 'notice-error';
+  const tone =
+    result.status === 'ok'
+      ? 'notice-ok'
+      : result.status === 'conflict' || result.status === 'duplicate'
+        ? 'notice-warn'
+        : 'notice-error';
   return (
     <div className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
       {result.message ? <p>{result.message}</p> : null}
       {formErrors.map((m) => (
         <p key={m}>{m}</p>
       ))}
+      {result.existing ? (
+        <p>
+          <a href={`/addresses/${result.existing.addressId}`}>Open the existing address: {result.existing.summary}</a>
+        </p>
+      ) : null}
       {result.status === 'conflict' && reloadHref ? (
         <p>
           <a href={reloadHref}>Reload the address</a>

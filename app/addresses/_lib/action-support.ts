@@ -4,14 +4,16 @@ import {
   ADDRESS_FIELDS,
   type AddressFields,
   AddressNotFound,
+  addressIdFromStream,
   fieldValue,
   InvalidAddress,
   isDomainError,
 } from '@/domain/address';
-import { IdempotencyKeyReusedError, VersionConflictError } from '@/domain/event-store/errors';
+import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from '@/domain/event-store/errors';
 import type { Actor, CommandMetadata } from '@/domain/messages';
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { currentActor } from '@/lib/auth/request-actor';
+import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { FIELD_LABELS, type ValidationIssue } from '@/lib/validation/address';
 import type { ActionResult } from './form-result';
@@ -127,12 +129,29 @@ export async function runFormAction(
   try {
     return await work(actor);
   } catch (error) {
-    return errorResult(error, values);
+    return await errorResult(error, values);
   }
 }
 
-export function errorResult(error: unknown, values: FormValues): ActionResult {
+/**
+ * The address is the same as an active one (the duplicate guard): the form names that one with a
+ * link instead of an error, since the operator most likely wants to open it.
+ */
+async function duplicate(values: FormValues, existingStreamId: string): Promise<ActionResult> {
+  const addressId = addressIdFromStream(existingStreamId);
+  const { state } = await ledger().loadAddress(addressId);
+  const summary = state.fields ? `${state.fields.line1}, ${state.fields.city}` : addressId;
+  return {
+    status: 'duplicate',
+    message: 'This address is already registered. Nothing was saved.',
+    existing: { addressId, summary },
+    values: echo(values),
+  };
+}
+
+export async function errorResult(error: unknown, values: FormValues): Promise<ActionResult> {
   if (error instanceof VersionConflictError) return conflict(values, error.actualVersion);
+  if (error instanceof DuplicateAddressError) return duplicate(values, error.existingStreamId);
   if (error instanceof InvalidAddress) {
     return invalid(
       values,

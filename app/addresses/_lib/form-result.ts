@@ -2,7 +2,7 @@
  * What every address server action returns to its form. Plain data only (it crosses the
  * server→client boundary): a conflict or a broken rule is a result the form shows, never a throw.
  */
-export type ActionStatus = 'idle' | 'ok' | 'invalid' | 'conflict' | 'rejected' | 'forbidden' | 'error';
+export type ActionStatus = 'idle' | 'ok' | 'invalid' | 'conflict' | 'duplicate' | 'rejected' | 'forbidden' | 'error';
 
 export interface ActionResult {
   status: ActionStatus;
@@ -14,6 +14,8 @@ export interface ActionResult {
   values?: Record<string, string>;
   /** The stream version after a success; the current version after a conflict. */
   version?: number;
+  /** After `duplicate`: the active address that already has these fields. */
+  existing?: { addressId: string; summary: string };
 }
 
 export const IDLE: ActionResult = { status: 'idle' };

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AddressNotFound, isDomainError } from '@/domain/address/errors';
-import { IdempotencyKeyReusedError, InvalidCursorError, VersionConflictError } from '@/domain/event-store/errors';
+import { addressIdFromStream } from '@/domain/address/stream';
+import {
+  DuplicateAddressError,
+  IdempotencyKeyReusedError,
+  InvalidCursorError,
+  VersionConflictError,
+} from '@/domain/event-store/errors';
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { logger } from '@/lib/logger';
@@ -11,6 +17,7 @@ import { formatZodIssues } from '@/lib/validation/address';
 export type ErrorCode =
   | 'validation_failed'
   | 'version_conflict'
+  | 'duplicate_address'
   | 'rule_violated'
   | 'not_found'
   | 'unauthorized'
@@ -62,6 +69,15 @@ export function toErrorResponse(error: unknown, requestId: string): Response {
       'version_conflict',
       `the address changed since you loaded it (you had version ${error.expectedVersion}, it is now at ${error.actualVersion}); reload and try again`,
       { expectedVersion: error.expectedVersion, actualVersion: error.actualVersion },
+    );
+  }
+  if (error instanceof DuplicateAddressError) {
+    const addressId = addressIdFromStream(error.existingStreamId);
+    return errorResponse(
+      409,
+      'duplicate_address',
+      `an active address with the same street, line 2, postal code, country and owner exists: ${addressId}`,
+      { addressId },
     );
   }
   if (error instanceof AddressNotFound) return errorResponse(404, 'not_found', error.message, error.details);
