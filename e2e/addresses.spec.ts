@@ -114,7 +114,7 @@ test('the change is in the timeline with actor, reason and diff; version 1 can b
   await expect(page.locator('#state address')).toContainText('90 Exchange Street');
 });
 
-test('two tabs editing the same version: the second save is refused with a conflict, input kept', async ({
+test('two tabs editing the same version: the second save shows the conflict, and can be discarded', async ({
   context,
 }) => {
   const first = await context.newPage();
@@ -130,11 +130,13 @@ test('two tabs editing the same version: the second save is refused with a confl
   await changeForm(second).getByLabel('Owner reference').fill('CUST-9999');
   await changeForm(second).getByRole('button', { name: 'Save change' }).click();
   await expect(changeForm(second).getByRole('alert')).toContainText(
-    'Someone else changed this address (now version 3); reload to see their change.',
+    'Someone else saved this address after you opened it (it is now at version 3).',
   );
-  await expect(changeForm(second).getByLabel('Owner reference')).toHaveValue('CUST-9999');
+  const choice = changeForm(second).getByRole('group', { name: /Owner reference: you both changed it/ });
+  await expect(choice.getByLabel('Theirs: CUST-0043')).toBeVisible();
+  await expect(choice.getByLabel('Yours: CUST-9999')).toBeVisible();
 
-  await second.getByRole('link', { name: 'Reload the address' }).click();
+  await second.getByRole('link', { name: 'Discard my edit and reload the address' }).click();
   await expect(second.getByText('Version 3', { exact: true })).toBeVisible();
   await expect(changeForm(second).getByLabel('Owner reference')).toHaveValue('CUST-0043');
 });

@@ -84,13 +84,15 @@ interface SubmitButtonProps {
   /** Shown while the action runs, e.g. "Saving…". */
   pendingLabel: string;
   tone?: 'primary' | 'danger';
+  /** Not yet possible (e.g. a choice is missing); the form says why next to it. */
+  disabled?: boolean;
 }
 
 /** A form's submit button in its actions row, disabled and relabelled while the action runs. */
-export function SubmitButton({ pending, label, pendingLabel, tone }: SubmitButtonProps) {
+export function SubmitButton({ pending, label, pendingLabel, tone, disabled }: SubmitButtonProps) {
   return (
     <div className="actions">
-      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending}>
+      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending || disabled}>
         {pending ? pendingLabel : label}
       </button>
     </div>

@@ -5,7 +5,8 @@ import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { type AddressCommand, addressIdFromStream, type RegisterAddress, stateAt } from '@/domain/address';
-import { hashRequest } from '@/domain/command-handler';
+import { type HandleResult, hashRequest } from '@/domain/command-handler';
+import { VersionConflictError } from '@/domain/event-store/errors';
 import type { Actor } from '@/domain/messages';
 import { ledger } from '@/lib/ledger';
 import {
@@ -20,7 +21,9 @@ import {
 import {
   conflict,
   editedFields,
+  type FieldEdit,
   type FormValues,
+  fieldEdit,
   formMetadata,
   formValues,
   invalid,
@@ -74,16 +77,28 @@ function parseTargeted<S extends Record<string, z.ZodType>>(values: FormValues, 
 type EditCommand<C = Exclude<AddressCommand, RegisterAddress>> = C extends AddressCommand ? Omit<C, 'metadata'> : never;
 
 /**
- * Appends an edit of an existing address at the version the form was rendered at (the handler
- * refuses it as a conflict if the address has moved on), then refreshes the address's pages.
+ * Appends an edit of an existing address at the version the form was rendered at. If the address
+ * has moved on, the result is the conflict screen's data: `mine` is the operator's own field edit
+ * (none for archive, restore, revert), merged there with what others saved.
  */
-async function appendEdit(actor: Actor, values: FormValues, command: EditCommand, expectedVersion: number) {
-  const outcome = await ledger().handle(
-    { ...command, metadata: formMetadata(actor, values.token) },
-    { expectedVersion },
-  );
-  revalidateAddress(command.data.addressId);
-  return outcome;
+async function appendEdit(
+  actor: Actor,
+  values: FormValues,
+  command: EditCommand,
+  expectedVersion: number,
+  mine: FieldEdit | null,
+): Promise<HandleResult | ActionResult> {
+  try {
+    const outcome = await ledger().handle(
+      { ...command, metadata: formMetadata(actor, values.token) },
+      { expectedVersion },
+    );
+    revalidateAddress(command.data.addressId);
+    return outcome;
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    return conflict(values, command.data.addressId, expectedVersion, mine);
+  }
 }
 
 function revalidateAddress(addressId: string) {
@@ -127,24 +142,34 @@ export async function changeAddress(_previous: ActionResult, formData: FormData)
     const { addressId, expectedVersion, reason } = parsed;
     const loaded = await loadSeen(addressId, expectedVersion, values);
     if ('status' in loaded) return loaded;
+    const mine = fieldEdit(values);
     const edited = editedFields(loaded.fields, values);
     if (Object.keys(edited).length === 0) {
-      if (loaded.currentVersion !== expectedVersion) return conflict(values, loaded.currentVersion);
-      return { status: 'ok', message: `Nothing to save: the values are the same as version ${expectedVersion}.` };
+      if (loaded.currentVersion !== expectedVersion) return conflict(values, addressId, expectedVersion, mine);
+      return {
+        status: 'ok',
+        message: `Nothing to save: the values are the same as version ${expectedVersion}.`,
+        version: expectedVersion,
+      };
     }
-    const changes = parseChanges(edited, loaded.fields, values);
+    const changes = parseChanges(edited, loaded.current, values);
     if ('status' in changes) return changes;
     const outcome = await appendEdit(
       actor,
       values,
       { type: 'ChangeAddress', data: { addressId, changes, ...(reason ? { reason } : {}) } },
       expectedVersion,
+      mine,
     );
-    return saved(outcome.version, outcome.appended, 'Change saved');
+    return saved(outcome, 'Change saved');
   });
 }
 
-/** What was recorded was wrong: name the wrong version and give the right values and a reason. */
+/**
+ * What was recorded was wrong: name the wrong version and give the values it should have
+ * recorded. The form starts from that version's values, so the fields that differ from them are
+ * the correction (a later change of another field is not undone by it).
+ */
 export async function correctAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
@@ -154,24 +179,29 @@ export async function correctAddress(_previous: ActionResult, formData: FormData
     });
     if ('status' in parsed) return parsed;
     const { addressId, expectedVersion, corrects, reason } = parsed;
-    const loaded = await loadSeen(addressId, expectedVersion, values);
+    const loaded = await loadSeen(addressId, corrects, values);
     if ('status' in loaded) return loaded;
     const edited = editedFields(loaded.fields, values);
+    const mine = fieldEdit(values, Object.keys(edited));
     if (Object.keys(edited).length === 0) {
-      if (loaded.currentVersion !== expectedVersion) return conflict(values, loaded.currentVersion);
       return invalid(values, [
-        { path: '', message: 'nothing to correct: enter the values as they should have been recorded' },
+        {
+          path: '',
+          message: `nothing to correct: the values are what version ${corrects} recorded; enter them as they should have been recorded`,
+        },
       ]);
     }
-    const fields = parseChanges(edited, loaded.fields, values);
+    if (loaded.currentVersion !== expectedVersion) return conflict(values, addressId, expectedVersion, mine);
+    const fields = parseChanges(edited, loaded.current, values);
     if ('status' in fields) return fields;
     const outcome = await appendEdit(
       actor,
       values,
       { type: 'CorrectAddress', data: { addressId, corrects, fields, reason } },
       expectedVersion,
+      mine,
     );
-    return saved(outcome.version, outcome.appended, `Correction of version ${corrects} saved`);
+    return saved(outcome, `Correction of version ${corrects} saved`);
   });
 }
 
@@ -187,14 +217,16 @@ export async function revertChange(_previous: ActionResult, formData: FormData):
       values,
       { type: 'RevertChange', data: { addressId, version, reason } },
       expectedVersion,
+      null,
     );
-    if (outcome.appended === 0) {
+    if (!('status' in outcome) && outcome.appended === 0) {
       return {
         status: 'ok',
         message: `Nothing to revert: the fields already hold the values from before version ${version}.`,
+        version: outcome.version,
       };
     }
-    return saved(outcome.version, outcome.appended, `Version ${version} reverted`);
+    return saved(outcome, `Version ${version} reverted`);
   });
 }
 
@@ -209,8 +241,9 @@ export async function archiveAddress(_previous: ActionResult, formData: FormData
       values,
       { type: 'ArchiveAddress', data: { addressId, reason } },
       expectedVersion,
+      null,
     );
-    return saved(outcome.version, outcome.appended, 'Address archived');
+    return saved(outcome, 'Address archived');
   });
 }
 
@@ -225,8 +258,9 @@ export async function restoreAddress(_previous: ActionResult, formData: FormData
       values,
       { type: 'RestoreAddress', data: { addressId, ...(reason ? { reason } : {}) } },
       expectedVersion,
+      null,
     );
-    return saved(outcome.version, outcome.appended, 'Address restored');
+    return saved(outcome, 'Address restored');
   });
 }
 
@@ -245,24 +279,29 @@ function formLevel(issue: ValidationIssue): ValidationIssue {
   return { ...issue, path: '' };
 }
 
-function saved(version: number, appended: number, what: string): ActionResult {
-  return appended === 0
-    ? { status: 'ok', message: `Already saved (version ${version}).`, version }
-    : { status: 'ok', message: `${what}: now version ${version}.`, version };
+/** The form's outcome after an append: what was saved, or the conflict screen's data. */
+function saved(outcome: HandleResult | ActionResult, what: string): ActionResult {
+  if ('status' in outcome) return outcome;
+  return outcome.appended === 0
+    ? { status: 'ok', message: `Already saved (version ${outcome.version}).`, version: outcome.version }
+    : { status: 'ok', message: `${what}: now version ${outcome.version}.`, version: outcome.version };
 }
 
 /**
- * The fields as the operator saw them (the state at the form's version), so the same form
- * submitted twice builds the same command and the second submit replays the first result. A form
- * older than the address still goes to the handler, which refuses it as a version conflict.
+ * The fields as the operator saw them (the state at `seenVersion`: the form's version, or the
+ * version a correction starts from), so the same form submitted twice builds the same command and
+ * the second submit replays the first result; and the current fields, which a partial change of
+ * the postal code or the country is checked against.
  */
-async function loadSeen(addressId: string, expectedVersion: number, values: FormValues) {
+async function loadSeen(addressId: string, seenVersion: number, values: FormValues) {
   const record = await loadAddress(addressId);
   if (!record?.state.fields) return rejected(values, 'This address does not exist.');
-  if (expectedVersion > record.state.version) return conflict(values, record.state.version);
-  const seen = stateAt(record.events, { version: expectedVersion });
-  if (!seen.fields) return conflict(values, record.state.version);
-  return { fields: seen.fields, currentVersion: record.state.version };
+  if (seenVersion > record.state.version) {
+    return rejected(values, `This address has no version ${seenVersion}; reload the page.`);
+  }
+  const seen = stateAt(record.events, { version: seenVersion });
+  if (!seen.fields) return rejected(values, 'This address does not exist.');
+  return { fields: seen.fields, current: record.state.fields, currentVersion: record.state.version };
 }
 
 /**

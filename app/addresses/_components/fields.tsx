@@ -119,10 +119,15 @@ export function ReasonField({ idPrefix, result, required = false, hint }: Reason
   );
 }
 
-/** The form-level outcome: success, conflict (with a reload link) or a rule that was broken. */
-export function FormMessage({ result, reloadHref }: { result: ActionResult; reloadHref?: string }) {
+/**
+ * The form-level outcome: success, a duplicate (with a link to it) or a rule that was broken. A
+ * success is shown only while the address is still at the version it produced: once another
+ * form on the page has saved, its message replaces this one.
+ */
+export function FormMessage({ result, currentVersion }: { result: ActionResult; currentVersion?: number }) {
   const formErrors = result.errors?._form ?? [];
-  if (result.status === 'idle' || (!result.message && formErrors.length === 0)) {
+  const superseded = result.status === 'ok' && currentVersion !== undefined && result.version !== currentVersion;
+  if (result.status === 'idle' || superseded || (!result.message && formErrors.length === 0)) {
     return <div aria-live="polite" />;
   }
   const tone =
@@ -140,11 +145,6 @@ export function FormMessage({ result, reloadHref }: { result: ActionResult; relo
       {result.existing ? (
         <p>
           <a href={`/addresses/${result.existing.addressId}`}>Open the existing address: {result.existing.summary}</a>
-        </p>
-      ) : null}
-      {result.status === 'conflict' && reloadHref ? (
-        <p>
-          <a href={reloadHref}>Reload the address</a>
         </p>
       ) : null}
     </div>

@@ -2,12 +2,15 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import {
   ADDRESS_FIELDS,
+  type AddressFieldName,
   type AddressFields,
   AddressNotFound,
   addressIdFromStream,
   fieldValue,
   InvalidAddress,
   isDomainError,
+  mergeFields,
+  stateAt,
 } from '@/domain/address';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from '@/domain/event-store/errors';
 import type { Actor, CommandMetadata } from '@/domain/messages';
@@ -16,7 +19,9 @@ import { currentActor } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { FIELD_LABELS, type ValidationIssue } from '@/lib/validation/address';
-import type { ActionResult } from './form-result';
+import type { ActionResult, ConflictInfo } from './form-result';
+import { EVENT_LABELS, formatTimestamp, FIELD_LABELS as SCREEN_LABELS } from './labels';
+import { buildTimeline } from './timeline';
 
 export type FormValues = Record<string, string>;
 
@@ -70,12 +75,45 @@ export function rejected(values: FormValues, message: string): ActionResult {
   return { status: 'rejected', message: sentence(message), values: echo(values) };
 }
 
-export function conflict(values: FormValues, actualVersion: number): ActionResult {
+/**
+ * The form was decided on a version that is no longer current. The result carries what the
+ * conflict screen shows: the events saved since (who, when, why, base → theirs per field) and, for
+ * a form with address fields, the three-way merge with the operator's own edit (base → mine).
+ */
+export async function conflict(
+  values: FormValues,
+  addressId: string,
+  baseVersion: number,
+  mine: FieldEdit | null,
+): Promise<ActionResult> {
+  const { events, state } = await ledger().loadAddress(addressId);
+  const timeline = buildTimeline(events);
+  const base = stateAt(events, { version: Math.min(baseVersion, state.version) }).fields;
+  const info: ConflictInfo = {
+    baseVersion,
+    currentVersion: state.version,
+    events: timeline
+      .filter((e) => e.version > baseVersion)
+      .map((e) => ({
+        version: e.version,
+        what: EVENT_LABELS[e.type],
+        actor: e.actor.name,
+        recordedAt: formatTimestamp(e.recordedAt),
+        ...(e.reason ? { reason: e.reason } : {}),
+        changes: e.diffs.map((d) => ({ ...d, label: SCREEN_LABELS[d.field] })),
+      })),
+    fields:
+      mine && base && state.fields
+        ? mergeFields(base, state.fields, mine).map((m) => ({ ...m, label: SCREEN_LABELS[m.field] }))
+        : [],
+    token: randomUUID(),
+  };
   return {
     status: 'conflict',
-    message: `Someone else changed this address (now version ${actualVersion}); reload to see their change. Your input has not been saved.`,
-    version: actualVersion,
+    message: `Someone else saved this address after you opened it (it is now at version ${state.version}). Nothing you entered is lost: check both sides below and save again.`,
+    version: state.version,
     values: echo(values),
+    conflict: info,
   };
 }
 
@@ -88,6 +126,27 @@ export function formMetadata(actor: Actor, token: string | undefined): CommandMe
   return { commandId, correlationId: commandId, actor, source: 'ui' };
 }
 
+/** A field as the form submitted it, cleaned the way the zod schema will (for comparing only). */
+function cleanedFormValue(name: AddressFieldName, raw: string): string {
+  const cleaned = raw.trim().normalize('NFC');
+  if (name === 'country') return cleaned.toUpperCase();
+  if (name === 'postalCode') return cleaned.replace(/\s+/g, ' ').toUpperCase();
+  return cleaned;
+}
+
+/** An operator's field edit for the conflict merge: field → wanted value (`null` = not set). */
+export type FieldEdit = Partial<Record<AddressFieldName, string | null>>;
+
+/** The address fields the form holds (or only `names`), cleaned; an empty one is `null` (not set). */
+export function fieldEdit(values: FormValues, names: readonly string[] = ADDRESS_FIELDS): FieldEdit {
+  const out: FieldEdit = {};
+  for (const name of ADDRESS_FIELDS) {
+    const raw = values[name];
+    if (raw !== undefined && names.includes(name)) out[name] = cleanedFormValue(name, raw) || null;
+  }
+  return out;
+}
+
 /**
  * The fields the operator actually edited, compared with the address as it stands, as the raw
  * form text (the zod schema cleans it afterwards). A field missing from the form is left alone;
@@ -98,10 +157,7 @@ export function editedFields(current: AddressFields, values: FormValues): Record
   for (const name of ADDRESS_FIELDS) {
     const raw = values[name];
     if (raw === undefined) continue;
-    let cleaned = raw.trim().normalize('NFC');
-    if (name === 'country') cleaned = cleaned.toUpperCase();
-    if (name === 'postalCode') cleaned = cleaned.replace(/\s+/g, ' ').toUpperCase();
-    if (cleaned !== (fieldValue(current, name) ?? '')) out[name] = raw;
+    if (cleanedFormValue(name, raw) !== (fieldValue(current, name) ?? '')) out[name] = raw;
   }
   return out;
 }
@@ -150,7 +206,10 @@ async function duplicate(values: FormValues, existingStreamId: string): Promise<
 }
 
 export async function errorResult(error: unknown, values: FormValues): Promise<ActionResult> {
-  if (error instanceof VersionConflictError) return conflict(values, error.actualVersion);
+  // Edits catch their conflicts themselves (appendEdit), with the operator's edit for the merge.
+  if (error instanceof VersionConflictError) {
+    return conflict(values, addressIdFromStream(error.streamId), error.expectedVersion, null);
+  }
   if (error instanceof DuplicateAddressError) return duplicate(values, error.existingStreamId);
   if (error instanceof InvalidAddress) {
     return invalid(

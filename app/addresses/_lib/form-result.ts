@@ -4,6 +4,39 @@
  */
 export type ActionStatus = 'idle' | 'ok' | 'invalid' | 'conflict' | 'duplicate' | 'rejected' | 'forbidden' | 'error';
 
+/** One event saved by someone else between the form's version and the current one. */
+export interface ConflictEvent {
+  version: number;
+  /** "Changed", "Corrected", … */
+  what: string;
+  actor: string;
+  recordedAt: string;
+  reason?: string;
+  changes: Array<{ field: string; label: string; before: string | null; after: string | null }>;
+}
+
+/** One field of the three-way merge (see domain/address/merge.ts), labelled for the screen. */
+export interface ConflictField {
+  field: string;
+  label: string;
+  base: string | null;
+  theirs: string | null;
+  mine: string | null;
+  outcome: 'unchanged' | 'theirs' | 'mine' | 'same' | 'conflict';
+  merged: string | null;
+}
+
+/** What the conflict screen needs to show both sides and re-submit against the new version. */
+export interface ConflictInfo {
+  baseVersion: number;
+  currentVersion: number;
+  events: ConflictEvent[];
+  /** Empty for commands without fields (archive, restore, revert). */
+  fields: ConflictField[];
+  /** A fresh idempotency token for the re-submit (a new request, at a new version). */
+  token: string;
+}
+
 export interface ActionResult {
   status: ActionStatus;
   /** One sentence for the person at the form. */
@@ -14,6 +47,8 @@ export interface ActionResult {
   values?: Record<string, string>;
   /** The stream version after a success; the current version after a conflict. */
   version?: number;
+  /** After `conflict`: both sides of the edit, for the conflict screen. */
+  conflict?: ConflictInfo;
   /** After `duplicate`: the active address that already has these fields. */
   existing?: { addressId: string; summary: string };
 }
