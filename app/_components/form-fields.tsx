@@ -1,6 +1,6 @@
 'use client';
 
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 
 /**
  * The part of a form's action state a field reads: its first error and the value to keep after a
@@ -96,5 +96,58 @@ export function SubmitButton({ pending, label, pendingLabel, tone, disabled }: S
         {pending ? pendingLabel : label}
       </button>
     </div>
+  );
+}
+
+interface ConfirmButtonProps {
+  /** The first button's text, e.g. "Archive address". */
+  label: string;
+  /** Its accessible name when the text alone is ambiguous in a list (e.g. "Revoke importer"). */
+  ariaLabel?: string;
+  /** Asked before anything is sent, e.g. "Archive this address?". */
+  question: string;
+  /** The button that sends the form, e.g. "Yes, archive". */
+  confirmLabel: string;
+  pending: boolean;
+  pendingLabel: string;
+  disabled?: boolean;
+}
+
+/**
+ * A submit that asks first: the first click (or Enter) only shows the question, with the button
+ * that really submits (focused, so the keyboard can go on) and one to cancel. Prevents the
+ * one-click archive / revoke / disable / rebuild that could not be taken back.
+ */
+export function ConfirmButton(props: ConfirmButtonProps) {
+  const [asking, setAsking] = useState(false);
+  // Back to the first button once the action has run.
+  useEffect(() => {
+    if (!props.pending) setAsking(false);
+  }, [props.pending]);
+  if (!asking) {
+    return (
+      <button
+        type="button"
+        className="button danger"
+        aria-label={props.ariaLabel}
+        disabled={props.pending || props.disabled}
+        onClick={() => setAsking(true)}
+      >
+        {props.pending ? props.pendingLabel : props.label}
+      </button>
+    );
+  }
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a fieldset would break the inline layout of the row
+    <span className="confirm" role="group" aria-label={props.question}>
+      <span className="confirm-question">{props.question}</span>
+      {/* biome-ignore lint/a11y/noAutofocus: the question replaces the button that had focus */}
+      <button type="submit" className="button danger" autoFocus>
+        {props.confirmLabel}
+      </button>
+      <button type="button" className="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
   );
 }

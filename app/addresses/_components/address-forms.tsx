@@ -1,7 +1,7 @@
 'use client';
 
 import { type ReactNode, useActionState, useState } from 'react';
-import { SubmitButton } from '@/app/_components/form-fields';
+import { ConfirmButton, SubmitButton } from '@/app/_components/form-fields';
 import { type ActionResult, fieldError, IDLE } from '../_lib/form-result';
 import {
   archiveAddress,
@@ -293,7 +293,15 @@ export function ArchiveForm(edit: EditProps) {
         required
         hint="Required: why the address is no longer in use, e.g. “building demolished”."
       />
-      <SubmitButton pending={pending} tone="danger" label="Archive address" pendingLabel="Archiving…" />
+      <div className="actions">
+        <ConfirmButton
+          label="Archive address"
+          question="Archive this address? It leaves the active register until restored."
+          confirmLabel="Yes, archive"
+          pending={pending}
+          pendingLabel="Archiving…"
+        />
+      </div>
     </EditForm>
   );
 }

@@ -6,10 +6,13 @@ import {
   type AddressFields,
   AddressNotFound,
   addressIdFromStream,
+  CannotRevert,
   fieldValue,
   InvalidAddress,
   isDomainError,
   mergeFields,
+  ReasonRequired,
+  RevertConflict,
   stateAt,
 } from '@/domain/address';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from '@/domain/event-store/errors';
@@ -221,6 +224,22 @@ export async function errorResult(error: unknown, values: FormValues): Promise<A
     );
   }
   if (error instanceof AddressNotFound) return rejected(values, 'This address does not exist.');
+  // The domain's messages name fields and commands as the code does; a person reads labels.
+  if (error instanceof RevertConflict) {
+    const fields = error.conflicts.map(
+      (c) => `${SCREEN_LABELS[c.field]} (changed again in version ${c.versions.join(', ')})`,
+    );
+    return rejected(
+      values,
+      `Version ${values.version} cannot be reverted: later versions changed the same fields: ${fields.join('; ')}. Correct the address instead.`,
+    );
+  }
+  if (error instanceof CannotRevert) {
+    const type = error.details?.eventType as keyof typeof EVENT_LABELS;
+    const hint = error.message.slice(error.message.indexOf(': ') + 2);
+    return rejected(values, `Version ${values.version} (${EVENT_LABELS[type] ?? type}) cannot be reverted: ${hint}`);
+  }
+  if (error instanceof ReasonRequired) return invalid(values, [{ path: 'reason', message: 'a reason is required' }]);
   if (isDomainError(error)) return rejected(values, error.message);
   if (error instanceof IdempotencyKeyReusedError) {
     return rejected(values, 'This form was already submitted with other values. Reload the page and try again.');

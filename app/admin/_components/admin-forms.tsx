@@ -1,7 +1,7 @@
 'use client';
 
-import { useActionState } from 'react';
-import { Field, SubmitButton } from '@/app/_components/form-fields';
+import { createContext, type ReactNode, useActionState, useContext } from 'react';
+import { ConfirmButton, Field, SubmitButton } from '@/app/_components/form-fields';
 import { Notice } from '@/app/(auth)/_components/auth-forms';
 import { EMPTY, type FormState } from '@/app/(auth)/_lib/form-state';
 import {
@@ -121,12 +121,22 @@ export function UserActions({
           Change role
         </button>
       </form>
-      <form action={enabledAction} className="inline-form">
+      <form action={enabledAction} className="inline-form" aria-label={`Access of ${name}`}>
         <input type="hidden" name="userId" value={userId} />
         <input type="hidden" name="enabled" value={disabled ? 'true' : 'false'} />
-        <button type="submit" className={`button${disabled ? '' : ' danger'}`} disabled={enabledPending}>
-          {disabled ? `Enable ${name}` : `Disable ${name}`}
-        </button>
+        {disabled ? (
+          <button type="submit" className="button" disabled={enabledPending}>
+            Enable {name}
+          </button>
+        ) : (
+          <ConfirmButton
+            label={`Disable ${name}`}
+            question={`Disable ${name}? They are signed out at once.`}
+            confirmLabel="Yes, disable"
+            pending={enabledPending}
+            pendingLabel="Disabling…"
+          />
+        )}
       </form>
       <Notice state={roleState} />
       <Notice state={enabledState} />
@@ -162,26 +172,49 @@ export function CreateTokenForm() {
   );
 }
 
-export function TokenActions({ tokenId, name }: { tokenId: string; name: string }) {
+type FormAction = (formData: FormData) => void;
+const TokenActionsContext = createContext<{ rotate: FormAction; revoke: FormAction; pending: boolean } | null>(null);
+
+/**
+ * Holds the rotate and revoke outcomes above the token table: both take the token's row away
+ * (the list shows active tokens only), so a message or a new secret kept in the row would vanish
+ * with it.
+ */
+export function TokenActionsProvider({ children }: { children: ReactNode }) {
   const [rotateState, rotate, rotating] = useActionState(rotateTokenAction, EMPTY);
   const [revokeState, revoke, revoking] = useActionState(revokeTokenAction, EMPTY);
   return (
-    <div className="row-actions">
-      <form action={rotate} className="inline-form">
-        <input type="hidden" name="tokenId" value={tokenId} />
-        <button type="submit" className="button" disabled={rotating} aria-label={`Rotate ${name}`}>
-          Rotate
-        </button>
-      </form>
-      <form action={revoke} className="inline-form">
-        <input type="hidden" name="tokenId" value={tokenId} />
-        <button type="submit" className="button danger" disabled={revoking} aria-label={`Revoke ${name}`}>
-          Revoke
-        </button>
-      </form>
+    <TokenActionsContext.Provider value={{ rotate, revoke, pending: rotating || revoking }}>
       <Notice state={rotateState} />
       <SecretOnce secret={rotateState.secret} />
       <Notice state={revokeState} />
+      {children}
+    </TokenActionsContext.Provider>
+  );
+}
+
+export function TokenActions({ tokenId, name }: { tokenId: string; name: string }) {
+  const actions = useContext(TokenActionsContext);
+  if (!actions) throw new Error('TokenActions must be inside TokenActionsProvider');
+  return (
+    <div className="row-actions">
+      <form action={actions.rotate} className="inline-form">
+        <input type="hidden" name="tokenId" value={tokenId} />
+        <button type="submit" className="button" disabled={actions.pending} aria-label={`Rotate ${name}`}>
+          Rotate
+        </button>
+      </form>
+      <form action={actions.revoke} className="inline-form">
+        <input type="hidden" name="tokenId" value={tokenId} />
+        <ConfirmButton
+          label="Revoke"
+          ariaLabel={`Revoke ${name}`}
+          question={`Revoke ${name}? Whatever uses it is refused at once.`}
+          confirmLabel="Yes, revoke"
+          pending={actions.pending}
+          pendingLabel="Revoking…"
+        />
+      </form>
     </div>
   );
 }

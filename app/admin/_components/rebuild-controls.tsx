@@ -2,6 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { useActionState, useEffect } from 'react';
+import { ConfirmButton } from '@/app/_components/form-fields';
 import { Notice } from '@/app/(auth)/_components/auth-forms';
 import { EMPTY } from '@/app/(auth)/_lib/form-state';
 import { rebuildReadModelsAction } from '../actions';
@@ -12,9 +13,14 @@ export function RebuildForm({ running }: { running: boolean }) {
     <form action={action} className="form" aria-label="Rebuild read models">
       <Notice state={state} />
       <div className="actions">
-        <button type="submit" className="button primary" disabled={pending || running}>
-          {pending ? 'Starting…' : running ? 'Rebuild running…' : 'Rebuild read models'}
-        </button>
+        <ConfirmButton
+          label={running ? 'Rebuild running…' : 'Rebuild read models'}
+          question="Rebuild every read model from the events? It runs in the background; the live ones keep serving."
+          confirmLabel="Yes, rebuild"
+          pending={pending}
+          pendingLabel="Starting…"
+          disabled={running}
+        />
       </div>
     </form>
   );
