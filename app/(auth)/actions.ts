@@ -2,6 +2,7 @@
 
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
+import { type FormState, fieldErrors } from '@/app/_lib/form-state';
 import { clearSession, clientIp, setSessionCookie } from '@/lib/auth/browser-session';
 import { AccountRuleError } from '@/lib/auth/errors';
 import { passwordSchema } from '@/lib/auth/passwords';
@@ -9,7 +10,7 @@ import { createSession } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createFirstAdmin, emailSchema, nameSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
-import { type FormState, fieldErrors, safeNext } from './_lib/form-state';
+import { safeNext } from './_lib/form-state';
 
 /*
  * Sign-in, first-run setup and sign-out. Thin: zod → lib/auth → cookie → redirect. The password is
@@ -24,7 +25,7 @@ const text = (formData: FormData, name: string) => {
 export async function signInAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const email = text(formData, 'email');
   const result = await signIn(prisma(), { email, password: text(formData, 'password'), ip: await clientIp() });
-  if (!result.ok) return { message: result.message, values: { email: email.slice(0, 254) } };
+  if (!result.ok) return { status: 'rejected', message: result.message, values: { email: email.slice(0, 254) } };
   await setSessionCookie(result.sealedSession);
   redirect(safeNext(text(formData, 'next')));
 }
@@ -42,6 +43,7 @@ export async function setupAction(_previous: FormState, formData: FormData): Pro
   });
   if (!parsed.success) {
     return {
+      status: 'invalid',
       message: 'Please correct the highlighted fields.',
       errors: fieldErrors(parsed.error.issues),
       values: input,

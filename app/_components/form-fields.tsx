@@ -1,15 +1,7 @@
 'use client';
 
 import { type ReactNode, useEffect, useState } from 'react';
-
-/**
- * The part of a form's action state a field reads: its first error and the value to keep after a
- * rejected submit. Both the account/admin `FormState` and the address `ActionResult` fit it.
- */
-export interface FieldState {
-  errors?: Record<string, string[]>;
-  values?: Record<string, string>;
-}
+import type { FormState } from '@/app/_lib/form-state';
 
 export interface FieldProps {
   /** The form field name (and the key of its errors and kept values). */
@@ -19,7 +11,7 @@ export interface FieldProps {
   label: string;
   type?: 'text' | 'email' | 'password';
   /** The form's action state; `error` and `defaultValue` are taken from it unless given. */
-  state?: FieldState;
+  state?: FormState;
   defaultValue?: string;
   error?: string;
   hint?: ReactNode;
@@ -149,5 +141,37 @@ export function ConfirmButton(props: ConfirmButtonProps) {
         Cancel
       </button>
     </span>
+  );
+}
+
+/**
+ * The form-level outcome: success, a duplicate (with a link to it) or a rule that was broken. A
+ * success is shown only while the address is still at the version it produced: once another
+ * form on the page has saved, its message replaces this one.
+ */
+export function FormMessage({ result, currentVersion }: { result: FormState; currentVersion?: number }) {
+  const formErrors = result.errors?._form ?? [];
+  const superseded = result.status === 'ok' && currentVersion !== undefined && result.version !== currentVersion;
+  if (result.status === 'idle' || superseded || (!result.message && formErrors.length === 0)) {
+    return <div aria-live="polite" />;
+  }
+  const tone =
+    result.status === 'ok'
+      ? 'notice-ok'
+      : result.status === 'conflict' || result.status === 'duplicate'
+        ? 'notice-warn'
+        : 'notice-error';
+  return (
+    <div className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
+      {result.message ? <p>{result.message}</p> : null}
+      {formErrors.map((m) => (
+        <p key={m}>{m}</p>
+      ))}
+      {result.existing ? (
+        <p>
+          <a href={`/addresses/${result.existing.addressId}`}>Open the existing address: {result.existing.summary}</a>
+        </p>
+      ) : null}
+    </div>
   );
 }

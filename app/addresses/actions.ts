@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
+import type { FormState } from '@/app/_lib/form-state';
 import { type AddressCommand, addressIdFromStream, type RegisterAddress, stateAt } from '@/domain/address';
 import { type HandleResult, hashRequest } from '@/domain/command-handler';
 import { VersionConflictError } from '@/domain/event-store/errors';
@@ -31,7 +32,6 @@ import {
   runFormAction,
 } from './_lib/action-support';
 import { loadAddress } from './_lib/address.server';
-import type { ActionResult } from './_lib/form-result';
 
 /*
  * Server actions behind the address forms. Thin on purpose: role check → zod → command →
@@ -60,7 +60,7 @@ type Targeted<S extends Record<string, z.ZodType>> = z.output<typeof target> & {
  * field) together with the named fields (`values[name]`, blank when missing), so one submit shows
  * every issue at once. The parsed values, or the `invalid` result for the form.
  */
-function parseTargeted<S extends Record<string, z.ZodType>>(values: FormValues, fields: S): Targeted<S> | ActionResult {
+function parseTargeted<S extends Record<string, z.ZodType>>(values: FormValues, fields: S): Targeted<S> | FormState {
   const where = target.safeParse(values);
   const issues: ValidationIssue[] = where.success ? [] : formatZodIssues(where.error).map(formLevel);
   const data: Record<string, unknown> = {};
@@ -87,7 +87,7 @@ async function appendEdit(
   command: EditCommand,
   expectedVersion: number,
   mine: FieldEdit | null,
-): Promise<HandleResult | ActionResult> {
+): Promise<HandleResult | FormState> {
   try {
     const outcome = await ledger().handle(
       { ...command, metadata: formMetadata(actor, values.token) },
@@ -108,7 +108,7 @@ function revalidateAddress(addressId: string) {
 }
 
 /** Register: all fields validated; the new id is minted here, so the form cannot choose it. */
-export async function registerAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+export async function registerAddress(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData);
   let createdId: string | undefined;
   const result = await runFormAction(values, async (actor) => {
@@ -134,7 +134,7 @@ export async function registerAddress(_previous: ActionResult, formData: FormDat
 }
 
 /** The real world changed (a move, a renamed street): only the edited fields become the change. */
-export async function changeAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+export async function changeAddress(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
     const parsed = parseTargeted(values, { reason: optionalReasonSchema });
@@ -170,7 +170,7 @@ export async function changeAddress(_previous: ActionResult, formData: FormData)
  * recorded. The form starts from that version's values, so the fields that differ from them are
  * the correction (a later change of another field is not undone by it).
  */
-export async function correctAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+export async function correctAddress(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
     const parsed = parseTargeted(values, {
@@ -206,7 +206,7 @@ export async function correctAddress(_previous: ActionResult, formData: FormData
 }
 
 /** Undo one earlier change or correction (recorded as a correction restoring the values before it). */
-export async function revertChange(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+export async function revertChange(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
     const parsed = parseTargeted(values, { version: versionField('the change to undo'), reason: reasonSchema });
@@ -230,7 +230,7 @@ export async function revertChange(_previous: ActionResult, formData: FormData):
   });
 }
 
-export async function archiveAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+export async function archiveAddress(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
     const parsed = parseTargeted(values, { reason: reasonSchema });
@@ -247,7 +247,7 @@ export async function archiveAddress(_previous: ActionResult, formData: FormData
   });
 }
 
-export async function restoreAddress(_previous: ActionResult, formData: FormData): Promise<ActionResult> {
+export async function restoreAddress(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData);
   return runFormAction(values, async (actor) => {
     const parsed = parseTargeted(values, { reason: optionalReasonSchema });
@@ -280,7 +280,7 @@ function formLevel(issue: ValidationIssue): ValidationIssue {
 }
 
 /** The form's outcome after an append: what was saved, or the conflict screen's data. */
-function saved(outcome: HandleResult | ActionResult, what: string): ActionResult {
+function saved(outcome: HandleResult | FormState, what: string): FormState {
   if ('status' in outcome) return outcome;
   return outcome.appended === 0
     ? { status: 'ok', message: `Already saved (version ${outcome.version}).`, version: outcome.version }
@@ -312,7 +312,7 @@ function parseChanges(
   edited: Record<string, string>,
   current: { country: string; postalCode: string },
   values: FormValues,
-): z.output<typeof addressChangesSchema> | ActionResult {
+): z.output<typeof addressChangesSchema> | FormState {
   const parsed = addressChangesSchema.safeParse(edited);
   if (!parsed.success) return invalid(values, formatZodIssues(parsed.error));
   const changes = parsed.data;

@@ -415,21 +415,14 @@ async function runAction(fn: ActionFn, data: FormData): Promise<unknown> {
   }
 }
 
-const addressOutcome = (r: unknown): ActionOutcome => {
+/** Every server action answers the one FormState shape (app/_lib/form-state.ts). */
+const formOutcome = (r: unknown): ActionOutcome => {
   const result = r as { status?: string; message?: string; redirect?: string };
   if (result.redirect || result.status === 'ok') return 'ok';
   if (result.status === 'forbidden')
     return /session has ended/i.test(result.message ?? '') ? 'unauthorized' : 'forbidden';
   return `other: ${JSON.stringify(result)}`;
 };
-const adminOutcome = (r: unknown): ActionOutcome => {
-  const result = r as { ok?: boolean; message?: string };
-  if (result.ok) return 'ok';
-  if (/session has ended/i.test(result.message ?? '')) return 'unauthorized';
-  if (/only admins/i.test(result.message ?? '')) return 'forbidden';
-  return `other: ${JSON.stringify(result)}`;
-};
-
 interface ActionSpec {
   access: Access;
   outcome: (result: unknown) => ActionOutcome;
@@ -484,12 +477,12 @@ const tokenCount = async () => {
 const ACTION_TABLE: Record<string, ActionSpec> = {
   'app/addresses/actions.ts#registerAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => ({ data: form({ ...fields(), token: randomUUID() }), appends: true }),
   },
   'app/addresses/actions.ts#changeAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address();
       return {
@@ -506,7 +499,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#correctAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address();
       return {
@@ -525,7 +518,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#revertChange': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address('changed');
       return {
@@ -536,7 +529,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#archiveAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address();
       return {
@@ -547,7 +540,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#restoreAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address('archived');
       return { data: form({ addressId: a.id, expectedVersion: a.version, token: randomUUID() }), appends: true };
@@ -555,7 +548,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#createUserAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => ({
       data: form({
         email: `new-${randomUUID()}@authz.test`,
@@ -568,7 +561,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#changeRoleAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victim();
       return { data: form({ userId: v.user.id, role: 'admin' }), unchanged: v.unchanged };
@@ -576,7 +569,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#setUserEnabledAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victim();
       return { data: form({ userId: v.user.id, enabled: 'false' }), unchanged: v.unchanged };
@@ -584,7 +577,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#createTokenAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => ({
       data: form({ name: `t-${randomUUID().slice(0, 8)}`, role: 'admin' }),
       unchanged: await tokenCount(),
@@ -592,7 +585,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#revokeTokenAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victimToken();
       return { data: form({ tokenId: v.token.id }), unchanged: v.unchanged };
@@ -600,7 +593,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#rotateTokenAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victimToken();
       return { data: form({ tokenId: v.token.id }), unchanged: v.unchanged };
@@ -608,7 +601,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#rebuildReadModelsAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => ({
       data: form({}),
       unchanged: async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldErrors, safeNext } from './form-state';
+import { safeNext } from './form-state';
 
 describe('safeNext', () => {
   it('keeps a path on this site and turns anything that could leave it into the home page', () => {
@@ -16,17 +16,5 @@ describe('safeNext', () => {
     ]) {
       expect(safeNext(bad)).toBe('/');
     }
-  });
-});
-
-describe('fieldErrors', () => {
-  it('groups messages by field as sentences, with pathless issues under _form', () => {
-    expect(
-      fieldErrors([
-        { path: ['email'], message: 'enter an e-mail address' },
-        { path: [], message: 'something is off' },
-        { path: ['email'], message: 'too long.' },
-      ]),
-    ).toEqual({ email: ['Enter an e-mail address.', 'Too long.'], _form: ['Something is off.'] });
   });
 });

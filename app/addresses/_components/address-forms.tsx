@@ -1,8 +1,8 @@
 'use client';
 
 import { type ReactNode, useActionState, useState } from 'react';
-import { ConfirmButton, SubmitButton } from '@/app/_components/form-fields';
-import { type ActionResult, fieldError, IDLE } from '../_lib/form-result';
+import { ConfirmButton, FormMessage, SubmitButton } from '@/app/_components/form-fields';
+import { type FormState, fieldError, IDLE } from '@/app/_lib/form-state';
 import {
   archiveAddress,
   changeAddress,
@@ -12,7 +12,7 @@ import {
   revertChange,
 } from '../actions';
 import { ConflictScreen } from './conflict-screen';
-import { AddressInputs, type CountryOption, FormMessage, HiddenInputs, ReasonField } from './fields';
+import { AddressInputs, type CountryOption, HiddenInputs, ReasonField } from './fields';
 
 /*
  * The address forms. Each carries, in hidden inputs, the address id, the version the operator is
@@ -55,7 +55,7 @@ interface EditFormProps extends EditProps {
   label: string;
   idPrefix: string;
   action: (formData: FormData) => void;
-  result: ActionResult;
+  result: FormState;
   pending: boolean;
   /** The submit button's label, also used for the re-submit after a conflict. */
   submitLabel: string;
@@ -141,7 +141,7 @@ interface VersionSelectProps {
   id: string;
   name: 'corrects' | 'version';
   label: string;
-  result: ActionResult;
+  result: FormState;
   versions: VersionOption[];
   /** The chosen version ('' = none yet). */
   value: string;
@@ -179,7 +179,7 @@ function VersionSelect({ id, name, label, result, versions, value, onChange }: V
 }
 
 /** The version a picker shows: the operator's choice, else the one a rejected submit sent back. */
-function useVersionChoice(result: ActionResult, name: 'corrects' | 'version') {
+function useVersionChoice(result: FormState, name: 'corrects' | 'version') {
   const [picked, setPicked] = useState<string | null>(null);
   return [picked ?? result.values?.[name] ?? '', setPicked] as const;
 }

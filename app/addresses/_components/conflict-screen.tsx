@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import { SubmitButton } from '@/app/_components/form-fields';
-import type { ActionResult, ConflictField, ConflictInfo } from '../_lib/form-result';
+import type { ConflictField, ConflictInfo, FormState } from '@/app/_lib/form-state';
 import { ReasonField } from './fields';
 
 /*
@@ -16,7 +16,7 @@ type Pick = 'theirs' | 'mine' | 'other';
 
 interface ConflictScreenProps {
   conflict: ConflictInfo;
-  result: ActionResult;
+  result: FormState;
   /** The form's id prefix (ids stay unique when two forms are on the page). */
   idPrefix: string;
   reasonRequired: boolean;

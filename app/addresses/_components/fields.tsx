@@ -1,7 +1,7 @@
 'use client';
 
 import { Field, type FieldProps } from '@/app/_components/form-fields';
-import { type ActionResult, fieldError } from '../_lib/form-result';
+import { type FormState, fieldError } from '@/app/_lib/form-state';
 
 export interface CountryOption {
   code: string;
@@ -11,7 +11,7 @@ export interface CountryOption {
 interface AddressInputsProps {
   idPrefix: string;
   defaults: Record<string, string | undefined>;
-  result: ActionResult;
+  result: FormState;
   countries: CountryOption[];
   /** `new` for registration (an empty optional field is simply not set), `edit` otherwise. */
   mode?: 'new' | 'edit';
@@ -20,7 +20,7 @@ interface AddressInputsProps {
 /** What one address text field takes besides its name, label, value and error. */
 type AddressTextProps = Omit<FieldProps, 'id' | 'name' | 'label' | 'defaultValue' | 'error'>;
 
-function initialValue(result: ActionResult, defaults: Record<string, string | undefined>, name: string): string {
+function initialValue(result: FormState, defaults: Record<string, string | undefined>, name: string): string {
   return result.values?.[name] ?? defaults[name] ?? '';
 }
 
@@ -95,7 +95,7 @@ export function AddressInputs({ idPrefix, defaults, result, countries, mode = 'e
 interface ReasonFieldProps {
   /** The form's id prefix: the field's id is `${idPrefix}-reason`. */
   idPrefix: string;
-  result: ActionResult;
+  result: FormState;
   /** Required reasons are marked so; the others show "(optional)". */
   required?: boolean;
   hint?: string;
@@ -116,38 +116,6 @@ export function ReasonField({ idPrefix, result, required = false, hint }: Reason
       hint={hint}
       maxLength={500}
     />
-  );
-}
-
-/**
- * The form-level outcome: success, a duplicate (with a link to it) or a rule that was broken. A
- * success is shown only while the address is still at the version it produced: once another
- * form on the page has saved, its message replaces this one.
- */
-export function FormMessage({ result, currentVersion }: { result: ActionResult; currentVersion?: number }) {
-  const formErrors = result.errors?._form ?? [];
-  const superseded = result.status === 'ok' && currentVersion !== undefined && result.version !== currentVersion;
-  if (result.status === 'idle' || superseded || (!result.message && formErrors.length === 0)) {
-    return <div aria-live="polite" />;
-  }
-  const tone =
-    result.status === 'ok'
-      ? 'notice-ok'
-      : result.status === 'conflict' || result.status === 'duplicate'
-        ? 'notice-warn'
-        : 'notice-error';
-  return (
-    <div className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
-      {result.message ? <p>{result.message}</p> : null}
-      {formErrors.map((m) => (
-        <p key={m}>{m}</p>
-      ))}
-      {result.existing ? (
-        <p>
-          <a href={`/addresses/${result.existing.addressId}`}>Open the existing address: {result.existing.summary}</a>
-        </p>
-      ) : null}
-    </div>
   );
 }
 

@@ -1,5 +1,6 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
+import { type ConflictInfo, type FormState, sentence } from '@/app/_lib/form-state';
 import {
   ADDRESS_FIELDS,
   type AddressFieldName,
@@ -22,7 +23,6 @@ import { currentActor } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { FIELD_LABELS, type ValidationIssue } from '@/lib/validation/address';
-import type { ActionResult, ConflictInfo } from './form-result';
 import { EVENT_LABELS, formatTimestamp, FIELD_LABELS as SCREEN_LABELS } from './labels';
 import { buildTimeline } from './timeline';
 
@@ -46,13 +46,6 @@ function echo(values: FormValues): FormValues {
   return Object.fromEntries(Object.entries(values).filter(([key]) => ECHOED.has(key)));
 }
 
-/** Boundary messages are lower-case fragments ("postal code is required"); forms show sentences. */
-export function sentence(message: string): string {
-  const trimmed = message.trim();
-  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
-}
-
 /** `[{path: 'changes.postalCode', message}]` → `{postalCode: [message]}`; root issues go to `_form`. */
 export function issuesToErrors(issues: readonly ValidationIssue[]): Record<string, string[]> {
   const errors: Record<string, string[]> = {};
@@ -65,7 +58,7 @@ export function issuesToErrors(issues: readonly ValidationIssue[]): Record<strin
   return errors;
 }
 
-export function invalid(values: FormValues, issues: readonly ValidationIssue[]): ActionResult {
+export function invalid(values: FormValues, issues: readonly ValidationIssue[]): FormState {
   return {
     status: 'invalid',
     message: 'Please correct the highlighted fields.',
@@ -74,7 +67,7 @@ export function invalid(values: FormValues, issues: readonly ValidationIssue[]):
   };
 }
 
-export function rejected(values: FormValues, message: string): ActionResult {
+export function rejected(values: FormValues, message: string): FormState {
   return { status: 'rejected', message: sentence(message), values: echo(values) };
 }
 
@@ -88,7 +81,7 @@ export async function conflict(
   addressId: string,
   baseVersion: number,
   mine: FieldEdit | null,
-): Promise<ActionResult> {
+): Promise<FormState> {
   const { events, state } = await ledger().loadAddress(addressId);
   const timeline = buildTimeline(events);
   const base = stateAt(events, { version: Math.min(baseVersion, state.version) }).fields;
@@ -171,8 +164,8 @@ export function editedFields(current: AddressFields, values: FormValues): Record
  */
 export async function runFormAction(
   values: FormValues,
-  work: (actor: Actor) => Promise<ActionResult>,
-): Promise<ActionResult> {
+  work: (actor: Actor) => Promise<FormState>,
+): Promise<FormState> {
   let actor: Actor;
   try {
     actor = await currentActor('address:write');
@@ -196,7 +189,7 @@ export async function runFormAction(
  * The address is the same as an active one (the duplicate guard): the form names that one with a
  * link instead of an error, since the operator most likely wants to open it.
  */
-async function duplicate(values: FormValues, existingStreamId: string): Promise<ActionResult> {
+async function duplicate(values: FormValues, existingStreamId: string): Promise<FormState> {
   const addressId = addressIdFromStream(existingStreamId);
   const { state } = await ledger().loadAddress(addressId);
   const summary = state.fields ? `${state.fields.line1}, ${state.fields.city}` : addressId;
@@ -208,7 +201,7 @@ async function duplicate(values: FormValues, existingStreamId: string): Promise<
   };
 }
 
-export async function errorResult(error: unknown, values: FormValues): Promise<ActionResult> {
+export async function errorResult(error: unknown, values: FormValues): Promise<FormState> {
   // Edits catch their conflicts themselves (appendEdit), with the operator's edit for the merge.
   if (error instanceof VersionConflictError) {
     return conflict(values, addressIdFromStream(error.streamId), error.expectedVersion, null);

@@ -1,9 +1,8 @@
 'use client';
 
 import { createContext, type ReactNode, useActionState, useContext } from 'react';
-import { ConfirmButton, Field, SubmitButton } from '@/app/_components/form-fields';
-import { Notice } from '@/app/(auth)/_components/auth-forms';
-import { EMPTY, type FormState } from '@/app/(auth)/_lib/form-state';
+import { ConfirmButton, Field, FormMessage, SubmitButton } from '@/app/_components/form-fields';
+import { type FormState, IDLE } from '@/app/_lib/form-state';
 import {
   changeRoleAction,
   createTokenAction,
@@ -54,10 +53,10 @@ function SecretOnce({ secret }: { secret?: string }) {
 }
 
 export function CreateUserForm() {
-  const [state, action, pending] = useActionState(createUserAction, EMPTY);
+  const [state, action, pending] = useActionState(createUserAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Create an account">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <div className="field-row">
         <Field required name="name" id="user-name" label="Name" autoComplete="off" state={state} maxLength={120} />
         <Field
@@ -106,8 +105,8 @@ export function UserActions({
   disabled: boolean;
   self: boolean;
 }) {
-  const [roleState, roleAction, rolePending] = useActionState(changeRoleAction, EMPTY);
-  const [enabledState, enabledAction, enabledPending] = useActionState(setUserEnabledAction, EMPTY);
+  const [roleState, roleAction, rolePending] = useActionState(changeRoleAction, IDLE);
+  const [enabledState, enabledAction, enabledPending] = useActionState(setUserEnabledAction, IDLE);
   if (self) return <span className="muted">(you)</span>;
   return (
     <div className="row-actions">
@@ -138,17 +137,17 @@ export function UserActions({
           />
         )}
       </form>
-      <Notice state={roleState} />
-      <Notice state={enabledState} />
+      <FormMessage result={roleState} />
+      <FormMessage result={enabledState} />
     </div>
   );
 }
 
 export function CreateTokenForm() {
-  const [state, action, pending] = useActionState(createTokenAction, EMPTY);
+  const [state, action, pending] = useActionState(createTokenAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Create an API token">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <SecretOnce secret={state.secret} />
       <div className="field-row">
         <Field
@@ -181,13 +180,13 @@ const TokenActionsContext = createContext<{ rotate: FormAction; revoke: FormActi
  * with it.
  */
 export function TokenActionsProvider({ children }: { children: ReactNode }) {
-  const [rotateState, rotate, rotating] = useActionState(rotateTokenAction, EMPTY);
-  const [revokeState, revoke, revoking] = useActionState(revokeTokenAction, EMPTY);
+  const [rotateState, rotate, rotating] = useActionState(rotateTokenAction, IDLE);
+  const [revokeState, revoke, revoking] = useActionState(revokeTokenAction, IDLE);
   return (
     <TokenActionsContext.Provider value={{ rotate, revoke, pending: rotating || revoking }}>
-      <Notice state={rotateState} />
+      <FormMessage result={rotateState} />
       <SecretOnce secret={rotateState.secret} />
-      <Notice state={revokeState} />
+      <FormMessage result={revokeState} />
       {children}
     </TokenActionsContext.Provider>
   );

@@ -2,16 +2,15 @@
 
 import { useRouter } from 'next/navigation';
 import { useActionState, useEffect } from 'react';
-import { ConfirmButton } from '@/app/_components/form-fields';
-import { Notice } from '@/app/(auth)/_components/auth-forms';
-import { EMPTY } from '@/app/(auth)/_lib/form-state';
+import { ConfirmButton, FormMessage } from '@/app/_components/form-fields';
+import { IDLE } from '@/app/_lib/form-state';
 import { rebuildReadModelsAction } from '../actions';
 
 export function RebuildForm({ running }: { running: boolean }) {
-  const [state, action, pending] = useActionState(rebuildReadModelsAction, EMPTY);
+  const [state, action, pending] = useActionState(rebuildReadModelsAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Rebuild read models">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <div className="actions">
         <ConfirmButton
           label={running ? 'Rebuild running…' : 'Rebuild read models'}
