@@ -1,46 +1,37 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
+import { revalidatePath } from 'next/cache';
 import { type ConflictInfo, type FormState, sentence } from '@/app/_lib/form-state';
 import {
   ADDRESS_FIELDS,
-  type AddressFieldName,
-  type AddressFields,
+  type AddressCommand,
   AddressNotFound,
   addressIdFromStream,
   CannotRevert,
-  fieldValue,
   InvalidAddress,
   isDomainError,
   mergeFields,
   ReasonRequired,
+  type RegisterAddress,
   RevertConflict,
   stateAt,
 } from '@/domain/address';
+import type { HandleResult } from '@/domain/command-handler';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from '@/domain/event-store/errors';
 import type { Actor, CommandMetadata } from '@/domain/messages';
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { currentActor } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
-import { FIELD_LABELS, type ValidationIssue } from '@/lib/validation/address';
-import { EVENT_LABELS, formatTimestamp, FIELD_LABELS as SCREEN_LABELS } from './labels';
+import type { ValidationIssue } from '@/lib/validation/address';
+import { loadAddress } from './address.server';
+import type { FieldEdit, FormValues } from './form-input';
+import { EVENT_LABELS, FIELD_LABELS, formatTimestamp } from './labels';
 import { buildTimeline } from './timeline';
-
-export type FormValues = Record<string, string>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Fields the forms echo back so a rejected submit keeps what was typed (never the token). */
 const ECHOED = new Set<string>([...ADDRESS_FIELDS, 'reason', 'corrects', 'version']);
-
-/** The text entries of a submitted form (Next's own `$ACTION_*` keys and files dropped). */
-export function formValues(formData: FormData): FormValues {
-  const out: FormValues = {};
-  for (const [key, value] of formData.entries()) {
-    if (key.startsWith('$ACTION') || typeof value !== 'string') continue;
-    out[key] = value;
-  }
-  return out;
-}
 
 function echo(values: FormValues): FormValues {
   return Object.fromEntries(Object.entries(values).filter(([key]) => ECHOED.has(key)));
@@ -96,11 +87,11 @@ export async function conflict(
         actor: e.actor.name,
         recordedAt: formatTimestamp(e.recordedAt),
         ...(e.reason ? { reason: e.reason } : {}),
-        changes: e.diffs.map((d) => ({ ...d, label: SCREEN_LABELS[d.field] })),
+        changes: e.diffs.map((d) => ({ ...d, label: FIELD_LABELS[d.field] })),
       })),
     fields:
       mine && base && state.fields
-        ? mergeFields(base, state.fields, mine).map((m) => ({ ...m, label: SCREEN_LABELS[m.field] }))
+        ? mergeFields(base, state.fields, mine).map((m) => ({ ...m, label: FIELD_LABELS[m.field] }))
         : [],
     token: randomUUID(),
   };
@@ -120,42 +111,6 @@ export async function conflict(
 export function formMetadata(actor: Actor, token: string | undefined): CommandMetadata {
   const commandId = token && UUID.test(token) ? `ui:${actor.id}:${token.toLowerCase()}` : randomUUID();
   return { commandId, correlationId: commandId, actor, source: 'ui' };
-}
-
-/** A field as the form submitted it, cleaned the way the zod schema will (for comparing only). */
-function cleanedFormValue(name: AddressFieldName, raw: string): string {
-  const cleaned = raw.trim().normalize('NFC');
-  if (name === 'country') return cleaned.toUpperCase();
-  if (name === 'postalCode') return cleaned.replace(/\s+/g, ' ').toUpperCase();
-  return cleaned;
-}
-
-/** An operator's field edit for the conflict merge: field → wanted value (`null` = not set). */
-export type FieldEdit = Partial<Record<AddressFieldName, string | null>>;
-
-/** The address fields the form holds (or only `names`), cleaned; an empty one is `null` (not set). */
-export function fieldEdit(values: FormValues, names: readonly string[] = ADDRESS_FIELDS): FieldEdit {
-  const out: FieldEdit = {};
-  for (const name of ADDRESS_FIELDS) {
-    const raw = values[name];
-    if (raw !== undefined && names.includes(name)) out[name] = cleanedFormValue(name, raw) || null;
-  }
-  return out;
-}
-
-/**
- * The fields the operator actually edited, compared with the address as it stands, as the raw
- * form text (the zod schema cleans it afterwards). A field missing from the form is left alone;
- * an untouched field is not re-validated, so old data never blocks an unrelated edit.
- */
-export function editedFields(current: AddressFields, values: FormValues): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ADDRESS_FIELDS) {
-    const raw = values[name];
-    if (raw === undefined) continue;
-    if (cleanedFormValue(name, raw) !== (fieldValue(current, name) ?? '')) out[name] = raw;
-  }
-  return out;
 }
 
 /**
@@ -212,7 +167,7 @@ export async function errorResult(error: unknown, values: FormValues): Promise<F
       values,
       error.issues.map((i) => ({
         path: i.field,
-        message: `${FIELD_LABELS[i.field as keyof typeof FIELD_LABELS] ?? i.field} ${i.message}`,
+        message: `${FIELD_LABELS[i.field as keyof typeof FIELD_LABELS] ?? 'This field'} ${i.message}`,
       })),
     );
   }
@@ -220,7 +175,7 @@ export async function errorResult(error: unknown, values: FormValues): Promise<F
   // The domain's messages name fields and commands as the code does; a person reads labels.
   if (error instanceof RevertConflict) {
     const fields = error.conflicts.map(
-      (c) => `${SCREEN_LABELS[c.field]} (changed again in version ${c.versions.join(', ')})`,
+      (c) => `${FIELD_LABELS[c.field]} (changed again in version ${c.versions.join(', ')})`,
     );
     return rejected(
       values,
@@ -244,4 +199,65 @@ export async function errorResult(error: unknown, values: FormValues): Promise<F
     message: `Something went wrong on our side (reference ${reference}). Nothing was saved; please try again.`,
     values: echo(values),
   };
+}
+
+/** A command on an existing address, without the metadata `appendEdit` adds from the form. */
+export type EditCommand<C = Exclude<AddressCommand, RegisterAddress>> = C extends AddressCommand
+  ? Omit<C, 'metadata'>
+  : never;
+
+/**
+ * Appends an edit of an existing address at the version the form was rendered at. If the address
+ * has moved on, the result is the conflict screen's data: `mine` is the operator's own field edit
+ * (none for archive, restore, revert), merged there with what others saved.
+ */
+export async function appendEdit(
+  actor: Actor,
+  values: FormValues,
+  command: EditCommand,
+  expectedVersion: number,
+  mine: FieldEdit | null,
+): Promise<HandleResult | FormState> {
+  try {
+    const outcome = await ledger().handle(
+      { ...command, metadata: formMetadata(actor, values.token) },
+      { expectedVersion },
+    );
+    revalidateAddress(command.data.addressId);
+    return outcome;
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    return conflict(values, command.data.addressId, expectedVersion, mine);
+  }
+}
+
+export function revalidateAddress(addressId: string) {
+  revalidatePath(`/addresses/${addressId}`);
+  revalidatePath(`/addresses/${addressId}/history`);
+  revalidatePath('/addresses');
+}
+
+/** The form's outcome after an append: what was saved, or the conflict screen's data. */
+export function saved(outcome: HandleResult | FormState, what: string): FormState {
+  if ('status' in outcome) return outcome;
+  return outcome.appended === 0
+    ? { status: 'ok', message: `Already saved (version ${outcome.version}).`, version: outcome.version }
+    : { status: 'ok', message: `${what}: now version ${outcome.version}.`, version: outcome.version };
+}
+
+/**
+ * The fields as the operator saw them (the state at `seenVersion`: the form's version, or the
+ * version a correction starts from), so the same form submitted twice builds the same command and
+ * the second submit replays the first result; and the current fields, which a partial change of
+ * the postal code or the country is checked against.
+ */
+export async function loadSeen(addressId: string, seenVersion: number, values: FormValues) {
+  const record = await loadAddress(addressId);
+  if (!record?.state.fields) return rejected(values, 'This address does not exist.');
+  if (seenVersion > record.state.version) {
+    return rejected(values, `This address has no version ${seenVersion}; reload the page.`);
+  }
+  const seen = stateAt(record.events, { version: seenVersion });
+  if (!seen.fields) return rejected(values, 'This address does not exist.');
+  return { fields: seen.fields, current: record.state.fields, currentVersion: record.state.version };
 }
