@@ -6,7 +6,13 @@ import type { FormState } from '@/app/_lib/form-state';
 import { addressIdFromStream } from '@/domain/address';
 import { hashRequest } from '@/domain/command-handler';
 import { ledger } from '@/lib/ledger';
-import { addressFieldsSchema, formatZodIssues, optionalReasonSchema, reasonSchema } from '@/lib/validation/address';
+import {
+  addressFieldsSchema,
+  formatZodIssues,
+  optionalReasonSchema,
+  postalCodeFitsCountry,
+  reasonSchema,
+} from '@/lib/validation/address';
 import {
   appendEdit,
   conflict,
@@ -78,14 +84,14 @@ export async function changeAddress(_previous: FormState, formData: FormData): P
         version: expectedVersion,
       };
     }
-    const changes = parseChanges(edited, loaded.current, values);
+    const changes = parseChanges(edited, values);
     if ('status' in changes) return changes;
     const outcome = await appendEdit(
       actor,
       values,
       { type: 'ChangeAddress', data: { addressId, changes, ...(reason ? { reason } : {}) } },
       expectedVersion,
-      mine,
+      { mine, history: loaded.events, check: postalCodeFitsCountry(changes, 'changes') },
     );
     return saved(outcome, 'Change saved');
   });
@@ -118,14 +124,14 @@ export async function correctAddress(_previous: FormState, formData: FormData): 
       ]);
     }
     if (loaded.currentVersion !== expectedVersion) return conflict(values, addressId, expectedVersion, mine);
-    const fields = parseChanges(edited, loaded.current, values);
+    const fields = parseChanges(edited, values);
     if ('status' in fields) return fields;
     const outcome = await appendEdit(
       actor,
       values,
       { type: 'CorrectAddress', data: { addressId, corrects, fields, reason } },
       expectedVersion,
-      mine,
+      { mine, history: loaded.events, check: postalCodeFitsCountry(fields, 'fields') },
     );
     return saved(outcome, `Correction of version ${corrects} saved`);
   });
@@ -143,7 +149,7 @@ export async function revertChange(_previous: FormState, formData: FormData): Pr
       values,
       { type: 'RevertChange', data: { addressId, version, reason } },
       expectedVersion,
-      null,
+      { mine: null },
     );
     if (!('status' in outcome) && outcome.appended === 0) {
       return {
@@ -167,7 +173,7 @@ export async function archiveAddress(_previous: FormState, formData: FormData): 
       values,
       { type: 'ArchiveAddress', data: { addressId, reason } },
       expectedVersion,
-      null,
+      { mine: null },
     );
     return saved(outcome, 'Address archived');
   });
@@ -184,7 +190,7 @@ export async function restoreAddress(_previous: FormState, formData: FormData): 
       values,
       { type: 'RestoreAddress', data: { addressId, ...(reason ? { reason } : {}) } },
       expectedVersion,
-      null,
+      { mine: null },
     );
     return saved(outcome, 'Address restored');
   });

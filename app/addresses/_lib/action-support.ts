@@ -6,6 +6,7 @@ import {
   ADDRESS_FIELDS,
   type AddressCommand,
   AddressNotFound,
+  type AddressState,
   addressIdFromStream,
   CannotRevert,
   InvalidAddress,
@@ -16,14 +17,14 @@ import {
   RevertConflict,
   stateAt,
 } from '@/domain/address';
-import type { HandleResult } from '@/domain/command-handler';
+import type { HandleOptions, HandleResult } from '@/domain/command-handler';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from '@/domain/event-store/errors';
 import type { Actor, CommandMetadata } from '@/domain/messages';
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { currentActor } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
-import type { ValidationIssue } from '@/lib/validation/address';
+import { InvalidInputError, type ValidationIssue } from '@/lib/validation/address';
 import { loadAddress } from './address.server';
 import type { FieldEdit, FormValues } from './form-input';
 import { EVENT_LABELS, FIELD_LABELS, formatTimestamp } from './labels';
@@ -162,6 +163,7 @@ export async function errorResult(error: unknown, values: FormValues): Promise<F
     return conflict(values, addressIdFromStream(error.streamId), error.expectedVersion, null);
   }
   if (error instanceof DuplicateAddressError) return duplicate(values, error.existingStreamId);
+  if (error instanceof InvalidInputError) return invalid(values, error.issues);
   if (error instanceof InvalidAddress) {
     return invalid(
       values,
@@ -206,28 +208,37 @@ export type EditCommand<C = Exclude<AddressCommand, RegisterAddress>> = C extend
   ? Omit<C, 'metadata'>
   : never;
 
+/** How an edit is appended: the operator's field edit for a conflict's merge, and what the form already read. */
+export interface EditOptions {
+  /** The operator's own field edit, merged on the conflict screen (null: archive, restore, revert). */
+  mine: FieldEdit | null;
+  /** The stream as `loadSeen` read it, so the handler does not read it again. */
+  history?: HandleOptions<AddressState>['history'];
+  /** A rule checked on the state the command is decided on (see `postalCodeFitsCountry`). */
+  check?: HandleOptions<AddressState>['check'];
+}
+
 /**
  * Appends an edit of an existing address at the version the form was rendered at. If the address
- * has moved on, the result is the conflict screen's data: `mine` is the operator's own field edit
- * (none for archive, restore, revert), merged there with what others saved.
+ * has moved on, the result is the conflict screen's data.
  */
 export async function appendEdit(
   actor: Actor,
   values: FormValues,
   command: EditCommand,
   expectedVersion: number,
-  mine: FieldEdit | null,
+  options: EditOptions,
 ): Promise<HandleResult | FormState> {
   try {
     const outcome = await ledger().handle(
       { ...command, metadata: formMetadata(actor, values.token) },
-      { expectedVersion },
+      { expectedVersion, history: options.history, check: options.check },
     );
     revalidateAddress(command.data.addressId);
     return outcome;
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
-    return conflict(values, command.data.addressId, expectedVersion, mine);
+    return conflict(values, command.data.addressId, expectedVersion, options.mine);
   }
 }
 
@@ -248,8 +259,7 @@ export function saved(outcome: HandleResult | FormState, what: string): FormStat
 /**
  * The fields as the operator saw them (the state at `seenVersion`: the form's version, or the
  * version a correction starts from), so the same form submitted twice builds the same command and
- * the second submit replays the first result; and the current fields, which a partial change of
- * the postal code or the country is checked against.
+ * the second submit replays the first result; and the events read, for the handler to reuse.
  */
 export async function loadSeen(addressId: string, seenVersion: number, values: FormValues) {
   const record = await loadAddress(addressId);
@@ -259,5 +269,5 @@ export async function loadSeen(addressId: string, seenVersion: number, values: F
   }
   const seen = stateAt(record.events, { version: seenVersion });
   if (!seen.fields) return rejected(values, 'This address does not exist.');
-  return { fields: seen.fields, current: record.state.fields, currentVersion: record.state.version };
+  return { fields: seen.fields, currentVersion: record.state.version, events: record.events };
 }

@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import type { FormState } from '@/app/_lib/form-state';
 import { ADDRESS_FIELDS, type AddressFieldName, type AddressFields, fieldValue } from '@/domain/address';
-import {
-  addressChangesSchema,
-  formatZodIssues,
-  type ValidationIssue,
-  validateChangedPostalCode,
-} from '@/lib/validation/address';
+import { addressChangesSchema, formatZodIssues, type ValidationIssue } from '@/lib/validation/address';
 import { invalid } from './action-support';
 
 /*
@@ -112,18 +107,14 @@ function formLevel(issue: ValidationIssue): ValidationIssue {
 }
 
 /**
- * Validates the edited fields as a partial change. When only one of country / postal code was
- * edited, the pair that would result is checked, taking the other from the current address.
+ * Validates the edited fields as a partial change. (A postal code changed without its country,
+ * or the reverse, is checked against the stored address by the handler: `postalCodeFitsCountry`.)
  */
 export function parseChanges(
   edited: Record<string, string>,
-  current: { country: string; postalCode: string },
   values: FormValues,
 ): z.output<typeof addressChangesSchema> | FormState {
   const parsed = addressChangesSchema.safeParse(edited);
   if (!parsed.success) return invalid(values, formatZodIssues(parsed.error));
-  const changes = parsed.data;
-  const message = validateChangedPostalCode(current, changes);
-  if (message) return invalid(values, [{ path: 'postalCode', message }]);
-  return changes;
+  return parsed.data;
 }

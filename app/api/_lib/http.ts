@@ -11,7 +11,7 @@ import {
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { logger } from '@/lib/logger';
-import { formatZodIssues } from '@/lib/validation/address';
+import { formatZodIssues, InvalidInputError } from '@/lib/validation/address';
 
 /** The documented error codes (DESIGN §6), plus the idempotency one. */
 export type ErrorCode =
@@ -59,6 +59,9 @@ function errorResponse(status: number, code: ErrorCode, message: string, details
  */
 export function toErrorResponse(error: unknown, requestId: string): Response {
   if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, error.details);
+  if (error instanceof InvalidInputError) {
+    return errorResponse(422, 'validation_failed', validationFailed(error.issues).message, { issues: error.issues });
+  }
   if (error instanceof z.ZodError) {
     const issues = formatZodIssues(error);
     return errorResponse(422, 'validation_failed', validationFailed(issues).message, { issues });
