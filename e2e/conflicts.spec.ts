@@ -103,6 +103,12 @@ test('both change the postal code: B must choose, a repeated conflict shows the 
   await expect(save).toBeDisabled();
   await expect(form.getByText('Choose a value for: Postal code.')).toBeVisible();
 
+  // The screen at a phone's width and at a desktop's, for a person to look at (kept with the run).
+  for (const width of [360, 1280]) {
+    await b.setViewportSize({ width, height: 900 });
+    await form.screenshot({ path: test.info().outputPath(`conflict-screen-${width}.png`) });
+  }
+
   await choice.getByLabel('Another value').check();
   await choice.getByLabel('Another postal code').fill('04104');
   await expect(save).toBeEnabled();

@@ -54,9 +54,8 @@ interface EditFormProps extends EditProps {
   /** The form's accessible name. */
   label: string;
   idPrefix: string;
-  action: (formData: FormData) => void;
-  result: FormState;
-  pending: boolean;
+  /** What `useActionState` returned for the form's action. */
+  state: readonly [FormState, (formData: FormData) => void, boolean];
   /** The submit button's label, also used for the re-submit after a conflict. */
   submitLabel: string;
   reasonRequired: boolean;
@@ -67,7 +66,8 @@ interface EditFormProps extends EditProps {
  * A form that edits one address: its hidden inputs and its outcome. After a version conflict the
  * conflict screen takes the inputs' place and re-submits at the version it names.
  */
-function EditForm({ label, action, result, addressId, version, token, children, ...rest }: EditFormProps) {
+function EditForm({ label, state, addressId, version, token, children, ...rest }: EditFormProps) {
+  const [result, action, pending] = state;
   const conflict = result.status === 'conflict' ? result.conflict : undefined;
   const reloadHref = `/addresses/${addressId}`;
   return (
@@ -86,7 +86,7 @@ function EditForm({ label, action, result, addressId, version, token, children, 
           result={result}
           idPrefix={rest.idPrefix}
           reasonRequired={rest.reasonRequired}
-          pending={rest.pending}
+          pending={pending}
           submitLabel={rest.submitLabel}
           reloadHref={reloadHref}
         />
@@ -106,14 +106,13 @@ interface FieldEditProps extends EditProps {
 }
 
 export function ChangeForm({ fields, countries, ...edit }: FieldEditProps) {
-  const [result, action, pending] = useActionState(changeAddress, IDLE);
+  const state = useActionState(changeAddress, IDLE);
+  const [result, , pending] = state;
   return (
     <EditForm
       label="Change address"
       idPrefix="change"
-      action={action}
-      result={result}
-      pending={pending}
+      state={state}
       submitLabel="Save change"
       reasonRequired={false}
       {...edit}
@@ -191,7 +190,8 @@ interface CorrectFormProps extends EditProps {
 
 /** The fields start from the values the chosen version recorded; nothing shows until one is chosen. */
 export function CorrectForm({ countries, versions, ...edit }: CorrectFormProps) {
-  const [result, action, pending] = useActionState(correctAddress, IDLE);
+  const state = useActionState(correctAddress, IDLE);
+  const [result, , pending] = state;
   const [chosen, setChosen] = useVersionChoice(result, 'corrects');
   const recorded = versions.find((v) => String(v.version) === chosen)?.fields;
   // Values a rejected submit sent back belong to the version it was for, not to another choice.
@@ -200,9 +200,7 @@ export function CorrectForm({ countries, versions, ...edit }: CorrectFormProps) 
     <EditForm
       label="Correct a recording error"
       idPrefix="correct"
-      action={action}
-      result={result}
-      pending={pending}
+      state={state}
       submitLabel="Record correction"
       reasonRequired
       {...edit}
@@ -246,15 +244,14 @@ interface RevertFormProps extends EditProps {
 }
 
 export function RevertForm({ versions, ...edit }: RevertFormProps) {
-  const [result, action, pending] = useActionState(revertChange, IDLE);
+  const state = useActionState(revertChange, IDLE);
+  const [result, , pending] = state;
   const [chosen, setChosen] = useVersionChoice(result, 'version');
   return (
     <EditForm
       label="Revert a change"
       idPrefix="revert"
-      action={action}
-      result={result}
-      pending={pending}
+      state={state}
       submitLabel="Revert change"
       reasonRequired
       {...edit}
@@ -275,14 +272,13 @@ export function RevertForm({ versions, ...edit }: RevertFormProps) {
 }
 
 export function ArchiveForm(edit: EditProps) {
-  const [result, action, pending] = useActionState(archiveAddress, IDLE);
+  const state = useActionState(archiveAddress, IDLE);
+  const [result, , pending] = state;
   return (
     <EditForm
       label="Archive address"
       idPrefix="archive"
-      action={action}
-      result={result}
-      pending={pending}
+      state={state}
       submitLabel="Archive address"
       reasonRequired
       {...edit}
@@ -307,14 +303,13 @@ export function ArchiveForm(edit: EditProps) {
 }
 
 export function RestoreForm(edit: EditProps) {
-  const [result, action, pending] = useActionState(restoreAddress, IDLE);
+  const state = useActionState(restoreAddress, IDLE);
+  const [result, , pending] = state;
   return (
     <EditForm
       label="Restore address"
       idPrefix="restore"
-      action={action}
-      result={result}
-      pending={pending}
+      state={state}
       submitLabel="Restore address"
       reasonRequired={false}
       {...edit}
