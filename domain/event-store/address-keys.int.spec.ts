@@ -132,6 +132,22 @@ describe('the reservation kept by the trigger on events', () => {
     expect(rows).toEqual([{ owner: 'C-1', line2: null }]);
   });
 
+  it('lets the runtime role read reservations but never write them itself', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE address_ledger_runtime');
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM address_keys');
+      expect(rows[0].n).toBeGreaterThan(0);
+      await expect(
+        client.query("UPDATE address_keys SET active = false WHERE stream_id LIKE 'address-%'"),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it('lets exactly one of 20 concurrent registrations of the same address win', async () => {
     const spellings = Array.from({ length: 20 }, (_, i) => ({
       ...fields,

@@ -148,5 +148,7 @@ DO $$ BEGIN
   END IF;
 END $$;
 GRANT SELECT ON "address_keys" TO address_ledger_runtime;
+-- Only the trigger applies events to reservations (it runs as the owner).
+REVOKE EXECUTE ON FUNCTION "address_keys_apply"(text, text, integer, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "address_key_part"(text) TO address_ledger_runtime;
 GRANT EXECUTE ON FUNCTION "address_key"(text, text, text, text, text) TO address_ledger_runtime;
