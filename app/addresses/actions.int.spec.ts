@@ -6,6 +6,7 @@ import { signIn } from '@/lib/auth/sign-in';
 import { createUser } from '@/lib/auth/users';
 import { ledger } from '@/lib/ledger';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { actionScope } from '@/test/server-actions';
 import { changeAddress, correctAddress, registerAddress } from './actions';
 
 /*
@@ -14,19 +15,9 @@ import { changeAddress, correctAddress, registerAddress } from './actions';
  * postal code checked against the stored country.
  */
 
-const scope = vi.hoisted(() => ({ cookie: null as string | null }));
 vi.mock('server-only', () => ({}));
-vi.mock('next/cache', () => ({ revalidatePath: () => {}, revalidateTag: () => {}, updateTag: () => {} }));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) =>
-      name === 'address_ledger_session' && scope.cookie ? { name, value: scope.cookie } : undefined,
-    has: (name: string) => name === 'address_ledger_session' && scope.cookie !== null,
-    set: () => {},
-    delete: () => {},
-  }),
-  headers: async () => new Headers({ host: 'localhost', origin: 'http://localhost', cookie: 'x' }),
-}));
+vi.mock('next/cache', () => import('@/test/server-actions').then((m) => m.nextCache));
+vi.mock('next/headers', () => import('@/test/server-actions').then((m) => m.nextHeaders));
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -36,7 +27,7 @@ beforeAll(async () => {
   await createUser(t.prisma, { email: 'olga@actions.test', name: 'Olga', role: 'operator', password });
   const signedIn = await signIn(t.prisma, { email: 'olga@actions.test', password, ip: '127.0.0.1' });
   if (!signedIn.ok) throw new Error(signedIn.message);
-  scope.cookie = signedIn.sealedSession;
+  actionScope.cookie = signedIn.sealedSession;
 });
 afterAll(async () => t?.drop());
 

@@ -11,6 +11,7 @@ import { createUser, disableUser } from '@/lib/auth/users';
 import { ledger } from '@/lib/ledger';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { actionScope } from '@/test/server-actions';
 
 /*
  * Issue 4's role table, enforced on the server for every route handler and every server action:
@@ -23,20 +24,9 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
  */
 
 // Server actions run outside Next.js here: give them a request scope we control.
-const scope = vi.hoisted(() => ({ cookie: null as string | null }));
 vi.mock('server-only', () => ({}));
-vi.mock('next/cache', () => ({ revalidatePath: () => {}, revalidateTag: () => {}, updateTag: () => {} }));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) =>
-      name === 'address_ledger_session' && scope.cookie ? { name, value: scope.cookie } : undefined,
-    has: (name: string) => name === 'address_ledger_session' && scope.cookie !== null,
-    set: () => {},
-    delete: () => {},
-  }),
-  headers: async () =>
-    new Headers({ host: 'localhost', origin: 'http://localhost', ...(scope.cookie ? { cookie: 'x' } : {}) }),
-}));
+vi.mock('next/cache', () => import('@/test/server-actions').then((m) => m.nextCache));
+vi.mock('next/headers', () => import('@/test/server-actions').then((m) => m.nextHeaders));
 
 type Caller = 'anonymous' | Role;
 type Outcome = 'ok' | 401 | 403;
@@ -666,11 +656,11 @@ describe('server actions', () => {
           expect(fn, `${key} is not exported any more`).toBeDefined();
           const call = await spec.prepare();
           const before = await eventCount();
-          scope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
+          actionScope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
           try {
             expect(spec.outcome(await runAction(fn!, call.data))).toBe(want);
           } finally {
-            scope.cookie = null;
+            actionScope.cookie = null;
             await call.settle?.();
           }
           const after = await eventCount();
@@ -690,7 +680,7 @@ describe('server actions', () => {
     const setup = discoveredActions.get('app/(auth)/actions.ts#setupAction')!;
     const before = await t.prisma.user.count();
     for (const caller of CALLERS) {
-      scope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
+      actionScope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
       const result = await runAction(
         setup,
         form({
@@ -700,7 +690,7 @@ describe('server actions', () => {
           confirm: 'intruder-password',
         }),
       );
-      scope.cookie = null;
+      actionScope.cookie = null;
       expect(result).toEqual({ redirect: '/sign-in' });
     }
     expect(await t.prisma.user.count()).toBe(before);
