@@ -7,7 +7,8 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = path.join(os.tmpdir(), `address-ledger-e2e-${port}`);
 
 export default defineConfig({
-  testDir: 'e2e',
+  // E2E_RED_CHECK: test/exit-status-guard.ts runs the spec that fails on purpose instead.
+  testDir: process.env.E2E_RED_CHECK === '1' ? 'test/red/e2e' : 'e2e',
   // The specs share one app and one database whose first-run state matters (the first account
   // becomes admin), so they run one after another in file order.
   fullyParallel: false,

