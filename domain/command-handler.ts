@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { VersionConflictError } from './event-store/errors';
 import type { EventStore, NewEvent } from './event-store/postgres-event-store';
-import type { Command, Decider, Event } from './messages';
+import type { Command, Decider, Event, RecordedEvent } from './messages';
 
-export interface HandleOptions {
+export interface HandleOptions<State = unknown> {
   /**
    * The version the caller last saw. When given, a stream at any other version is a conflict the
    * caller must resolve; when absent (imports, scripts), a race with another writer is retried.
@@ -11,6 +11,18 @@ export interface HandleOptions {
   expectedVersion?: number;
   /** Identifies the request for idempotency; defaults to a hash of the command's type and data. */
   requestHash?: string;
+  /**
+   * The stream as the caller has just read it from the same store (a form reads it to build the
+   * command), so it is not read a second time. A copy that is already stale fails the append's
+   * version check like any other.
+   */
+  history?: readonly RecordedEvent[];
+  /**
+   * A boundary rule that needs the address as it stands, checked on the state the command is
+   * decided on (no read of its own): e.g. a changed postal code against the country the address
+   * keeps. Throws to refuse; nothing is appended.
+   */
+  check?: (state: State) => void;
 }
 
 export interface HandleResult {
@@ -57,16 +69,18 @@ export function hashRequest(value: unknown): string {
 export function createCommandHandler<State, C extends Command, E extends Event>(deps: CommandHandlerDeps<State, C, E>) {
   const { store, decider } = deps;
 
-  return async function handle(command: C, options: HandleOptions = {}): Promise<HandleResult> {
+  return async function handle(command: C, options: HandleOptions<State> = {}): Promise<HandleResult> {
     const streamId = deps.streamIdOf(command);
     const requestHash = options.requestHash ?? hashRequest({ type: command.type, data: command.data });
     const record = { commandId: command.metadata.commandId, requestHash };
 
     for (let attempt = 0; ; attempt++) {
       // Both reads at once: a repeated command answers from its stored result, without deciding.
+      const given = attempt === 0 ? options.history : undefined;
+      const read: Promise<readonly RecordedEvent[]> = given ? Promise.resolve(given) : store.readStream(streamId);
       const [previous, history] = await Promise.all([
         attempt === 0 ? store.findCommand(record.commandId, requestHash) : null,
-        store.readStream(streamId),
+        read,
       ]);
       if (previous) return { ...previous, appended: 0, replayed: true };
       const state = history.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
@@ -75,7 +89,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion && loadedVersion > 0) {
         throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);
       }
-
+      options.check?.(state);
       const events = decider.decide(command, state);
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion) {
         throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);

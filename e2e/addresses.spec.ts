@@ -114,7 +114,7 @@ test('the change is in the timeline with actor, reason and diff; version 1 can b
   await expect(page.locator('#state address')).toContainText('90 Exchange Street');
 });
 
-test('two tabs editing the same version: the second save is refused with a conflict, input kept', async ({
+test('two tabs editing the same version: the second save shows the conflict, and can be discarded', async ({
   context,
 }) => {
   const first = await context.newPage();
@@ -130,11 +130,13 @@ test('two tabs editing the same version: the second save is refused with a confl
   await changeForm(second).getByLabel('Owner reference').fill('CUST-9999');
   await changeForm(second).getByRole('button', { name: 'Save change' }).click();
   await expect(changeForm(second).getByRole('alert')).toContainText(
-    'Someone else changed this address (now version 3); reload to see their change.',
+    'Someone else saved this address after you opened it (it is now at version 3).',
   );
-  await expect(changeForm(second).getByLabel('Owner reference')).toHaveValue('CUST-9999');
+  const choice = changeForm(second).getByRole('group', { name: /Owner reference: you both changed it/ });
+  await expect(choice.getByLabel('Theirs: CUST-0043')).toBeVisible();
+  await expect(choice.getByLabel('Yours: CUST-9999')).toBeVisible();
 
-  await second.getByRole('link', { name: 'Reload the address' }).click();
+  await second.getByRole('link', { name: 'Discard my edit and reload the address' }).click();
   await expect(second.getByText('Version 3', { exact: true })).toBeVisible();
   await expect(changeForm(second).getByLabel('Owner reference')).toHaveValue('CUST-0043');
 });
@@ -178,40 +180,71 @@ test('search finds the address once the read model has caught up, with facets an
   await expect(page).toHaveURL(new RegExp(`${addressUrl}$`));
 });
 
-test('the operator corrects a recording error, reverts the correction, archives with a reason and restores', async ({
+test('correcting version 2 of a 4-version address starts from version 2, then revert, archive (confirmed) and restore', async ({
   page,
 }) => {
   await signInAsOperator(page, addressUrl);
   await expect(page.getByText('Version 4', { exact: true })).toBeVisible();
 
-  // Correct: the owner reference of version 4 was recorded wrong.
+  // The picker says what each version did, and nothing is chosen until the operator chooses.
   await page.getByText('Correct a recording error', { exact: true }).click();
   const correct = page.getByRole('form', { name: 'Correct a recording error' });
-  await correct.getByLabel('Version that was recorded wrong').selectOption('4');
-  await correct.getByLabel('Owner reference').fill('CUST-0044');
-  await correct.getByLabel('Reason').fill('Customer number typed wrong');
-  await correct.getByRole('button', { name: 'Record correction' }).click();
-  await expect(correct.getByRole('status')).toHaveText(/now version 5\.$/);
-  await expect(page.getByText('Version 5', { exact: true })).toBeVisible();
+  const picker = correct.getByLabel('Version that was recorded wrong');
+  await expect(picker).toHaveValue('');
+  await expect(picker.locator('option[value="2"]')).toHaveText(
+    new RegExp(
+      `^v2 · Changed street address 88 Exchange Street → 90 Exchange Street · ${OPERATOR.name} · (just now|\\d+ min ago)$`,
+    ),
+  );
+  await expect(correct.getByLabel('Street address')).toHaveCount(0);
 
-  // Revert the correction: the owner goes back to what it was before version 5.
+  // Version 2 recorded "90 Exchange Street" with the owner and region of that time (both changed later).
+  await picker.selectOption('2');
+  await expect(correct.getByLabel('Street address')).toHaveValue('90 Exchange Street');
+  await expect(correct.getByLabel('Owner reference')).toHaveValue('CUST-0042');
+  await expect(correct.getByLabel('Region / state')).toHaveValue('ME');
+  await correct.getByLabel('Street address').fill('92 Exchange Street');
+  await correct.getByLabel('Reason').fill('House number typed wrong');
+  await correct.getByRole('button', { name: 'Record correction' }).click();
+  await expect(correct.getByRole('status')).toHaveText('Correction of version 2 saved: now version 5.');
+  const current = page.locator('section', { hasText: 'Current address' }).first();
+  await expect(current).toContainText('92 Exchange Street');
+  // Only the corrected field changed: the later owner and region stay.
+  await expect(current).toContainText('CUST-0043');
+  await expect(current).toContainText('Maine');
+
+  // Reverting version 2 now would undo the correction: refused, in the field's own words.
   await page.getByText('Revert a change', { exact: true }).click();
   const revert = page.getByRole('form', { name: 'Revert a change' });
-  await revert.getByLabel('Change to undo').selectOption('5');
-  await revert.getByLabel('Reason').fill('The first number was right after all');
+  await expect(revert.getByLabel('Change to undo')).toHaveValue('');
+  await revert.getByLabel('Change to undo').selectOption('2');
+  await revert.getByLabel('Reason').fill('Try the old number');
   await revert.getByRole('button', { name: 'Revert change' }).click();
-  await expect(revert.getByRole('status')).toHaveText(/now version 6\.$/);
-  await expect(page.getByText('Version 6', { exact: true })).toBeVisible();
-  await expect(page.locator('section', { hasText: 'Current address' }).first()).toContainText('CUST-0043');
+  await expect(revert.getByRole('alert')).toContainText('Street address (changed again in version 5)');
+  await expect(revert.getByRole('alert')).not.toContainText('line1');
 
-  // Archive needs a reason; without one nothing is saved.
+  // Revert the correction instead; the correction's success message gives way to the revert's.
+  await revert.getByLabel('Change to undo').selectOption('5');
+  await revert.getByRole('button', { name: 'Revert change' }).click();
+  await expect(revert.getByRole('status')).toHaveText('Version 5 reverted: now version 6.');
+  await expect(correct.getByRole('status')).toHaveCount(0);
+  await expect(current).toContainText('90 Exchange Street');
+
+  // Archive asks first; without a reason nothing is saved.
   await page.getByText('Archive', { exact: true }).click();
   const archive = page.getByRole('form', { name: 'Archive address' });
   await archive.getByRole('button', { name: 'Archive address' }).click();
+  const question = archive.getByRole('group', { name: /Archive this address\?/ });
+  await expect(question).toBeVisible();
+  await question.getByRole('button', { name: 'Cancel' }).click();
+  await expect(question).toHaveCount(0);
+  await archive.getByRole('button', { name: 'Archive address' }).click();
+  await archive.getByRole('button', { name: 'Yes, archive' }).click();
   await expect(archive.getByLabel('Reason')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByText('Version 6', { exact: true })).toBeVisible();
   await archive.getByLabel('Reason').fill('Building demolished');
   await archive.getByRole('button', { name: 'Archive address' }).click();
+  await archive.getByRole('button', { name: 'Yes, archive' }).click();
   await expect(page.getByText('Version 7', { exact: true })).toBeVisible();
   await expect(page.getByText('This address is archived.')).toBeVisible();
   await expect(page.getByRole('form', { name: 'Change address' })).toHaveCount(0);
@@ -223,8 +256,24 @@ test('the operator corrects a recording error, reverts the correction, archives 
 
   // The timeline tells the whole story, newest first, with the reasons.
   await page.goto(`${addressUrl}/history`);
-  await expect(page.locator('#v5')).toContainText('Corrects version 4');
-  await expect(page.locator('#v5')).toContainText('Reason: Customer number typed wrong');
+  await expect(page.locator('#v5')).toContainText('Corrects version 2');
+  await expect(page.locator('#v5').getByRole('link', { name: 'version 2' })).toHaveAttribute('href', '#v2');
+  await expect(page.locator('#v5')).toContainText('Reason: House number typed wrong');
+  await expect(page.locator('#v2')).toContainText('Corrected by');
   await expect(page.locator('#v7')).toContainText('Reason: Building demolished');
   await expect(page.locator('.timeline-item')).toHaveCount(8);
+});
+
+test('registering an address that exists shows the existing one with a link, not an error', async ({ page }) => {
+  await signInAsOperator(page, '/addresses/new');
+  await page.getByLabel('Street address').fill('90 exchange  STREET');
+  await page.getByLabel('Address line 2').fill('suite 300');
+  await page.getByLabel('City / town').fill('Portland');
+  await page.getByLabel('Postal code').fill('04101');
+  await page.getByLabel('Country').selectOption('US');
+  await page.getByLabel('Owner reference').fill('cust-0043');
+  await page.getByRole('button', { name: 'Register address' }).click();
+  await expect(page.getByText('This address is already registered. Nothing was saved.')).toBeVisible();
+  await page.getByRole('link', { name: 'Open the existing address: 90 Exchange Street, Portland' }).click();
+  await expect(page).toHaveURL(new RegExp(`${addressUrl}$`));
 });

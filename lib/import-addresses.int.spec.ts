@@ -26,11 +26,11 @@ describe('importAddresses', () => {
       actor,
       onProgress: (done) => progress.push(done),
     });
-    expect(first).toEqual({ registered: 40, unchanged: 0, rejected: [] });
+    expect(first).toEqual({ registered: 40, unchanged: 0, duplicates: [], rejected: [] });
     expect(progress.at(-1)).toBe(40);
 
     const again = await importAddresses(ledger, items, { source: 'test', actor });
-    expect(again).toEqual({ registered: 0, unchanged: 40, rejected: [] });
+    expect(again).toEqual({ registered: 0, unchanged: 40, duplicates: [], rejected: [] });
     const { rows } = await db.pool.query("SELECT count(*)::int AS n, min(metadata->>'source') AS source FROM events");
     expect(rows[0]).toEqual({ n: 40, source: 'import' });
 
@@ -53,6 +53,29 @@ describe('importAddresses', () => {
       addressStreamId(importedAddressId('test-2', 'bad-zip')),
     ]);
     expect(bad.rows[0].n).toBe(0);
+  });
+
+  it('reports a row that is the same address as an active one as a duplicate naming it, every run', async () => {
+    const existing = importedAddressId('test', items[1]!.key);
+    const respelt = { ...items[1]!.fields, line1: `  ${items[1]!.fields.line1.toUpperCase()} ` };
+    const rows = [
+      { key: 'copy-of-1', fields: respelt },
+      { key: 'new', fields: { ...items[1]!.fields, line1: '2 New Street' } },
+    ];
+    const first = await importAddresses(ledger, rows, { source: 'test-3', actor });
+    expect(first).toEqual({
+      registered: 1,
+      unchanged: 0,
+      duplicates: [{ key: 'copy-of-1', addressId: existing }],
+      rejected: [],
+    });
+    const again = await importAddresses(ledger, rows, { source: 'test-3', actor });
+    expect(again).toEqual({
+      registered: 0,
+      unchanged: 1,
+      duplicates: [{ key: 'copy-of-1', addressId: existing }],
+      rejected: [],
+    });
   });
 
   it('derives a stable UUID per source and key', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AddressFieldsInput } from '@/domain/address';
+import { type AddressFieldsInput, addressIdFromStream } from '@/domain/address';
+import { DuplicateAddressError } from '@/domain/event-store/errors';
 import type { Actor } from '@/domain/messages';
 import type { Ledger } from './ledger';
 import { addressFieldsSchema, formatZodIssues, type ValidationIssue } from './validation/address';
@@ -14,6 +15,12 @@ export interface ImportReport {
   registered: number;
   /** Already imported by an earlier run (same key): nothing appended. */
   unchanged: number;
+  /**
+   * Rows that are the same address as another active one (the duplicate guard: same normalised
+   * line 1, line 2, postal code, country and owner), not imported; `addressId` is the existing one.
+   * Not failures: the address is in the register already, under that id.
+   */
+  duplicates: Array<{ key: string; addressId: string }>;
   rejected: Array<{ key: string; issues: ValidationIssue[] }>;
 }
 
@@ -34,7 +41,7 @@ export async function importAddresses(
   items: readonly ImportItem[],
   options: { source: string; actor: Actor; concurrency?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<ImportReport> {
-  const report: ImportReport = { registered: 0, unchanged: 0, rejected: [] };
+  const report: ImportReport = { registered: 0, unchanged: 0, duplicates: [], rejected: [] };
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -45,13 +52,18 @@ export async function importAddresses(
         report.rejected.push({ key: item.key, issues: formatZodIssues(parsed.error) });
       } else {
         const commandId = `import:${options.source}:${item.key}`;
-        const result = await ledger.handle({
-          type: 'RegisterAddress',
-          data: { addressId: importedAddressId(options.source, item.key), fields: parsed.data },
-          metadata: { commandId, correlationId: `import:${options.source}`, actor: options.actor, source: 'import' },
-        });
-        if (result.appended > 0) report.registered++;
-        else report.unchanged++;
+        try {
+          const result = await ledger.handle({
+            type: 'RegisterAddress',
+            data: { addressId: importedAddressId(options.source, item.key), fields: parsed.data },
+            metadata: { commandId, correlationId: `import:${options.source}`, actor: options.actor, source: 'import' },
+          });
+          if (result.appended > 0) report.registered++;
+          else report.unchanged++;
+        } catch (error) {
+          if (!(error instanceof DuplicateAddressError)) throw error;
+          report.duplicates.push({ key: item.key, addressId: addressIdFromStream(error.existingStreamId) });
+        }
       }
       options.onProgress?.(++done, items.length);
     }

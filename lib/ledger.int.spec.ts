@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AddressCommand, AddressNotFound, addressStreamId } from '@/domain/address';
+import {
+  type AddressCommand,
+  type AddressEvent,
+  AddressNotFound,
+  type AddressState,
+  addressDecider,
+  addressStreamId,
+  CURRENT_SCHEMA_VERSIONS,
+} from '@/domain/address';
+import { createCommandHandler } from '@/domain/command-handler';
 import { VersionConflictError } from '@/domain/event-store/errors';
 import type { CommandMetadata } from '@/domain/messages';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { createLedger, type Ledger } from './ledger';
+import { InvalidInputError, postalCodeFitsCountry } from './validation/address';
 
 let db: TestDatabase;
 let ledger: Ledger;
@@ -27,7 +37,12 @@ function metadata(commandId: string = randomUUID()): CommandMetadata {
 const fields = { line1: '28 Poland Spring Road', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' };
 
 function register(addressId: string, commandId?: string): AddressCommand {
-  return { type: 'RegisterAddress', data: { addressId, fields }, metadata: metadata(commandId) };
+  // An owner of its own: the duplicate guard refuses a second active address with the same fields.
+  return {
+    type: 'RegisterAddress',
+    data: { addressId, fields: { ...fields, owner: addressId } },
+    metadata: metadata(commandId),
+  };
 }
 
 describe('the command handler on PostgreSQL', () => {
@@ -149,5 +164,55 @@ describe('old event shapes', () => {
       { expectedVersion: 1 },
     );
     expect(changed.version).toBe(2);
+  });
+});
+
+describe('a command decided on what the caller already read', () => {
+  it('reads the stream once, runs the boundary check on that state, and refuses what it refuses', async () => {
+    const addressId = randomUUID();
+    await ledger.handle(register(addressId));
+    let reads = 0;
+    const store = {
+      ...ledger.store,
+      readStream: (...args: Parameters<typeof ledger.store.readStream>) => {
+        reads++;
+        return ledger.store.readStream(...args);
+      },
+    };
+    const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
+      store,
+      decider: addressDecider,
+      streamIdOf: (command) => addressStreamId(command.data.addressId),
+      schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
+    });
+    const { events: history } = await ledger.loadAddress(addressId);
+    const change = (postalCode: string): AddressCommand => ({
+      type: 'ChangeAddress',
+      data: { addressId, changes: { postalCode } },
+      metadata: metadata(),
+    });
+
+    // 04210 → SW1A 1AA would leave a British postcode on a US address.
+    const refused = handle(change('SW1A 1AA'), {
+      expectedVersion: 1,
+      history,
+      check: postalCodeFitsCountry({ postalCode: 'SW1A 1AA' }, 'changes'),
+    });
+    await expect(refused).rejects.toMatchObject({ issues: [{ path: 'changes.postalCode' }] });
+    await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
+
+    const saved = await handle(change('04211'), {
+      expectedVersion: 1,
+      history,
+      check: postalCodeFitsCountry({ postalCode: '04211' }, 'changes'),
+    });
+    expect(saved).toMatchObject({ version: 2, appended: 1 });
+    expect(reads).toBe(0);
+
+    // A copy that has gone stale is caught by the append's version check; without an expected
+    // version the handler then decides again on a fresh read.
+    const stale = handle(change('04212'), { history });
+    await expect(stale).resolves.toMatchObject({ version: 3 });
+    expect(reads).toBe(1);
   });
 });

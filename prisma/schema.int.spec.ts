@@ -138,6 +138,22 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     await c.processedCommand.create({ data: written });
     return { written, read: await c.processedCommand.findUniqueOrThrow({ where: { commandId: written.commandId } }) };
   },
+  AddressKey: async (c) => {
+    // The trigger writes these rows; the test role may too, the runtime role may only read them.
+    const streamId = `schema-${randomUUID()}`;
+    const written = {
+      streamId,
+      line1: '1 Main Street',
+      line2: 'Unit 2',
+      postalCode: '04210',
+      country: 'US',
+      owner: 'C-1',
+      active: false,
+      key: streamId,
+    };
+    await c.addressKey.create({ data: written });
+    return { written, read: await c.addressKey.findUniqueOrThrow({ where: { streamId } }) };
+  },
   User: async (c) => {
     const written = {
       email: `${randomUUID()}@example.test`,

@@ -10,6 +10,9 @@ export const THIRD_STREET = {
   country: 'US',
 };
 
+/** THIRD_STREET with an owner of its own: the duplicate guard refuses a second active copy. */
+export const thirdStreet = () => ({ ...THIRD_STREET, owner: `test-${randomUUID()}` });
+
 /**
  * A fresh address in the state a command under test needs, written through the ledger of
  * DATABASE_URL by `actor`: registered (version 1), then changed (2), then archived (3).
@@ -22,7 +25,7 @@ export async function seedAddress(
   const metadata = () => ({ commandId: randomUUID(), correlationId: randomUUID(), actor, source: 'api' as const });
   await ledger().handle({
     type: 'RegisterAddress',
-    data: { addressId: id, fields: THIRD_STREET },
+    data: { addressId: id, fields: thirdStreet() },
     metadata: metadata(),
   });
   if (state !== 'fresh') {

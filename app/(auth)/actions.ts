@@ -2,6 +2,7 @@
 
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
+import { type FormState, fieldErrors } from '@/app/_lib/form-state';
 import { clearSession, clientIp, deviceCookie, setDeviceCookie, setSessionCookie } from '@/lib/auth/browser-session';
 import { AccountRuleError } from '@/lib/auth/errors';
 import { passwordSchema } from '@/lib/auth/passwords';
@@ -9,7 +10,6 @@ import { createSession } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createFirstAdmin, emailSchema, nameSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
-import { type FormState, fieldErrors } from './_lib/form-state';
 import { safeNext } from './_lib/safe-next';
 
 /*
@@ -30,7 +30,7 @@ export async function signInAction(_previous: FormState, formData: FormData): Pr
     ip: await clientIp(),
     device: await deviceCookie(),
   });
-  if (!result.ok) return { message: result.message, values: { email: email.slice(0, 254) } };
+  if (!result.ok) return { status: 'rejected', message: result.message, values: { email: email.slice(0, 254) } };
   await setSessionCookie(result.sealedSession);
   await setDeviceCookie(result.deviceCookie);
   redirect(safeNext(text(formData, 'next')));
@@ -49,6 +49,7 @@ export async function setupAction(_previous: FormState, formData: FormData): Pro
   });
   if (!parsed.success) {
     return {
+      status: 'invalid',
       message: 'Please correct the highlighted fields.',
       errors: fieldErrors(parsed.error.issues),
       values: input,

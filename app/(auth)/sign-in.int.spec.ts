@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IDLE } from '@/app/_lib/form-state';
 import { PEER_HEADER, PEER_TOKEN_ENV } from '@/lib/auth/client-address';
 import { SESSION_COOKIE } from '@/lib/auth/session-cookie-name';
 import { DEVICE_COOKIE, SIGN_IN_LIMITS } from '@/lib/auth/sign-in';
@@ -54,7 +55,7 @@ async function submit(password: string, next = '/'): Promise<{ redirect?: string
   form.set('password', password);
   form.set('next', next);
   try {
-    return (await signInAction({}, form)) as { message?: string };
+    return (await signInAction(IDLE, form)) as { message?: string };
   } catch (error) {
     const digest = (error as { digest?: string }).digest;
     if (typeof digest === 'string' && digest.startsWith('NEXT_REDIRECT')) return { redirect: digest.split(';')[2] };

@@ -1,15 +1,7 @@
 'use client';
 
-import type { ReactNode } from 'react';
-
-/**
- * The part of a form's action state a field reads: its first error and the value to keep after a
- * rejected submit. Both the account/admin `FormState` and the address `ActionResult` fit it.
- */
-export interface FieldState {
-  errors?: Record<string, string[]>;
-  values?: Record<string, string>;
-}
+import { type ReactNode, useEffect, useState } from 'react';
+import type { FormState } from '@/app/_lib/form-state';
 
 export interface FieldProps {
   /** The form field name (and the key of its errors and kept values). */
@@ -19,7 +11,7 @@ export interface FieldProps {
   label: string;
   type?: 'text' | 'email' | 'password';
   /** The form's action state; `error` and `defaultValue` are taken from it unless given. */
-  state?: FieldState;
+  state?: FormState;
   defaultValue?: string;
   error?: string;
   hint?: ReactNode;
@@ -84,15 +76,102 @@ interface SubmitButtonProps {
   /** Shown while the action runs, e.g. "Saving…". */
   pendingLabel: string;
   tone?: 'primary' | 'danger';
+  /** Not yet possible (e.g. a choice is missing); the form says why next to it. */
+  disabled?: boolean;
 }
 
 /** A form's submit button in its actions row, disabled and relabelled while the action runs. */
-export function SubmitButton({ pending, label, pendingLabel, tone }: SubmitButtonProps) {
+export function SubmitButton({ pending, label, pendingLabel, tone, disabled }: SubmitButtonProps) {
   return (
     <div className="actions">
-      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending}>
+      <button type="submit" className={tone ? `button ${tone}` : 'button'} disabled={pending || disabled}>
         {pending ? pendingLabel : label}
       </button>
+    </div>
+  );
+}
+
+interface ConfirmButtonProps {
+  /** The first button's text, e.g. "Archive address". */
+  label: string;
+  /** Its accessible name when the text alone is ambiguous in a list (e.g. "Revoke importer"). */
+  ariaLabel?: string;
+  /** Asked before anything is sent, e.g. "Archive this address?". */
+  question: string;
+  /** The button that sends the form, e.g. "Yes, archive". */
+  confirmLabel: string;
+  pending: boolean;
+  pendingLabel: string;
+  disabled?: boolean;
+}
+
+/**
+ * A submit that asks first: the first click (or Enter) only shows the question, with the button
+ * that really submits (focused, so the keyboard can go on) and one to cancel. Prevents the
+ * one-click archive / revoke / disable / rebuild that could not be taken back.
+ */
+export function ConfirmButton(props: ConfirmButtonProps) {
+  const [asking, setAsking] = useState(false);
+  // Back to the first button once the action has run.
+  useEffect(() => {
+    if (!props.pending) setAsking(false);
+  }, [props.pending]);
+  if (!asking) {
+    return (
+      <button
+        type="button"
+        className="button danger"
+        aria-label={props.ariaLabel}
+        disabled={props.pending || props.disabled}
+        onClick={() => setAsking(true)}
+      >
+        {props.pending ? props.pendingLabel : props.label}
+      </button>
+    );
+  }
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a fieldset would break the inline layout of the row
+    <span className="confirm" role="group" aria-label={props.question}>
+      <span className="confirm-question">{props.question}</span>
+      {/* biome-ignore lint/a11y/noAutofocus: the question replaces the button that had focus */}
+      <button type="submit" className="button danger" autoFocus>
+        {props.confirmLabel}
+      </button>
+      <button type="button" className="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+/**
+ * The form-level outcome: success, a duplicate (with a link to it) or a rule that was broken. A
+ * success is shown only while the address is still at the version it produced: once another
+ * form on the page has saved, its message replaces this one.
+ */
+export function FormMessage({ result, currentVersion }: { result: FormState; currentVersion?: number }) {
+  const formErrors = result.errors?._form ?? [];
+  const superseded = result.status === 'ok' && currentVersion !== undefined && result.version !== currentVersion;
+  if (result.status === 'idle' || superseded || (!result.message && formErrors.length === 0)) {
+    return <div aria-live="polite" />;
+  }
+  const tone =
+    result.status === 'ok'
+      ? 'notice-ok'
+      : result.status === 'conflict' || result.status === 'duplicate'
+        ? 'notice-warn'
+        : 'notice-error';
+  return (
+    <div className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
+      {result.message ? <p>{result.message}</p> : null}
+      {formErrors.map((m) => (
+        <p key={m}>{m}</p>
+      ))}
+      {result.existing ? (
+        <p>
+          <a href={`/addresses/${result.existing.addressId}`}>Open the existing address: {result.existing.summary}</a>
+        </p>
+      ) : null}
     </div>
   );
 }

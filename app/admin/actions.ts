@@ -2,7 +2,7 @@
 
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { type FormState, fieldErrors } from '@/app/(auth)/_lib/form-state';
+import { type FormState, fieldErrors, sentence } from '@/app/_lib/form-state';
 import type { Actor } from '@/domain/messages';
 import { AccountRuleError, ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { currentActor } from '@/lib/auth/request-actor';
@@ -26,8 +26,11 @@ async function admin(): Promise<Actor | FormState> {
   try {
     return await currentActor('admin');
   } catch (error) {
-    if (error instanceof UnauthorizedError) return { message: 'Your session has ended. Sign in again.' };
-    if (error instanceof ForbiddenError) return { message: 'Only admins can manage accounts, tokens and read models.' };
+    if (error instanceof UnauthorizedError)
+      return { status: 'forbidden', message: 'Your session has ended. Sign in again.' };
+    if (error instanceof ForbiddenError) {
+      return { status: 'forbidden', message: 'Only admins can manage accounts, tokens and read models.' };
+    }
     throw error;
   }
 }
@@ -40,8 +43,7 @@ async function run(work: () => Promise<FormState>): Promise<FormState> {
     revalidatePath('/admin');
     return result;
   } catch (error) {
-    if (error instanceof AccountRuleError)
-      return { message: `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.` };
+    if (error instanceof AccountRuleError) return { status: 'rejected', message: sentence(error.message) };
     throw error;
   }
 }
@@ -54,12 +56,17 @@ export async function createUserAction(_previous: FormState, formData: FormData)
   const values = { email: text(formData, 'email'), name: text(formData, 'name'), role: text(formData, 'role') };
   const parsed = newUserSchema.safeParse({ ...values, password: text(formData, 'password') });
   if (!parsed.success) {
-    return { message: 'Please correct the highlighted fields.', errors: fieldErrors(parsed.error.issues), values };
+    return {
+      status: 'invalid',
+      message: 'Please correct the highlighted fields.',
+      errors: fieldErrors(parsed.error.issues),
+      values,
+    };
   }
   return run(async () => {
     const user = await createUser(prisma(), parsed.data);
     return {
-      ok: true,
+      status: 'ok',
       message: `Account created for ${user.name} (${user.role}). Give them their password in person.`,
     };
   });
@@ -72,11 +79,13 @@ export async function changeRoleAction(_previous: FormState, formData: FormData)
     userId: text(formData, 'userId'),
     role: text(formData, 'role'),
   });
-  if (!parsed.success) return { message: fieldErrors(parsed.error.issues)._form?.[0] ?? 'Choose a role.' };
-  if (parsed.data.userId === actor.id) return { message: 'You cannot change your own role; ask another admin.' };
+  if (!parsed.success)
+    return { status: 'rejected', message: fieldErrors(parsed.error.issues)._form?.[0] ?? 'Choose a role.' };
+  if (parsed.data.userId === actor.id)
+    return { status: 'rejected', message: 'You cannot change your own role; ask another admin.' };
   return run(async () => {
     const user = await changeRole(prisma(), parsed.data.userId, parsed.data.role);
-    return { ok: true, message: `${user.name} is now ${user.role}.` };
+    return { status: 'ok', message: `${user.name} is now ${user.role}.` };
   });
 }
 
@@ -86,14 +95,15 @@ export async function setUserEnabledAction(_previous: FormState, formData: FormD
   const parsed = z
     .object({ userId: idSchema, enabled: z.enum(['true', 'false']) })
     .safeParse({ userId: text(formData, 'userId'), enabled: text(formData, 'enabled') });
-  if (!parsed.success) return { message: 'Reload the page and try again.' };
-  if (parsed.data.userId === actor.id) return { message: 'You cannot disable your own account; ask another admin.' };
+  if (!parsed.success) return { status: 'rejected', message: 'Reload the page and try again.' };
+  if (parsed.data.userId === actor.id)
+    return { status: 'rejected', message: 'You cannot disable your own account; ask another admin.' };
   return run(async () => {
     const user =
       parsed.data.enabled === 'true'
         ? await enableUser(prisma(), parsed.data.userId)
         : await disableUser(prisma(), parsed.data.userId);
-    return { ok: true, message: `${user.name} is ${user.disabledAt ? 'disabled and signed out' : 'enabled'}.` };
+    return { status: 'ok', message: `${user.name} is ${user.disabledAt ? 'disabled and signed out' : 'enabled'}.` };
   });
 }
 
@@ -103,11 +113,16 @@ export async function createTokenAction(_previous: FormState, formData: FormData
   const values = { name: text(formData, 'name'), role: text(formData, 'role') };
   const parsed = newTokenSchema.safeParse(values);
   if (!parsed.success) {
-    return { message: 'Please correct the highlighted fields.', errors: fieldErrors(parsed.error.issues), values };
+    return {
+      status: 'invalid',
+      message: 'Please correct the highlighted fields.',
+      errors: fieldErrors(parsed.error.issues),
+      values,
+    };
   }
   return run(async () => {
     const { token, secret } = await createApiToken(prisma(), parsed.data, actor.id);
-    return { ok: true, message: `Token "${token.name}" (${token.role}) created.`, secret };
+    return { status: 'ok', message: `Token "${token.name}" (${token.role}) created.`, secret };
   });
 }
 
@@ -115,10 +130,10 @@ export async function revokeTokenAction(_previous: FormState, formData: FormData
   const actor = await admin();
   if (!isActor(actor)) return actor;
   const parsed = idSchema.safeParse(text(formData, 'tokenId'));
-  if (!parsed.success) return { message: 'Reload the page and try again.' };
+  if (!parsed.success) return { status: 'rejected', message: 'Reload the page and try again.' };
   return run(async () => {
     const token = await revokeApiToken(prisma(), parsed.data);
-    return { ok: true, message: `Token "${token.name}" revoked.` };
+    return { status: 'ok', message: `Token "${token.name}" revoked.` };
   });
 }
 
@@ -126,10 +141,10 @@ export async function rotateTokenAction(_previous: FormState, formData: FormData
   const actor = await admin();
   if (!isActor(actor)) return actor;
   const parsed = idSchema.safeParse(text(formData, 'tokenId'));
-  if (!parsed.success) return { message: 'Reload the page and try again.' };
+  if (!parsed.success) return { status: 'rejected', message: 'Reload the page and try again.' };
   return run(async () => {
     const { token, secret } = await rotateApiToken(prisma(), parsed.data, actor.id);
-    return { ok: true, message: `Token "${token.name}" rotated; the old secret no longer works.`, secret };
+    return { status: 'ok', message: `Token "${token.name}" rotated; the old secret no longer works.`, secret };
   });
 }
 
@@ -143,6 +158,6 @@ export async function rebuildReadModelsAction(_previous: FormState, _formData: F
   if (!isActor(actor)) return actor;
   const result = await startRebuild({ id: actor.id, name: actor.name });
   revalidatePath('/admin');
-  if (!result.started) return { message: 'A rebuild is already running; wait for it to finish.' };
-  return { ok: true, message: 'Rebuild started. Its progress is shown below; the live read models keep serving.' };
+  if (!result.started) return { status: 'rejected', message: 'A rebuild is already running; wait for it to finish.' };
+  return { status: 'ok', message: 'Rebuild started. Its progress is shown below; the live read models keep serving.' };
 }

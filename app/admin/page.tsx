@@ -4,7 +4,13 @@ import { pageActor } from '@/lib/auth/request-actor';
 import { listApiTokens } from '@/lib/auth/tokens';
 import { listUsers } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
-import { CreateTokenForm, CreateUserForm, TokenActions, UserActions } from './_components/admin-forms';
+import {
+  CreateTokenForm,
+  CreateUserForm,
+  TokenActions,
+  TokenActionsProvider,
+  UserActions,
+} from './_components/admin-forms';
 import { ReadModelsSection } from './_components/read-models';
 
 export const metadata: Metadata = { title: 'Administration' };
@@ -69,42 +75,44 @@ export default async function AdminPage() {
           For integrations: <code>Authorization: Bearer &lt;token&gt;</code>. A token acts with its role; events it
           writes name it as the actor. Rotating issues a new secret and revokes the old one at once.
         </p>
-        {tokens.length === 0 ? (
-          <p className="empty">No active tokens.</p>
-        ) : (
-          <table className="admin-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Starts with</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td>{t.role}</td>
-                  <td>
-                    <code>{t.prefix}…</code>
-                  </td>
-                  <td>
-                    {when(t.createdAt)}
-                    <br />
-                    <span className="muted">by {t.createdByName ?? 'command line'}</span>
-                  </td>
-                  <td>{when(t.lastUsedAt)}</td>
-                  <td>
-                    <TokenActions tokenId={t.id} name={t.name} />
-                  </td>
+        <TokenActionsProvider>
+          {tokens.length === 0 ? (
+            <p className="empty">No active tokens.</p>
+          ) : (
+            <table className="admin-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Starts with</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Actions</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+              </thead>
+              <tbody>
+                {tokens.map((t) => (
+                  <tr key={t.id}>
+                    <td>{t.name}</td>
+                    <td>{t.role}</td>
+                    <td>
+                      <code>{t.prefix}…</code>
+                    </td>
+                    <td>
+                      {when(t.createdAt)}
+                      <br />
+                      <span className="muted">by {t.createdByName ?? 'command line'}</span>
+                    </td>
+                    <td>{when(t.lastUsedAt)}</td>
+                    <td>
+                      <TokenActions tokenId={t.id} name={t.name} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </TokenActionsProvider>
         <h3>New token</h3>
         <CreateTokenForm />
       </section>

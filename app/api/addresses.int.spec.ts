@@ -32,7 +32,12 @@ const auburn = {
   country: 'US',
 };
 
-async function register(fields: Record<string, unknown> = auburn) {
+/** Auburn with an owner of its own, so each test's address is not a duplicate of another's. */
+function uniqueAuburn() {
+  return { ...auburn, owner: `owner-${randomUUID()}` };
+}
+
+async function register(fields: Record<string, unknown> = uniqueAuburn()) {
   const res = await call(addressesRoute.POST, { path: '/api/addresses', body: fields });
   expect(res.status).toBe(201);
   return res.body as { id: string; version: number; position: string };
@@ -109,14 +114,15 @@ describe('POST /api/addresses', () => {
 
   it('returns the first result for a repeated Idempotency-Key and appends once', async () => {
     const key = randomUUID();
+    const body = uniqueAuburn();
     const first = await call(addressesRoute.POST, {
       path: '/api/addresses',
-      body: auburn,
+      body,
       headers: { 'idempotency-key': key },
     });
     const second = await call(addressesRoute.POST, {
       path: '/api/addresses',
-      body: auburn,
+      body,
       headers: { 'idempotency-key': key },
     });
     expect(first.status).toBe(201);
@@ -153,14 +159,65 @@ describe('POST /api/addresses', () => {
 
   it('refuses a repeated Idempotency-Key with a different body', async () => {
     const key = randomUUID();
-    await call(addressesRoute.POST, { path: '/api/addresses', body: auburn, headers: { 'idempotency-key': key } });
+    const body = uniqueAuburn();
+    await call(addressesRoute.POST, { path: '/api/addresses', body, headers: { 'idempotency-key': key } });
     const res = await call(addressesRoute.POST, {
       path: '/api/addresses',
-      body: { ...auburn, line1: '82 Third Street' },
+      body: { ...body, line1: '82 Third Street' },
       headers: { 'idempotency-key': key },
     });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('idempotency_key_reused');
+  });
+});
+
+describe('the duplicate guard', () => {
+  it('lets 1 of 20 concurrent registrations of one address win; 19 get duplicate_address naming it', async () => {
+    const owner = `owner-${randomUUID()}`;
+    const spellings = Array.from({ length: 20 }, (_, i) => ({
+      ...auburn,
+      line1: ['80 Third Street', '  80 third  street', '80 THIRD STREET', '80  Third Street '][i % 4],
+      owner: i % 2 ? owner : ` ${owner.toUpperCase()} `,
+    }));
+    const results = await Promise.all(
+      spellings.map((body) => call(addressesRoute.POST, { path: '/api/addresses', body })),
+    );
+    const created = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status === 409);
+    expect(created).toHaveLength(1);
+    expect(refused).toHaveLength(19);
+    const winner = created[0]!.body.id;
+    for (const r of refused) {
+      expect(r.body.error).toMatchObject({ code: 'duplicate_address', details: { addressId: winner } });
+    }
+    const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE data->>'owner' ILIKE $1", [
+      `%${owner}%`,
+    ]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('does not count an archived address, and refuses a change onto an active one', async () => {
+    const fields = uniqueAuburn();
+    const first = await register(fields);
+    const archive = await call(archiveRoute.POST, {
+      path: `/api/addresses/${first.id}/archive`,
+      params: { id: first.id },
+      body: { expectedVersion: 1, reason: 'demolished' },
+    });
+    expect(archive.status).toBe(200);
+    const second = await register(fields);
+    expect(second.id).not.toBe(first.id);
+
+    const other = await register({ ...fields, line1: '81 Third Street' });
+    const res = await call(addressRoute.PATCH, {
+      method: 'PATCH',
+      path: `/api/addresses/${other.id}`,
+      params: { id: other.id },
+      body: { expectedVersion: 1, changes: { line1: '80 third street' } },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'duplicate_address', details: { addressId: second.id } });
+    expect(await streamCount(other.id)).toBe(1);
   });
 });
 
@@ -369,7 +426,7 @@ describe('reading history and past states', () => {
   });
 
   it('pages through the global feed with a cursor, in order, without repeats', async () => {
-    for (let i = 0; i < 3; i++) await register({ ...auburn, line1: `${i + 1} Feed Street` });
+    for (let i = 0; i < 3; i++) await register({ ...uniqueAuburn(), line1: `${i + 1} Feed Street` });
     const all = await db.pool.query('SELECT event_id::text AS id FROM events ORDER BY transaction_id, position');
     const seen: string[] = [];
     let after = '';

@@ -9,8 +9,9 @@ import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
-import { seedAddress, THIRD_STREET } from '@/test/addresses';
+import { seedAddress, thirdStreet } from '@/test/addresses';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { actionScope } from '@/test/server-actions';
 
 /*
  * Issue 4's role table, enforced on the server for every route handler and every server action:
@@ -23,20 +24,9 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
  */
 
 // Server actions run outside Next.js here: give them a request scope we control.
-const scope = vi.hoisted(() => ({ cookie: null as string | null }));
 vi.mock('server-only', () => ({}));
-vi.mock('next/cache', () => ({ revalidatePath: () => {}, revalidateTag: () => {}, updateTag: () => {} }));
-vi.mock('next/headers', () => ({
-  cookies: async () => ({
-    get: (name: string) =>
-      name === 'address_ledger_session' && scope.cookie ? { name, value: scope.cookie } : undefined,
-    has: (name: string) => name === 'address_ledger_session' && scope.cookie !== null,
-    set: () => {},
-    delete: () => {},
-  }),
-  headers: async () =>
-    new Headers({ host: 'localhost', origin: 'http://localhost', ...(scope.cookie ? { cookie: 'x' } : {}) }),
-}));
+vi.mock('next/cache', () => import('@/test/server-actions').then((m) => m.nextCache));
+vi.mock('next/headers', () => import('@/test/server-actions').then((m) => m.nextHeaders));
 
 type Caller = 'anonymous' | Role;
 type Outcome = 'ok' | 401 | 403;
@@ -79,7 +69,7 @@ afterAll(async () => t?.drop());
 
 // ── Fixtures: fresh addresses in the state each command needs ───────────────────────────────────
 
-const FIELDS = THIRD_STREET;
+const fields = thirdStreet;
 
 const address = (state?: 'fresh' | 'changed' | 'archived') => seedAddress(SETUP_ACTOR, state);
 
@@ -106,7 +96,7 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   'GET /api/health': { access: 'public', prepare: async () => ({ path: '/api/health' }) },
   'POST /api/addresses': {
     access: 'write',
-    prepare: async () => ({ path: '/api/addresses', body: FIELDS, appends: true }),
+    prepare: async () => ({ path: '/api/addresses', body: fields(), appends: true }),
   },
   'GET /api/addresses': { access: 'read', prepare: async () => ({ path: '/api/addresses?q=Auburn' }) },
   'GET /api/addresses/[id]': {
@@ -306,7 +296,7 @@ describe('who the actor is', () => {
       'POST /api/addresses',
       'anonymous',
       'token',
-      { path: '/api/addresses', body: FIELDS },
+      { path: '/api/addresses', body: fields() },
       forged,
     );
     expect(anonymous.status).toBe(401);
@@ -314,7 +304,7 @@ describe('who the actor is', () => {
       'POST /api/addresses',
       'operator',
       'token',
-      { path: '/api/addresses', body: FIELDS },
+      { path: '/api/addresses', body: fields() },
       forged,
     );
     expect(asOperator.status).toBe(201);
@@ -327,7 +317,7 @@ describe('who the actor is', () => {
       'POST /api/addresses',
       'operator',
       'session',
-      { path: '/api/addresses', body: FIELDS },
+      { path: '/api/addresses', body: fields() },
       {
         origin: 'https://evil.example',
       },
@@ -351,7 +341,7 @@ describe('who the actor is', () => {
         'POST /api/addresses',
         'anonymous',
         'token',
-        { path: '/api/addresses', body: FIELDS },
+        { path: '/api/addresses', body: fields() },
         {
           ...headers,
           origin: 'http://localhost',
@@ -393,21 +383,14 @@ async function runAction(fn: ActionFn, data: FormData): Promise<unknown> {
   }
 }
 
-const addressOutcome = (r: unknown): ActionOutcome => {
+/** Every server action answers the one FormState shape (app/_lib/form-state.ts). */
+const formOutcome = (r: unknown): ActionOutcome => {
   const result = r as { status?: string; message?: string; redirect?: string };
   if (result.redirect || result.status === 'ok') return 'ok';
   if (result.status === 'forbidden')
     return /session has ended/i.test(result.message ?? '') ? 'unauthorized' : 'forbidden';
   return `other: ${JSON.stringify(result)}`;
 };
-const adminOutcome = (r: unknown): ActionOutcome => {
-  const result = r as { ok?: boolean; message?: string };
-  if (result.ok) return 'ok';
-  if (/session has ended/i.test(result.message ?? '')) return 'unauthorized';
-  if (/only admins/i.test(result.message ?? '')) return 'forbidden';
-  return `other: ${JSON.stringify(result)}`;
-};
-
 interface ActionSpec {
   access: Access;
   outcome: (result: unknown) => ActionOutcome;
@@ -462,17 +445,17 @@ const tokenCount = async () => {
 const ACTION_TABLE: Record<string, ActionSpec> = {
   'app/addresses/actions.ts#registerAddress': {
     access: 'write',
-    outcome: addressOutcome,
-    prepare: async () => ({ data: form({ ...FIELDS, token: randomUUID() }), appends: true }),
+    outcome: formOutcome,
+    prepare: async () => ({ data: form({ ...fields(), token: randomUUID() }), appends: true }),
   },
   'app/addresses/actions.ts#changeAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address();
       return {
         data: form({
-          ...FIELDS,
+          ...fields(),
           line1: '84 Third Street',
           addressId: a.id,
           expectedVersion: a.version,
@@ -484,12 +467,12 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#correctAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address();
       return {
         data: form({
-          ...FIELDS,
+          ...fields(),
           line1: '8 Third Street',
           addressId: a.id,
           expectedVersion: a.version,
@@ -503,7 +486,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#revertChange': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address('changed');
       return {
@@ -514,7 +497,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#archiveAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address();
       return {
@@ -525,7 +508,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/addresses/actions.ts#restoreAddress': {
     access: 'write',
-    outcome: addressOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const a = await address('archived');
       return { data: form({ addressId: a.id, expectedVersion: a.version, token: randomUUID() }), appends: true };
@@ -533,7 +516,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#createUserAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => ({
       data: form({
         email: `new-${randomUUID()}@authz.test`,
@@ -546,7 +529,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#changeRoleAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victim();
       return { data: form({ userId: v.user.id, role: 'admin' }), unchanged: v.unchanged };
@@ -554,7 +537,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#setUserEnabledAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victim();
       return { data: form({ userId: v.user.id, enabled: 'false' }), unchanged: v.unchanged };
@@ -562,7 +545,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#createTokenAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => ({
       data: form({ name: `t-${randomUUID().slice(0, 8)}`, role: 'admin' }),
       unchanged: await tokenCount(),
@@ -570,7 +553,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#revokeTokenAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victimToken();
       return { data: form({ tokenId: v.token.id }), unchanged: v.unchanged };
@@ -578,7 +561,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#rotateTokenAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => {
       const v = await victimToken();
       return { data: form({ tokenId: v.token.id }), unchanged: v.unchanged };
@@ -586,7 +569,7 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
   },
   'app/admin/actions.ts#rebuildReadModelsAction': {
     access: 'admin',
-    outcome: adminOutcome,
+    outcome: formOutcome,
     prepare: async () => ({
       data: form({}),
       unchanged: async () => {
@@ -651,11 +634,11 @@ describe('server actions', () => {
           expect(fn, `${key} is not exported any more`).toBeDefined();
           const call = await spec.prepare();
           const before = await eventCount();
-          scope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
+          actionScope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
           try {
             expect(spec.outcome(await runAction(fn!, call.data))).toBe(want);
           } finally {
-            scope.cookie = null;
+            actionScope.cookie = null;
             await call.settle?.();
           }
           const after = await eventCount();
@@ -675,7 +658,7 @@ describe('server actions', () => {
     const setup = discoveredActions.get('app/(auth)/actions.ts#setupAction')!;
     const before = await t.prisma.user.count();
     for (const caller of CALLERS) {
-      scope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
+      actionScope.cookie = caller === 'anonymous' ? null : sessions[caller].cookie;
       const result = await runAction(
         setup,
         form({
@@ -685,7 +668,7 @@ describe('server actions', () => {
           confirm: 'intruder-password',
         }),
       );
-      scope.cookie = null;
+      actionScope.cookie = null;
       expect(result).toEqual({ redirect: '/sign-in' });
     }
     expect(await t.prisma.user.count()).toBe(before);

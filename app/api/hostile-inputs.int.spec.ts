@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedAddress, THIRD_STREET } from '@/test/addresses';
+import { seedAddress, thirdStreet } from '@/test/addresses';
 import { credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
@@ -118,7 +118,7 @@ interface ParameterSpec {
   refuseAll?: string[];
 }
 
-const FIELDS = THIRD_STREET;
+const FIELDS = thirdStreet;
 const FIELD_NAMES = ['line1', 'line2', 'city', 'region', 'postalCode', 'country', 'owner'];
 const WRITE_HEADERS = ['Idempotency-Key', 'Content-Type', 'X-Correlation-Id', 'Origin', 'Authorization'];
 const READ_HEADERS = ['Origin', 'Authorization', 'X-Forwarded-For', 'X-Forwarded-Host'];
@@ -129,7 +129,7 @@ const address = (state?: 'fresh' | 'changed' | 'archived') =>
 const PARAMETERS: Record<string, ParameterSpec> = {
   'GET /api/health': { prepare: async () => ({}), query: ['details'], headers: READ_HEADERS },
   'POST /api/addresses': {
-    prepare: async () => ({ body: { ...FIELDS } }),
+    prepare: async () => ({ body: FIELDS() }),
     body: FIELD_NAMES,
     headers: WRITE_HEADERS,
   },

@@ -11,6 +11,7 @@ export * from './errors';
 export * from './events';
 export { assertNever, evolve } from './evolve';
 export * from './fields';
+export * from './merge';
 export * from './replay';
 export * from './state';
 export * from './stream';

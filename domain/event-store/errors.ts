@@ -28,3 +28,20 @@ export class InvalidCursorError extends Error {
     this.name = 'InvalidCursorError';
   }
 }
+
+/**
+ * The append would give an address the normalised key (line 1, line 2, postal code, country,
+ * owner) of another active address; the database refused it in the same statement as the append
+ * (the `address_keys` reservation, prisma/migrations/*_address_keys), so nothing was written.
+ */
+export class DuplicateAddressError extends Error {
+  readonly code = 'duplicate_address';
+  constructor(
+    readonly streamId: string,
+    /** The stream of the active address that holds the key. */
+    readonly existingStreamId: string,
+  ) {
+    super(`an active address with the same normalised fields already exists (${existingStreamId})`);
+    this.name = 'DuplicateAddressError';
+  }
+}

@@ -3,7 +3,7 @@ import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/lib/db';
 import type { Event, EventMetadata, RecordedEvent } from '../messages';
 import { decodeCursor, encodeCursor, type GlobalCursor } from './cursor';
-import { IdempotencyKeyReusedError, VersionConflictError } from './errors';
+import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './errors';
 
 /** The channel the projector LISTENs on; the payload is the last position of the append. */
 export const EVENTS_CHANNEL = 'address_ledger_events';
@@ -151,6 +151,8 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
                              ${command?.commandId ?? null}::text, ${command?.requestHash ?? null}::text,
                              ${EVENTS_CHANNEL})`;
       } catch (error) {
+        const duplicateOf = duplicateAddressOf(error);
+        if (duplicateOf !== null) throw new DuplicateAddressError(streamId, duplicateOf);
         if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
           // Backstop for writers that bypass the function (e.g. a hand-written script).
           throw new VersionConflictError(streamId, expectedVersion, await streamVersion(streamId));
@@ -243,8 +245,22 @@ function stripRecordedAt(metadata: EventMetadata): EventMetadata {
   return rest;
 }
 
+/**
+ * The stream named by the `address_keys` trigger when it refuses an append as a duplicate
+ * ('duplicate_address <stream id>', SQLSTATE 23505), or null for any other error.
+ */
+function duplicateAddressOf(error: unknown): string | null {
+  if (!isUniqueViolation(error, 'duplicate_address')) return null;
+  return /duplicate_address ([\w:.-]+)/.exec(errorText(error))?.[1] ?? null;
+}
+
+function errorText(error: unknown): string {
+  const e = error as { message?: string; meta?: { driverAdapterError?: { cause?: { originalMessage?: string } } } };
+  return `${e?.message ?? ''} ${e?.meta?.driverAdapterError?.cause?.originalMessage ?? ''}`;
+}
+
 function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const text = String((error as { message?: string })?.message ?? '');
+  const text = errorText(error);
   const code =
     (error as { code?: string })?.code ??
     (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } })?.meta?.driverAdapterError

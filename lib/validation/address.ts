@@ -169,6 +169,30 @@ export function validateChangedPostalCode(
   return validatePostalCodeFor(changes.country ?? current.country, changes.postalCode ?? current.postalCode);
 }
 
+/** Input refused at the boundary by a rule that needed the stored address; API and forms show `issues`. */
+export class InvalidInputError extends Error {
+  readonly code = 'validation_failed';
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'InvalidInputError';
+  }
+}
+
+/**
+ * The one place of the rule "a postal code fits the country the address will have", for a
+ * partial change or correction under `path` (`changes`, `fields`): a check the command handler
+ * runs on the state it decides on (`handle(command, { check })`), so the stream is read once.
+ */
+export function postalCodeFitsCountry(
+  changes: { country?: string | null; postalCode?: string | null },
+  path: string,
+): (state: { fields: { country: string; postalCode: string } | null }) => void {
+  return (state) => {
+    const message = validateChangedPostalCode(state.fields, changes);
+    if (message) throw new InvalidInputError([{ path: `${path}.postalCode`, message }]);
+  };
+}
+
 // --- fields ------------------------------------------------------------------------------------
 
 /** One schema per field (registration flavour), for forms that validate field by field. */

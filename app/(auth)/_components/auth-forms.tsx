@@ -1,25 +1,16 @@
 'use client';
 
 import { useActionState } from 'react';
-import { Field, SubmitButton } from '@/app/_components/form-fields';
-import { EMPTY, type FormState } from '../_lib/form-state';
+import { Field, FormMessage, SubmitButton } from '@/app/_components/form-fields';
+import { IDLE } from '@/app/_lib/form-state';
 import { setupAction, signInAction, signOutAction } from '../actions';
 
-export function Notice({ state }: { state: FormState }) {
-  if (!state.message) return null;
-  return (
-    <div className={`notice ${state.ok ? 'notice-ok' : 'notice-error'}`} role={state.ok ? 'status' : 'alert'}>
-      <p>{state.message}</p>
-    </div>
-  );
-}
-
 export function SignInForm({ next }: { next: string }) {
-  const [state, action, pending] = useActionState(signInAction, EMPTY);
+  const [state, action, pending] = useActionState(signInAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Sign in">
       <input type="hidden" name="next" value={next} />
-      <Notice state={state} />
+      <FormMessage result={state} />
       <Field
         required
         name="email"
@@ -36,10 +27,10 @@ export function SignInForm({ next }: { next: string }) {
 }
 
 export function SetupForm() {
-  const [state, action, pending] = useActionState(setupAction, EMPTY);
+  const [state, action, pending] = useActionState(setupAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Create the admin account">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <Field required name="name" label="Your name" autoComplete="name" state={state} maxLength={120} />
       <Field
         required

@@ -14,7 +14,7 @@ import {
 import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
 import { canWrite, countryOptions, loadAddress } from '../_lib/address.server';
 import { EVENT_LABELS, formatTimestamp } from '../_lib/labels';
-import { buildTimeline, revertibleVersions, type TimelineEntry } from '../_lib/timeline';
+import { buildTimeline, revertibleVersions, versionSummary } from '../_lib/timeline';
 
 interface Props {
   params: Promise<{ id: string }>;
@@ -24,10 +24,6 @@ interface Props {
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
   return { title: `Address ${id.slice(0, 8)}` };
-}
-
-function versionLabel(entry: TimelineEntry): string {
-  return `Version ${entry.version} · ${EVENT_LABELS[entry.type]} · ${formatTimestamp(entry.recordedAt)} · ${entry.actor.name}`;
 }
 
 /**
@@ -47,10 +43,16 @@ export default async function AddressPage({ params, searchParams }: Props) {
   const writable = canWrite(actor);
   const justRegistered = (await searchParams).registered === '1' && state.version === 1;
   const countries = writable ? countryOptions() : [];
-  const allVersions: VersionOption[] = timeline.map((e) => ({ version: e.version, label: versionLabel(e) }));
+  const now = new Date();
+  // Each version with the values it recorded: a correction starts from those.
+  const allVersions: VersionOption[] = timeline.map((e) => ({
+    version: e.version,
+    label: versionSummary(e, now),
+    fields: { ...state.history[e.version - 1]?.fieldsAfter },
+  }));
   const revertible: VersionOption[] = revertibleVersions(timeline).map((e) => ({
     version: e.version,
-    label: versionLabel(e),
+    label: versionSummary(e, now),
   }));
   const formFields: Record<string, string | undefined> = { ...fields };
 
@@ -131,7 +133,6 @@ export default async function AddressPage({ params, searchParams }: Props) {
                 addressId={addressId}
                 version={state.version}
                 token={randomUUID()}
-                fields={formFields}
                 countries={countries}
                 versions={allVersions}
               />

@@ -1,8 +1,8 @@
 'use client';
 
-import { type ReactNode, useActionState } from 'react';
-import { SubmitButton } from '@/app/_components/form-fields';
-import { type ActionResult, fieldError, IDLE } from '../_lib/form-result';
+import { type ReactNode, useActionState, useState } from 'react';
+import { ConfirmButton, FormMessage, SubmitButton } from '@/app/_components/form-fields';
+import { type FormState, fieldError, IDLE } from '@/app/_lib/form-state';
 import {
   archiveAddress,
   changeAddress,
@@ -11,7 +11,8 @@ import {
   restoreAddress,
   revertChange,
 } from '../actions';
-import { AddressInputs, type CountryOption, FormMessage, HiddenInputs, ReasonField } from './fields';
+import { ConflictScreen } from './conflict-screen';
+import { AddressInputs, type CountryOption, HiddenInputs, ReasonField } from './fields';
 
 /*
  * The address forms. Each carries, in hidden inputs, the address id, the version the operator is
@@ -52,18 +53,49 @@ interface EditProps {
 interface EditFormProps extends EditProps {
   /** The form's accessible name. */
   label: string;
-  action: (formData: FormData) => void;
-  result: ActionResult;
+  idPrefix: string;
+  /** What `useActionState` returned for the form's action. */
+  state: readonly [FormState, (formData: FormData) => void, boolean];
+  /** The submit button's label, also used for the re-submit after a conflict. */
+  submitLabel: string;
+  reasonRequired: boolean;
   children: ReactNode;
 }
 
-/** A form that edits one address: its hidden inputs and its outcome (with a reload link on conflict). */
-function EditForm({ label, action, result, addressId, version, token, children }: EditFormProps) {
+/**
+ * A form that edits one address: its hidden inputs and its outcome. After a version conflict the
+ * conflict screen takes the inputs' place and re-submits at the version it names.
+ */
+function EditForm({ label, state, addressId, version, token, children, ...rest }: EditFormProps) {
+  const [result, action, pending] = state;
+  const conflict = result.status === 'conflict' ? result.conflict : undefined;
+  const reloadHref = `/addresses/${addressId}`;
   return (
     <form action={action} className="form" noValidate aria-label={label}>
-      <HiddenInputs values={{ addressId, expectedVersion: version, token }} />
-      <FormMessage result={result} reloadHref={`/addresses/${addressId}`} />
-      {children}
+      <HiddenInputs
+        values={{
+          addressId,
+          expectedVersion: conflict?.currentVersion ?? version,
+          token: conflict?.token ?? token,
+        }}
+      />
+      {conflict ? (
+        <ConflictScreen
+          key={conflict.token}
+          conflict={conflict}
+          result={result}
+          idPrefix={rest.idPrefix}
+          reasonRequired={rest.reasonRequired}
+          pending={pending}
+          submitLabel={rest.submitLabel}
+          reloadHref={reloadHref}
+        />
+      ) : (
+        <>
+          <FormMessage result={result} currentVersion={version} />
+          {children}
+        </>
+      )}
     </form>
   );
 }
@@ -74,9 +106,17 @@ interface FieldEditProps extends EditProps {
 }
 
 export function ChangeForm({ fields, countries, ...edit }: FieldEditProps) {
-  const [result, action, pending] = useActionState(changeAddress, IDLE);
+  const state = useActionState(changeAddress, IDLE);
+  const [result, , pending] = state;
   return (
-    <EditForm label="Change address" action={action} result={result} {...edit}>
+    <EditForm
+      label="Change address"
+      idPrefix="change"
+      state={state}
+      submitLabel="Save change"
+      reasonRequired={false}
+      {...edit}
+    >
       <AddressInputs idPrefix="change" defaults={fields} result={result} countries={countries} />
       <ReasonField
         idPrefix="change"
@@ -90,72 +130,111 @@ export function ChangeForm({ fields, countries, ...edit }: FieldEditProps) {
 
 export interface VersionOption {
   version: number;
+  /** What the version did, in words (see `versionSummary`). */
   label: string;
+  /** The values this version recorded (offered to the correction form as its starting point). */
+  fields?: Record<string, string | undefined>;
 }
 
 interface VersionSelectProps {
   id: string;
   name: 'corrects' | 'version';
   label: string;
-  result: ActionResult;
-  /** The address version the form was rendered at (a new version remounts the select). */
-  version: number;
+  result: FormState;
   versions: VersionOption[];
-  /** Chosen when there is no submitted value and no version to offer. */
-  fallback: string | number;
+  /** The chosen version ('' = none yet). */
+  value: string;
+  onChange: (value: string) => void;
 }
 
-/** Picks one earlier version; the latest is chosen until a rejected submit brings back the choice. */
-function VersionSelect({ id, name, label, result, version, versions, fallback }: VersionSelectProps) {
+/** Picks one earlier version; nothing is chosen until the operator chooses. */
+function VersionSelect({ id, name, label, result, versions, value, onChange }: VersionSelectProps) {
   const error = fieldError(result, name);
-  const submitted = result.values?.[name];
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
       <select
-        key={`${submitted ?? 'default'}@${version}`}
         id={id}
         name={name}
-        defaultValue={submitted ?? String(versions.at(-1)?.version ?? fallback)}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
         aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
       >
+        <option value="">Choose a version…</option>
         {versions.map((v) => (
           <option key={v.version} value={v.version}>
             {v.label}
           </option>
         ))}
       </select>
-      {error ? <p className="field-error">{error}</p> : null}
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }
 
-interface CorrectFormProps extends FieldEditProps {
+/** The version a picker shows: the operator's choice, else the one a rejected submit sent back. */
+function useVersionChoice(result: FormState, name: 'corrects' | 'version') {
+  const [picked, setPicked] = useState<string | null>(null);
+  return [picked ?? result.values?.[name] ?? '', setPicked] as const;
+}
+
+interface CorrectFormProps extends EditProps {
+  countries: CountryOption[];
   versions: VersionOption[];
 }
 
-export function CorrectForm({ fields, countries, versions, ...edit }: CorrectFormProps) {
-  const [result, action, pending] = useActionState(correctAddress, IDLE);
+/** The fields start from the values the chosen version recorded; nothing shows until one is chosen. */
+export function CorrectForm({ countries, versions, ...edit }: CorrectFormProps) {
+  const state = useActionState(correctAddress, IDLE);
+  const [result, , pending] = state;
+  const [chosen, setChosen] = useVersionChoice(result, 'corrects');
+  const recorded = versions.find((v) => String(v.version) === chosen)?.fields;
+  // Values a rejected submit sent back belong to the version it was for, not to another choice.
+  const inputsResult = result.values?.corrects === chosen ? result : IDLE;
   return (
-    <EditForm label="Correct a recording error" action={action} result={result} {...edit}>
+    <EditForm
+      label="Correct a recording error"
+      idPrefix="correct"
+      state={state}
+      submitLabel="Record correction"
+      reasonRequired
+      {...edit}
+    >
       <VersionSelect
         id="correct-corrects"
         name="corrects"
         label="Version that was recorded wrong"
         result={result}
-        version={edit.version}
         versions={versions}
-        fallback={edit.version}
+        value={chosen}
+        onChange={setChosen}
       />
-      <p className="hint">Enter the values as they should have been recorded.</p>
-      <AddressInputs idPrefix="correct" defaults={fields} result={result} countries={countries} />
-      <ReasonField
-        idPrefix="correct"
-        result={result}
-        required
-        hint="Required: what was wrong, e.g. “typo in the street name”."
-      />
-      <SubmitButton pending={pending} tone="primary" label="Record correction" pendingLabel="Saving…" />
+      {recorded ? (
+        <>
+          <p className="hint">What version {chosen} recorded. Enter the values as they should have been recorded.</p>
+          <AddressInputs
+            key={chosen}
+            idPrefix="correct"
+            defaults={recorded}
+            result={inputsResult}
+            countries={countries}
+          />
+          <ReasonField
+            idPrefix="correct"
+            result={result}
+            required
+            hint="Required: what was wrong, e.g. “typo in the street name”."
+          />
+          <SubmitButton pending={pending} tone="primary" label="Record correction" pendingLabel="Saving…" />
+        </>
+      ) : (
+        <p className="hint">Choose the version whose recording was wrong; its values appear here to correct.</p>
+      )}
     </EditForm>
   );
 }
@@ -165,17 +244,26 @@ interface RevertFormProps extends EditProps {
 }
 
 export function RevertForm({ versions, ...edit }: RevertFormProps) {
-  const [result, action, pending] = useActionState(revertChange, IDLE);
+  const state = useActionState(revertChange, IDLE);
+  const [result, , pending] = state;
+  const [chosen, setChosen] = useVersionChoice(result, 'version');
   return (
-    <EditForm label="Revert a change" action={action} result={result} {...edit}>
+    <EditForm
+      label="Revert a change"
+      idPrefix="revert"
+      state={state}
+      submitLabel="Revert change"
+      reasonRequired
+      {...edit}
+    >
       <VersionSelect
         id="revert-version"
         name="version"
         label="Change to undo"
         result={result}
-        version={edit.version}
         versions={versions}
-        fallback=""
+        value={chosen}
+        onChange={setChosen}
       />
       <ReasonField idPrefix="revert" result={result} required hint="Required: why this change is being undone." />
       <SubmitButton pending={pending} label="Revert change" pendingLabel="Reverting…" />
@@ -184,24 +272,48 @@ export function RevertForm({ versions, ...edit }: RevertFormProps) {
 }
 
 export function ArchiveForm(edit: EditProps) {
-  const [result, action, pending] = useActionState(archiveAddress, IDLE);
+  const state = useActionState(archiveAddress, IDLE);
+  const [result, , pending] = state;
   return (
-    <EditForm label="Archive address" action={action} result={result} {...edit}>
+    <EditForm
+      label="Archive address"
+      idPrefix="archive"
+      state={state}
+      submitLabel="Archive address"
+      reasonRequired
+      {...edit}
+    >
       <ReasonField
         idPrefix="archive"
         result={result}
         required
         hint="Required: why the address is no longer in use, e.g. “building demolished”."
       />
-      <SubmitButton pending={pending} tone="danger" label="Archive address" pendingLabel="Archiving…" />
+      <div className="actions">
+        <ConfirmButton
+          label="Archive address"
+          question="Archive this address? It leaves the active register until restored."
+          confirmLabel="Yes, archive"
+          pending={pending}
+          pendingLabel="Archiving…"
+        />
+      </div>
     </EditForm>
   );
 }
 
 export function RestoreForm(edit: EditProps) {
-  const [result, action, pending] = useActionState(restoreAddress, IDLE);
+  const state = useActionState(restoreAddress, IDLE);
+  const [result, , pending] = state;
   return (
-    <EditForm label="Restore address" action={action} result={result} {...edit}>
+    <EditForm
+      label="Restore address"
+      idPrefix="restore"
+      state={state}
+      submitLabel="Restore address"
+      reasonRequired={false}
+      {...edit}
+    >
       <ReasonField idPrefix="restore" result={result} />
       <SubmitButton pending={pending} tone="primary" label="Restore address" pendingLabel="Restoring…" />
     </EditForm>

@@ -1,7 +1,7 @@
 'use client';
 
 import { Field, type FieldProps } from '@/app/_components/form-fields';
-import { type ActionResult, fieldError } from '../_lib/form-result';
+import { type FormState, fieldError } from '@/app/_lib/form-state';
 
 export interface CountryOption {
   code: string;
@@ -11,7 +11,7 @@ export interface CountryOption {
 interface AddressInputsProps {
   idPrefix: string;
   defaults: Record<string, string | undefined>;
-  result: ActionResult;
+  result: FormState;
   countries: CountryOption[];
   /** `new` for registration (an empty optional field is simply not set), `edit` otherwise. */
   mode?: 'new' | 'edit';
@@ -20,7 +20,7 @@ interface AddressInputsProps {
 /** What one address text field takes besides its name, label, value and error. */
 type AddressTextProps = Omit<FieldProps, 'id' | 'name' | 'label' | 'defaultValue' | 'error'>;
 
-function initialValue(result: ActionResult, defaults: Record<string, string | undefined>, name: string): string {
+function initialValue(result: FormState, defaults: Record<string, string | undefined>, name: string): string {
   return result.values?.[name] ?? defaults[name] ?? '';
 }
 
@@ -95,7 +95,7 @@ export function AddressInputs({ idPrefix, defaults, result, countries, mode = 'e
 interface ReasonFieldProps {
   /** The form's id prefix: the field's id is `${idPrefix}-reason`. */
   idPrefix: string;
-  result: ActionResult;
+  result: FormState;
   /** Required reasons are marked so; the others show "(optional)". */
   required?: boolean;
   hint?: string;
@@ -116,28 +116,6 @@ export function ReasonField({ idPrefix, result, required = false, hint }: Reason
       hint={hint}
       maxLength={500}
     />
-  );
-}
-
-/** The form-level outcome: success, conflict (with a reload link) or a rule that was broken. */
-export function FormMessage({ result, reloadHref }: { result: ActionResult; reloadHref?: string }) {
-  const formErrors = result.errors?._form ?? [];
-  if (result.status === 'idle' || (!result.message && formErrors.length === 0)) {
-    return <div aria-live="polite" />;
-  }
-  const tone = result.status === 'ok' ? 'notice-ok' : result.status === 'conflict' ? 'notice-warn' : 'notice-error';
-  return (
-    <div className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
-      {result.message ? <p>{result.message}</p> : null}
-      {formErrors.map((m) => (
-        <p key={m}>{m}</p>
-      ))}
-      {result.status === 'conflict' && reloadHref ? (
-        <p>
-          <a href={reloadHref}>Reload the address</a>
-        </p>
-      ) : null}
-    </div>
   );
 }
 

@@ -33,6 +33,16 @@ export function formatTimestamp(iso: string): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** How long ago, in the few words a picker has room for: `just now`, `5 min ago`, `2 h ago`, `3 d ago`. */
+export function timeAgo(iso: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - new Date(iso).getTime()) / 1000));
+  if (Number.isNaN(seconds)) return iso;
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86_400)} d ago`;
+}
+
 /**
  * `2026-11-26`, `2026-11-26T14:03`, `2026-11-26 14:03:12`, or any full ISO-8601 time. A time
  * without a zone is read as UTC (the page shows every time in UTC); a date or a time without

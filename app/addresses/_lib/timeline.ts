@@ -8,6 +8,7 @@ import {
   replay,
 } from '@/domain/address';
 import type { Actor, RecordedEvent, Source } from '@/domain/messages';
+import { EVENT_LABELS, FIELD_LABELS, timeAgo } from './labels';
 
 export interface FieldDiff {
   field: AddressFieldName;
@@ -83,4 +84,38 @@ export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): T
 /** Versions a revert may target: changes and corrections (registrations and status events cannot be reverted). */
 export function revertibleVersions(entries: readonly TimelineEntry[]): TimelineEntry[] {
   return entries.filter((e) => e.type === 'AddressChanged' || e.type === 'AddressCorrected');
+}
+
+/** A value in a one-line summary: quoted length kept short, "not set" for an empty field. */
+function short(value: string | null): string {
+  if (value === null) return 'not set';
+  return value.length > 32 ? `${value.slice(0, 31)}…` : value;
+}
+
+/**
+ * One version in words, for the correct and revert pickers:
+ * `v4 · Changed postal code 04210 → 04211 · Ada · 2 h ago`.
+ */
+export function versionSummary(entry: TimelineEntry, now: Date): string {
+  const what =
+    entry.revertOf !== undefined
+      ? `Reverted v${entry.revertOf}:`
+      : entry.corrects !== undefined
+        ? `Corrected v${entry.corrects}:`
+        : EVENT_LABELS[entry.type];
+  const changes =
+    entry.type === 'AddressRegistered'
+      ? entry.diffs
+          .filter((d) => d.field === 'line1' || d.field === 'city')
+          .map((d) => short(d.after))
+          .join(', ')
+      : entry.diffs
+          .map((d) => `${FIELD_LABELS[d.field].toLowerCase()} ${short(d.before)} → ${short(d.after)}`)
+          .join(', ');
+  return [
+    `v${entry.version}`,
+    changes ? `${what} ${changes}` : what.replace(/:$/, ''),
+    entry.actor.name,
+    timeAgo(entry.recordedAt, now),
+  ].join(' · ');
 }

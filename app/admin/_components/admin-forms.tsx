@@ -1,9 +1,8 @@
 'use client';
 
-import { useActionState } from 'react';
-import { Field, SubmitButton } from '@/app/_components/form-fields';
-import { Notice } from '@/app/(auth)/_components/auth-forms';
-import { EMPTY, type FormState } from '@/app/(auth)/_lib/form-state';
+import { createContext, type ReactNode, useActionState, useContext } from 'react';
+import { ConfirmButton, Field, FormMessage, SubmitButton } from '@/app/_components/form-fields';
+import { type FormState, IDLE } from '@/app/_lib/form-state';
 import {
   changeRoleAction,
   createTokenAction,
@@ -54,10 +53,10 @@ function SecretOnce({ secret }: { secret?: string }) {
 }
 
 export function CreateUserForm() {
-  const [state, action, pending] = useActionState(createUserAction, EMPTY);
+  const [state, action, pending] = useActionState(createUserAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Create an account">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <div className="field-row">
         <Field required name="name" id="user-name" label="Name" autoComplete="off" state={state} maxLength={120} />
         <Field
@@ -106,8 +105,8 @@ export function UserActions({
   disabled: boolean;
   self: boolean;
 }) {
-  const [roleState, roleAction, rolePending] = useActionState(changeRoleAction, EMPTY);
-  const [enabledState, enabledAction, enabledPending] = useActionState(setUserEnabledAction, EMPTY);
+  const [roleState, roleAction, rolePending] = useActionState(changeRoleAction, IDLE);
+  const [enabledState, enabledAction, enabledPending] = useActionState(setUserEnabledAction, IDLE);
   if (self) return <span className="muted">(you)</span>;
   return (
     <div className="row-actions">
@@ -121,24 +120,34 @@ export function UserActions({
           Change role
         </button>
       </form>
-      <form action={enabledAction} className="inline-form">
+      <form action={enabledAction} className="inline-form" aria-label={`Access of ${name}`}>
         <input type="hidden" name="userId" value={userId} />
         <input type="hidden" name="enabled" value={disabled ? 'true' : 'false'} />
-        <button type="submit" className={`button${disabled ? '' : ' danger'}`} disabled={enabledPending}>
-          {disabled ? `Enable ${name}` : `Disable ${name}`}
-        </button>
+        {disabled ? (
+          <button type="submit" className="button" disabled={enabledPending}>
+            Enable {name}
+          </button>
+        ) : (
+          <ConfirmButton
+            label={`Disable ${name}`}
+            question={`Disable ${name}? They are signed out at once.`}
+            confirmLabel="Yes, disable"
+            pending={enabledPending}
+            pendingLabel="Disabling…"
+          />
+        )}
       </form>
-      <Notice state={roleState} />
-      <Notice state={enabledState} />
+      <FormMessage result={roleState} />
+      <FormMessage result={enabledState} />
     </div>
   );
 }
 
 export function CreateTokenForm() {
-  const [state, action, pending] = useActionState(createTokenAction, EMPTY);
+  const [state, action, pending] = useActionState(createTokenAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Create an API token">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <SecretOnce secret={state.secret} />
       <div className="field-row">
         <Field
@@ -162,26 +171,49 @@ export function CreateTokenForm() {
   );
 }
 
+type FormAction = (formData: FormData) => void;
+const TokenActionsContext = createContext<{ rotate: FormAction; revoke: FormAction; pending: boolean } | null>(null);
+
+/**
+ * Holds the rotate and revoke outcomes above the token table: both take the token's row away
+ * (the list shows active tokens only), so a message or a new secret kept in the row would vanish
+ * with it.
+ */
+export function TokenActionsProvider({ children }: { children: ReactNode }) {
+  const [rotateState, rotate, rotating] = useActionState(rotateTokenAction, IDLE);
+  const [revokeState, revoke, revoking] = useActionState(revokeTokenAction, IDLE);
+  return (
+    <TokenActionsContext.Provider value={{ rotate, revoke, pending: rotating || revoking }}>
+      <FormMessage result={rotateState} />
+      <SecretOnce secret={rotateState.secret} />
+      <FormMessage result={revokeState} />
+      {children}
+    </TokenActionsContext.Provider>
+  );
+}
+
 export function TokenActions({ tokenId, name }: { tokenId: string; name: string }) {
-  const [rotateState, rotate, rotating] = useActionState(rotateTokenAction, EMPTY);
-  const [revokeState, revoke, revoking] = useActionState(revokeTokenAction, EMPTY);
+  const actions = useContext(TokenActionsContext);
+  if (!actions) throw new Error('TokenActions must be inside TokenActionsProvider');
   return (
     <div className="row-actions">
-      <form action={rotate} className="inline-form">
+      <form action={actions.rotate} className="inline-form">
         <input type="hidden" name="tokenId" value={tokenId} />
-        <button type="submit" className="button" disabled={rotating} aria-label={`Rotate ${name}`}>
+        <button type="submit" className="button" disabled={actions.pending} aria-label={`Rotate ${name}`}>
           Rotate
         </button>
       </form>
-      <form action={revoke} className="inline-form">
+      <form action={actions.revoke} className="inline-form">
         <input type="hidden" name="tokenId" value={tokenId} />
-        <button type="submit" className="button danger" disabled={revoking} aria-label={`Revoke ${name}`}>
-          Revoke
-        </button>
+        <ConfirmButton
+          label="Revoke"
+          ariaLabel={`Revoke ${name}`}
+          question={`Revoke ${name}? Whatever uses it is refused at once.`}
+          confirmLabel="Yes, revoke"
+          pending={actions.pending}
+          pendingLabel="Revoking…"
+        />
       </form>
-      <Notice state={rotateState} />
-      <SecretOnce secret={rotateState.secret} />
-      <Notice state={revokeState} />
     </div>
   );
 }

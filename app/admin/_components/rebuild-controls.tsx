@@ -2,19 +2,24 @@
 
 import { useRouter } from 'next/navigation';
 import { useActionState, useEffect } from 'react';
-import { Notice } from '@/app/(auth)/_components/auth-forms';
-import { EMPTY } from '@/app/(auth)/_lib/form-state';
+import { ConfirmButton, FormMessage } from '@/app/_components/form-fields';
+import { IDLE } from '@/app/_lib/form-state';
 import { rebuildReadModelsAction } from '../actions';
 
 export function RebuildForm({ running }: { running: boolean }) {
-  const [state, action, pending] = useActionState(rebuildReadModelsAction, EMPTY);
+  const [state, action, pending] = useActionState(rebuildReadModelsAction, IDLE);
   return (
     <form action={action} className="form" aria-label="Rebuild read models">
-      <Notice state={state} />
+      <FormMessage result={state} />
       <div className="actions">
-        <button type="submit" className="button primary" disabled={pending || running}>
-          {pending ? 'Starting…' : running ? 'Rebuild running…' : 'Rebuild read models'}
-        </button>
+        <ConfirmButton
+          label={running ? 'Rebuild running…' : 'Rebuild read models'}
+          question="Rebuild every read model from the events? It runs in the background; the live ones keep serving."
+          confirmLabel="Yes, rebuild"
+          pending={pending}
+          pendingLabel="Starting…"
+          disabled={running}
+        />
       </div>
     </form>
   );

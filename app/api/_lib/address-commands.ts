@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressState } from '@/domain/address';
 import { type AddressCommand, addressIdFromStream, isAddressId } from '@/domain/address';
 import { hashRequest } from '@/domain/command-handler';
 import type { Actor, CommandMetadata } from '@/domain/messages';
@@ -43,11 +44,12 @@ export function addressIdParam(id: string): string {
 export async function dispatch(
   request: Request,
   command: AddressCommand,
-  options: { expectedVersion?: number; body: unknown; status?: number },
+  options: { expectedVersion?: number; body: unknown; status?: number; check?: (state: AddressState) => void },
 ): Promise<Response> {
   const url = new URL(request.url);
   const result = await ledger().handle(command, {
     expectedVersion: options.expectedVersion,
+    check: options.check,
     requestHash: hashRequest({ method: request.method, path: url.pathname, body: options.body }),
   });
   return json(

@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AddressNotFound, isDomainError } from '@/domain/address/errors';
-import { IdempotencyKeyReusedError, InvalidCursorError, VersionConflictError } from '@/domain/event-store/errors';
+import { addressIdFromStream } from '@/domain/address/stream';
+import {
+  DuplicateAddressError,
+  IdempotencyKeyReusedError,
+  InvalidCursorError,
+  VersionConflictError,
+} from '@/domain/event-store/errors';
 import { ForbiddenError, UnauthorizedError } from '@/lib/auth/errors';
 import { isDatabaseUnavailable } from '@/lib/db-errors';
 import { logger } from '@/lib/logger';
-import { formatZodIssues } from '@/lib/validation/address';
+import { formatZodIssues, InvalidInputError } from '@/lib/validation/address';
 
 /** The documented error codes (README, HTTP API). */
 export type ErrorCode =
   | 'validation_failed'
   | 'version_conflict'
+  | 'duplicate_address'
   | 'rule_violated'
   | 'not_found'
   | 'method_not_allowed'
@@ -54,6 +61,9 @@ function errorResponse(status: number, code: ErrorCode, message: string, details
  */
 export function toErrorResponse(error: unknown, requestId: string): Response {
   if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, error.details);
+  if (error instanceof InvalidInputError) {
+    return errorResponse(422, 'validation_failed', validationFailed(error.issues).message, { issues: error.issues });
+  }
   if (error instanceof z.ZodError) {
     const issues = formatZodIssues(error);
     return errorResponse(422, 'validation_failed', validationFailed(issues).message, { issues });
@@ -64,6 +74,15 @@ export function toErrorResponse(error: unknown, requestId: string): Response {
       'version_conflict',
       `the address changed since you loaded it (you had version ${error.expectedVersion}, it is now at ${error.actualVersion}); reload and try again`,
       { expectedVersion: error.expectedVersion, actualVersion: error.actualVersion },
+    );
+  }
+  if (error instanceof DuplicateAddressError) {
+    const addressId = addressIdFromStream(error.existingStreamId);
+    return errorResponse(
+      409,
+      'duplicate_address',
+      `an active address with the same street, line 2, postal code, country and owner exists: ${addressId}`,
+      { addressId },
     );
   }
   if (error instanceof AddressNotFound) return errorResponse(404, 'not_found', error.message, error.details);

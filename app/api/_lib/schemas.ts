@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { ledger } from '@/lib/ledger';
 import {
   addressChangesSchema,
   addressFieldsSchema,
   optionalReasonSchema,
   reasonSchema,
-  validateChangedPostalCode,
 } from '@/lib/validation/address';
-import { validationFailed } from './http';
 
 /** Stream versions are PostgreSQL integers: a larger number cannot name a version (it was a 500). */
 export const MAX_VERSION = 2_147_483_647;
@@ -38,23 +35,6 @@ export const correctionBody = z.strictObject({
 export const revertBody = z.strictObject({ expectedVersion, version, reason: reasonSchema });
 export const archiveBody = z.strictObject({ expectedVersion, reason: reasonSchema });
 export const restoreBody = z.strictObject({ expectedVersion, reason: optionalReasonSchema });
-
-/**
- * A partial change may touch only the postal code or only the country; the pair is checked
- * against the address as it stands, so "change country to DE" cannot leave a US ZIP behind
- * unnoticed.
- */
-export async function checkPostalCodeAgainstCurrent(
-  addressId: string,
-  changes: { postalCode?: string | null; country?: string | null },
-  path: string,
-): Promise<void> {
-  // Only a change of one of the two needs the stored other one.
-  if ((changes.country == null) === (changes.postalCode == null)) return;
-  const { state } = await ledger().loadAddress(addressId);
-  const message = validateChangedPostalCode(state.fields, changes);
-  if (message) throw validationFailed([{ path: `${path}.postalCode`, message }]);
-}
 
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 

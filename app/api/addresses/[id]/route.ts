@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
+import { postalCodeFitsCountry } from '@/lib/validation/address';
 import { getAddressAtLeast } from '@/projections/read-side';
 import { addressIdParam, commandMetadata, dispatch } from '../../_lib/address-commands';
 import { apiRoute, HttpError, json, otherMethods, parse, readJson } from '../../_lib/http';
-import { changeBody, checkPostalCodeAgainstCurrent, MAX_VERSION } from '../../_lib/schemas';
+import { changeBody, MAX_VERSION } from '../../_lib/schemas';
 
 type Params = { id: string };
 
@@ -13,7 +14,6 @@ export const PATCH = apiRoute<Params>(async (request, { params }) => {
   const addressId = addressIdParam((await params).id);
   const body = await readJson(request);
   const input = parse(changeBody, body);
-  await checkPostalCodeAgainstCurrent(addressId, input.changes, 'changes');
   return dispatch(
     request,
     {
@@ -21,7 +21,7 @@ export const PATCH = apiRoute<Params>(async (request, { params }) => {
       data: { addressId, changes: input.changes, ...(input.reason ? { reason: input.reason } : {}) },
       metadata: commandMetadata(request, actor),
     },
-    { body, expectedVersion: input.expectedVersion },
+    { body, expectedVersion: input.expectedVersion, check: postalCodeFitsCountry(input.changes, 'changes') },
   );
 });
 

@@ -1,7 +1,8 @@
 import { authorize } from '@/lib/auth/request-actor';
+import { postalCodeFitsCountry } from '@/lib/validation/address';
 import { addressIdParam, commandMetadata, dispatch } from '../../../_lib/address-commands';
 import { apiRoute, otherMethods, parse, readJson } from '../../../_lib/http';
-import { checkPostalCodeAgainstCurrent, correctionBody } from '../../../_lib/schemas';
+import { correctionBody } from '../../../_lib/schemas';
 
 /** What was recorded was wrong: fix it with a correction that names the wrong version. */
 export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
@@ -9,7 +10,6 @@ export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
   const addressId = addressIdParam((await params).id);
   const body = await readJson(request);
   const input = parse(correctionBody, body);
-  await checkPostalCodeAgainstCurrent(addressId, input.fields, 'fields');
   return dispatch(
     request,
     {
@@ -17,7 +17,7 @@ export const POST = apiRoute<{ id: string }>(async (request, { params }) => {
       data: { addressId, corrects: input.corrects, fields: input.fields, reason: input.reason },
       metadata: commandMetadata(request, actor),
     },
-    { body, expectedVersion: input.expectedVersion },
+    { body, expectedVersion: input.expectedVersion, check: postalCodeFitsCountry(input.fields, 'fields') },
   );
 });
 

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AddressCommand, type AddressFieldsInput, addressStreamId } from '@/domain/address';
+import { DuplicateAddressError } from '@/domain/event-store/errors';
+import type { CommandMetadata } from '@/domain/messages';
+import { createLedger, type Ledger } from '@/lib/ledger';
+import { migrate } from '@/lib/migrate';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+
+/*
+ * The duplicate guard in the database (prisma/migrations/20261201020000_address_keys): one SQL
+ * function defines the normalised key, and a trigger on `events` keeps one reservation per active
+ * address inside the append's own statement.
+ */
+
+let db: TestDatabase;
+let ledger: Ledger;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ledger = createLedger(db.prisma);
+});
+afterAll(async () => db?.drop());
+
+function metadata(): CommandMetadata {
+  const commandId = randomUUID();
+  return { commandId, correlationId: commandId, actor: { id: 'u-1', name: 'Ida', role: 'operator' }, source: 'api' };
+}
+
+async function register(fields: AddressFieldsInput, addressId = randomUUID()) {
+  await ledger.handle({ type: 'RegisterAddress', data: { addressId, fields }, metadata: metadata() });
+  return addressId;
+}
+
+async function edit(command: Omit<Exclude<AddressCommand, { type: 'RegisterAddress' }>, 'metadata'>) {
+  return ledger.handle({ ...command, metadata: metadata() } as AddressCommand);
+}
+
+async function key(line1: string, line2: string | null, postalCode: string, country: string, owner: string | null) {
+  const { rows } = await db.pool.query<{ k: string }>('SELECT address_key($1, $2, $3, $4, $5) AS k', [
+    line1,
+    line2,
+    postalCode,
+    country,
+    owner,
+  ]);
+  return rows[0]!.k;
+}
+
+async function refusal(work: Promise<unknown>): Promise<DuplicateAddressError> {
+  const error = await work.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DuplicateAddressError);
+  return error as DuplicateAddressError;
+}
+
+describe('address_key(): the one normalisation of the duplicate guard', () => {
+  it('folds case, accents, inner and outer white space, and spaces or hyphens in the postal code', async () => {
+    const base = await key('12 Rue de l’Église', 'Bâtiment B', 'AB1 2CD', 'FR', 'Café Ltd');
+    expect(await key('  12   RUE DE L’EGLISE ', 'batiment  b', 'ab12cd', 'fr', 'CAFE LTD')).toBe(base);
+    expect(await key('12 rue de l’église', 'BÂTIMENT B', 'AB1-2CD', 'FR', ' café ltd')).toBe(base);
+    // Decomposed accents (e + U+0301) are the same text as the composed ones.
+    expect(await key('12 Rue de l’E\u0301glise', 'Bâtiment B', 'AB1 2CD', 'FR', 'Café Ltd')).toBe(base);
+  });
+
+  it('tells different addresses apart: another number, line 2, postal code, country or owner', async () => {
+    const base = await key('12 Main Street', null, '04210', 'US', null);
+    expect(await key('12 Main Street', '', '04210', 'US', '')).toBe(base);
+    const others = [
+      await key('14 Main Street', null, '04210', 'US', null),
+      await key('12 Main Street', 'Unit 2', '04210', 'US', null),
+      await key('12 Main Street', null, '04211', 'US', null),
+      await key('12 Main Street', null, '04210', 'CA', null),
+      await key('12 Main Street', null, '04210', 'US', 'CUST-1'),
+      // The parts are separated, so text cannot move from one field to the next unnoticed.
+      await key('12 Main', 'Street', '04210', 'US', null),
+      await key('12 Mainstreet', null, '04210', 'US', null),
+    ];
+    for (const other of others) expect(other).not.toBe(base);
+    expect(new Set(others).size).toBe(others.length);
+  });
+});
+
+describe('the reservation kept by the trigger on events', () => {
+  const fields = { line1: '5 Lisbon Street', city: 'Lewiston', postalCode: '04240', country: 'US' };
+
+  it('refuses a second active address with the same key, naming the first; nothing is appended', async () => {
+    const first = await register({ ...fields, owner: 'A-1' });
+    const secondId = randomUUID();
+    const error = await refusal(register({ ...fields, line1: ' 5  LISBON street', owner: 'a-1' }, secondId));
+    expect(error.existingStreamId).toBe(addressStreamId(first));
+    expect(await ledger.store.streamVersion(addressStreamId(secondId))).toBe(0);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM processed_commands WHERE stream_id = $1', [
+      addressStreamId(secondId),
+    ]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('lets an archive free the key, and refuses a restore that would collide', async () => {
+    const first = await register({ ...fields, owner: 'B-1' });
+    await edit({ type: 'ArchiveAddress', data: { addressId: first, reason: 'moved' } });
+    const second = await register({ ...fields, owner: 'B-1' });
+    const error = await refusal(edit({ type: 'RestoreAddress', data: { addressId: first } }));
+    expect(error.existingStreamId).toBe(addressStreamId(second));
+    expect((await ledger.loadAddress(first)).state.status).toBe('archived');
+  });
+
+  it('follows changes and corrections field by field; a change onto another address is refused', async () => {
+    const a = await register({ ...fields, owner: 'C-1' });
+    const b = await register({ ...fields, owner: 'C-2', line2: 'Unit 4' });
+    // Changing the city is not part of the key: b keeps its own key.
+    await edit({ type: 'ChangeAddress', data: { addressId: b, changes: { city: 'Auburn' } } });
+    // Clearing line 2 and taking a's owner would make b the same as a.
+    await edit({ type: 'ChangeAddress', data: { addressId: b, changes: { line2: null } } });
+    const error = await refusal(edit({ type: 'ChangeAddress', data: { addressId: b, changes: { owner: 'c-1' } } }));
+    expect(error.existingStreamId).toBe(addressStreamId(a));
+    const correction = edit({
+      type: 'CorrectAddress',
+      data: { addressId: b, corrects: 1, fields: { owner: 'C-1 ' }, reason: 'typo' },
+    });
+    expect((await refusal(correction)).existingStreamId).toBe(addressStreamId(a));
+    // After a changes away, b may take the key a had.
+    await edit({ type: 'ChangeAddress', data: { addressId: a, changes: { line1: '7 Lisbon Street' } } });
+    await edit({ type: 'ChangeAddress', data: { addressId: b, changes: { owner: 'C-1' } } });
+    const { rows } = await db.pool.query('SELECT owner, line2 FROM address_keys WHERE stream_id = $1', [
+      addressStreamId(b),
+    ]);
+    expect(rows).toEqual([{ owner: 'C-1', line2: null }]);
+  });
+
+  it('lets the runtime role read reservations but never write them itself', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE address_ledger_runtime');
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM address_keys');
+      expect(rows[0].n).toBeGreaterThan(0);
+      await expect(
+        client.query("UPDATE address_keys SET active = false WHERE stream_id LIKE 'address-%'"),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
+  it('lets exactly one of 20 concurrent registrations of the same address win', async () => {
+    const spellings = Array.from({ length: 20 }, (_, i) => ({
+      ...fields,
+      line1: i % 2 ? '9 lisbon  street' : ` 9 LISBON STREET`,
+      owner: i % 3 ? 'D-1' : 'd-1 ',
+    }));
+    const outcomes = await Promise.allSettled(spellings.map((f) => register(f)));
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o) => o.status === 'rejected').map((o) => o.reason);
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(19);
+    const winner = addressStreamId((won[0] as PromiseFulfilledResult<string>).value);
+    for (const error of lost) {
+      expect(error).toBeInstanceOf(DuplicateAddressError);
+      expect((error as DuplicateAddressError).existingStreamId).toBe(winner);
+    }
+  });
+});
+
+describe('the migration that introduces the guard', () => {
+  it('reserves the keys of addresses registered before it, in the order they happened', async () => {
+    const old = await createTestDatabase({ empty: true });
+    try {
+      const all = path.resolve('prisma/migrations');
+      const before = await mkdtemp(path.join(os.tmpdir(), 'migrations-before-'));
+      for (const name of (await readdir(all)).filter((n) => n < '20261201020000')) {
+        await cp(path.join(all, name), path.join(before, name), { recursive: true });
+      }
+      await migrate(old.url, before);
+      const insert = (stream: string, version: number, type: string, schemaVersion: number, data: unknown) =>
+        old.pool.query(
+          `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+           VALUES ($1, $2, $3, $4, $5, $6, '{}')`,
+          [stream, version, randomUUID(), type, schemaVersion, JSON.stringify(data)],
+        );
+      // a: the first shape of a registration, later changed; b: a duplicate of a (kept, unguarded);
+      // c: archived, so its key is free.
+      await insert('address-a', 1, 'AddressRegistered', 1, {
+        addressId: 'a',
+        street: '1 Elm St',
+        zip: '04210',
+        countryCode: 'US',
+        city: 'Auburn',
+      });
+      await insert('address-b', 1, 'AddressRegistered', 2, {
+        addressId: 'b',
+        line1: '1 ELM ST',
+        postalCode: '04210',
+        country: 'US',
+        city: 'Auburn',
+      });
+      await insert('address-a', 2, 'AddressChanged', 1, { addressId: 'a', changes: { line2: 'Unit 1' } });
+      await insert('address-c', 1, 'AddressRegistered', 2, {
+        addressId: 'c',
+        line1: '2 Elm St',
+        postalCode: '04210',
+        country: 'US',
+        city: 'Auburn',
+      });
+      await insert('address-c', 2, 'AddressArchived', 1, { addressId: 'c', reason: 'gone' });
+
+      await migrate(old.url);
+      const { rows } = await old.pool.query(
+        'SELECT stream_id, line1, line2, active FROM address_keys ORDER BY stream_id',
+      );
+      expect(rows).toEqual([
+        { stream_id: 'address-a', line1: '1 Elm St', line2: 'Unit 1', active: true },
+        { stream_id: 'address-c', line1: '2 Elm St', line2: null, active: false },
+      ]);
+      // The reservation is live: a's current key is taken, c's archived key is free.
+      const taken = old.pool.query(
+        `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+         VALUES ('address-d', 1, $1, 'AddressRegistered', 2, $2, '{}')`,
+        [
+          randomUUID(),
+          JSON.stringify({
+            addressId: 'd',
+            line1: '1 elm st',
+            line2: 'unit 1',
+            postalCode: '04210',
+            country: 'US',
+            city: 'X',
+          }),
+        ],
+      );
+      await expect(taken).rejects.toThrow(/duplicate_address address-a/);
+      await insert('address-e', 1, 'AddressRegistered', 2, {
+        addressId: 'e',
+        line1: '2 Elm St',
+        postalCode: '04210',
+        country: 'US',
+        city: 'Auburn',
+      });
+    } finally {
+      await old.drop();
+    }
+  });
+});
