@@ -137,9 +137,11 @@ describe('POST /api/addresses', () => {
 
   it('answers 30 parallel retries of one Idempotency-Key with the first result exactly, and appends once', async () => {
     const key = randomUUID();
+    // An owner of its own: other tests registered Auburn already (the duplicate guard would answer).
+    const body = { ...auburn, owner: `retry-${key}` };
     const responses = await Promise.all(
       Array.from({ length: 30 }, () =>
-        call(addressesRoute.POST, { path: '/api/addresses', body: auburn, headers: { 'idempotency-key': key } }),
+        call(addressesRoute.POST, { path: '/api/addresses', body, headers: { 'idempotency-key': key } }),
       ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(30).fill(201));

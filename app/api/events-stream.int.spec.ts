@@ -93,11 +93,15 @@ describe('GET /api/events/stream', () => {
   });
 
   it('resumes after Last-Event-ID without repeating what the client already has', async () => {
-    await register('6 Turner Street');
+    const seen = await register('6 Turner Street');
     const firstConnection = await open();
     let resumeFrom = '';
     try {
-      await waitFor('at least one event', async () => firstConnection.messages.length > 0);
+      // Up to the newest event (not merely the first delivered): otherwise the resumed stream
+      // rightly sends the older ones the client had not received yet.
+      await waitFor('the newest event', async () =>
+        firstConnection.messages.some((m) => JSON.parse(m.data!).data.addressId === seen),
+      );
       resumeFrom = firstConnection.messages.at(-1)!.id!;
     } finally {
       await firstConnection.close();

@@ -33,6 +33,7 @@ for (const [file, mod] of Object.entries(routeModules)) {
 }
 
 const DOCUMENTED_CODES = new Set([
+  'duplicate_address',
   'validation_failed',
   'version_conflict',
   'rule_violated',

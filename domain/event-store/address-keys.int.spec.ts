@@ -176,9 +176,10 @@ describe('the migration that introduces the guard', () => {
       for (const name of (await readdir(all)).filter((n) => n < '20261201020000')) {
         await cp(path.join(all, name), path.join(before, name), { recursive: true });
       }
-      await migrate(old.url, before);
+      // Migrating and writing raw event rows are the owner's rights, not the app's.
+      await migrate(old.ownerUrl, before);
       const insert = (stream: string, version: number, type: string, schemaVersion: number, data: unknown) =>
-        old.pool.query(
+        old.ownerPool.query(
           `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
            VALUES ($1, $2, $3, $4, $5, $6, '{}')`,
           [stream, version, randomUUID(), type, schemaVersion, JSON.stringify(data)],
@@ -209,7 +210,7 @@ describe('the migration that introduces the guard', () => {
       });
       await insert('address-c', 2, 'AddressArchived', 1, { addressId: 'c', reason: 'gone' });
 
-      await migrate(old.url);
+      await migrate(old.ownerUrl);
       const { rows } = await old.pool.query(
         'SELECT stream_id, line1, line2, active FROM address_keys ORDER BY stream_id',
       );
@@ -218,7 +219,7 @@ describe('the migration that introduces the guard', () => {
         { stream_id: 'address-c', line1: '2 Elm St', line2: null, active: false },
       ]);
       // The reservation is live: a's current key is taken, c's archived key is free.
-      const taken = old.pool.query(
+      const taken = old.ownerPool.query(
         `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
          VALUES ('address-d', 1, $1, 'AddressRegistered', 2, $2, '{}')`,
         [

@@ -150,5 +150,7 @@ END $$;
 GRANT SELECT ON "address_keys" TO address_ledger_runtime;
 -- Only the trigger applies events to reservations (it runs as the owner).
 REVOKE EXECUTE ON FUNCTION "address_keys_apply"(text, text, integer, jsonb) FROM PUBLIC;
+-- A trigger runs whatever the caller may execute; nobody needs to call it directly.
+REVOKE EXECUTE ON FUNCTION "events_reserve_address_key"() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "address_key_part"(text) TO address_ledger_runtime;
 GRANT EXECUTE ON FUNCTION "address_key"(text, text, text, text, text) TO address_ledger_runtime;
