@@ -60,7 +60,7 @@ export async function sealOnce(
     );
     if (rows.length === 0) return null;
 
-    let digest = last?.digest ?? ZERO_DIGEST;
+    let digest: Buffer = last?.digest ?? ZERO_DIGEST;
     for (const row of rows) digest = nextDigest(digest, row.position, row.hash);
     const head = rows.at(-1)!;
     const before = BigInt(last?.event_count ?? '0');

@@ -62,10 +62,11 @@ export interface VerifyOptions {
 /** `recorded_at` in whole microseconds since the epoch, as event_hash() encodes it (chain.ts). */
 const RECORDED_AT_MICROS = `(extract(epoch FROM (recorded_at - '1970-01-01 00:00:00+00'::timestamptz)) * 1000000)::bigint::text`;
 
-const EVENT_COLUMNS = `position::text, stream_id, stream_version, event_id::text, type, schema_version,
+/** The columns of an event as the verifier reads them (see ChainedEvent); use with `toChained`. */
+export const CHAINED_EVENT_COLUMNS = `position::text, stream_id, stream_version, event_id::text, type, schema_version,
   data::text AS data_text, metadata::text AS metadata_text, ${RECORDED_AT_MICROS} AS micros, hash`;
 
-interface EventRow {
+export interface ChainedEventRow {
   position: string;
   stream_id: string;
   stream_version: number;
@@ -78,7 +79,7 @@ interface EventRow {
   hash: Buffer;
 }
 
-const toChained = (r: EventRow): ChainedEvent => ({
+export const toChained = (r: ChainedEventRow): ChainedEvent => ({
   position: r.position,
   eventId: r.event_id,
   streamId: r.stream_id,
@@ -126,9 +127,9 @@ export async function verifyLedger(q: Queryable, options: VerifyOptions): Promis
   let brokenStream: string | null = null;
   let streams = 0;
   let events = 0;
-  const streamRows = paged<EventRow>(async (last) => {
-    const { rows } = await q.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events
+  const streamRows = paged<ChainedEventRow>(async (last) => {
+    const { rows } = await q.query<ChainedEventRow>(
+      `SELECT ${CHAINED_EVENT_COLUMNS} FROM events
         WHERE (stream_id, stream_version) > ($1::text, $2::int)
         ORDER BY stream_id, stream_version LIMIT $3`,
       [last?.stream_id ?? '', last?.stream_version ?? 0, pageSize],
@@ -256,7 +257,7 @@ async function compareSealed(
     (await q.query<{ position: string }>('SELECT position::text FROM event_seal_entries WHERE hash = $1 LIMIT 1', [hash]))
       .rows[0]?.position ?? null;
 
-  let digest = ZERO_DIGEST;
+  let digest: Buffer = ZERO_DIGEST;
   let ordinal = 0n;
   let sealIndex = 0;
   let s = await entries.next();
