@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
-import type { Queryable } from './pg';
+import { advisoryLockHeld, type Queryable } from './pg';
 import { type RebuildProgress, type RebuildReport, rebuildProjections } from './rebuild';
 import { createSearchIndex, searchConfigFromEnv } from './search/factory';
 
@@ -176,19 +176,8 @@ export function currentRebuild(): Promise<RebuildJob> | null {
 }
 
 /** Is the rebuild lock held by anyone (this process included)? Read from pg_locks. */
-export async function rebuildLockHeld(q: Queryable): Promise<boolean> {
-  const { rows } = await q.query<{ held: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM pg_locks l
-        CROSS JOIN LATERAL (SELECT hashtextextended($1, 0) AS key) k
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.classid = ((k.key >> 32) & 4294967295)::oid
-          AND l.objid = (k.key & 4294967295)::oid
-     ) AS held`,
-    [REBUILD_LOCK_NAME],
-  );
-  return rows[0]?.held ?? false;
+export function rebuildLockHeld(q: Queryable): Promise<boolean> {
+  return advisoryLockHeld(q, REBUILD_LOCK_NAME);
 }
 
 /**

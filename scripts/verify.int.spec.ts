@@ -40,7 +40,7 @@ describe('npm run verify', () => {
     expect(intact.stdout).toMatch(/verify: intact\n$/);
 
     const { rows } = await t.pool.query<{ p: string }>(
-      "SELECT position::text AS p FROM events WHERE stream_version = 2 ORDER BY events.position LIMIT 1",
+      'SELECT position::text AS p FROM events WHERE stream_version = 2 ORDER BY events.position LIMIT 1',
     );
     const client = await t.pool.connect();
     try {

@@ -15,11 +15,11 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
+import { openLocalDatabase } from '@/lib/embedded-postgres';
 import { keyFingerprint } from '@/lib/integrity/chain';
 import { loadSealKey, trustedSealKeys } from '@/lib/integrity/seal-key';
 import { sealAll } from '@/lib/integrity/sealer';
 import { recordVerification, type VerifyProgress, verifyLedger } from '@/lib/integrity/verify';
-import { openLocalDatabase } from '@/lib/embedded-postgres';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 import { createPgPool } from '@/projections/pg';
@@ -42,7 +42,9 @@ async function main(): Promise<number> {
       const key = loadSealKey({ create: true })!;
       const written = await sealAll(pool, key);
       const added = written.reduce((n, s) => n + s.added, 0);
-      process.stderr.write(`sealed ${number(added)} events in ${written.length} seals (key ${keyFingerprint(key.publicKey)})\n`);
+      process.stderr.write(
+        `sealed ${number(added)} events in ${written.length} seals (key ${keyFingerprint(key.publicKey)})\n`,
+      );
     }
     const trusted = trustedSealKeys();
     const bar = new cliProgress.SingleBar(

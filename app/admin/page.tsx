@@ -5,6 +5,7 @@ import { listApiTokens } from '@/lib/auth/tokens';
 import { listUsers } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { CreateTokenForm, CreateUserForm, TokenActions, UserActions } from './_components/admin-forms';
+import { IntegritySection } from './_components/integrity';
 import { ReadModelsSection } from './_components/read-models';
 
 export const metadata: Metadata = { title: 'Administration' };
@@ -110,6 +111,8 @@ export default async function AdminPage() {
       </section>
 
       <ReadModelsSection />
+
+      <IntegritySection />
     </main>
   );
 }

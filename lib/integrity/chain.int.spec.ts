@@ -42,7 +42,7 @@ async function rehash(pool: pg.Pool, streamId: string) {
 const awkward = {
   zz: 'quote " backslash \\ newline \n tab \t bell \u0007 slash /',
   a: 'Ünïcödé — 東京 — 😀',
-  bbb: [1.0, 1.5e2, -0, 12345678901234567890, 0.1, null, true, false],
+  bbb: [1.0, 1.5e2, -0, 1e21, 0.1, null, true, false],
   b: { y: { c: 1, aa: 2 }, x: [] },
   'a longer key': '',
   é: 'key of two bytes',
@@ -55,7 +55,12 @@ describe('event hashes: SQL and JS agree', () => {
     await store.append(
       streamId,
       [
-        { type: 'T', schemaVersion: 1, data: awkward, metadata: { actor: { id: 'a', name: 'Ä', role: 'operator' } } } as never,
+        {
+          type: 'T',
+          schemaVersion: 1,
+          data: awkward,
+          metadata: { actor: { id: 'a', name: 'Ä', role: 'operator' } },
+        } as never,
         { type: 'U', schemaVersion: 2, data: { n: 1 }, metadata: {} } as never,
         { type: 'V', schemaVersion: 1, data: [], metadata: { reason: '😀' } } as never,
       ],
@@ -91,7 +96,8 @@ describe('the migration', () => {
     try {
       const all = (await readdir('prisma/migrations')).sort();
       const before = all.filter((name) => name < '20261201040000');
-      for (const name of before) await cp(path.join('prisma/migrations', name), path.join(dir, name), { recursive: true });
+      for (const name of before)
+        await cp(path.join('prisma/migrations', name), path.join(dir, name), { recursive: true });
       await migrate(old.url, dir);
       // Written by the append function as it was before the chain existed.
       const streamId = `old-${randomUUID()}`;

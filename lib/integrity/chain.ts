@@ -143,7 +143,8 @@ export function checkStreamStep(previous: StreamLink | null, e: ChainedEvent): P
   const expected = sameStream ? previous.streamVersion + 1 : 1;
   const at = `position ${e.position} (${e.streamId} version ${e.streamVersion})`;
   if (e.streamVersion !== expected) {
-    const missing = expected === e.streamVersion - 1 ? `version ${expected}` : `versions ${expected}–${e.streamVersion - 1}`;
+    const missing =
+      expected === e.streamVersion - 1 ? `version ${expected}` : `versions ${expected}–${e.streamVersion - 1}`;
     return {
       kind: 'deleted',
       position: e.position,

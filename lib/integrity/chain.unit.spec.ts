@@ -114,7 +114,11 @@ describe('the seal digest and signatures', () => {
     publicKey: publicKeyText(key),
     sealedAt: '2026-12-01T09:00:00.000Z',
   };
-  const seal = (overrides: Partial<SealRow> = {}): SealRow => ({ ...fields, signature: signSeal(fields, key), ...overrides });
+  const seal = (overrides: Partial<SealRow> = {}): SealRow => ({
+    ...fields,
+    signature: signSeal(fields, key),
+    ...overrides,
+  });
 
   it('verify what was signed and nothing else', () => {
     expect(sealSignatureValid(fields, signSeal(fields, key))).toBe(true);

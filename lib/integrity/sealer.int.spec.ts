@@ -1,5 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger } from '@/lib/ledger';
 import { commands, waitFor, waitForProjection } from '@/projections/testing';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { decodeCursor, encodeCursor } from '@/domain/event-store/cursor';
 import type { Logger } from '@/lib/logger';
-import { withTransaction } from '@/projections/pg';
+import { type Queryable, withTransaction } from '@/projections/pg';
 import { nextDigest, signSeal, ZERO_DIGEST } from './chain';
 import type { SealKey } from './seal-key';
 
@@ -38,9 +38,10 @@ export async function sealOnce(
   options: { maxEvents?: number } = {},
 ): Promise<WrittenSeal | null> {
   return withTransaction(pool, async (client) => {
-    const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok', [
-      SEALER_LOCK_NAME,
-    ]);
+    const lock = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok',
+      [SEALER_LOCK_NAME],
+    );
     if (!lock.rows[0]?.ok) return null;
     const last = (
       await client.query<LastSeal>(
@@ -161,4 +162,36 @@ export function startSealer(options: { pool: pg.Pool; key: SealKey; intervalMs: 
       await loop;
     },
   };
+}
+
+export interface SealSummary {
+  seq: string;
+  headPosition: string;
+  eventCount: string;
+  sealedAt: string;
+  publicKey: string;
+}
+
+/** The newest seal, for /admin. */
+export async function latestSeal(q: Queryable): Promise<SealSummary | null> {
+  const { rows } = await q.query<{
+    seq: string;
+    head_position: string;
+    event_count: string;
+    sealed_at: Date;
+    public_key: string;
+  }>(
+    `SELECT seq::text, head_position::text, event_count::text, sealed_at, public_key
+       FROM event_seals ORDER BY event_seals.seq DESC LIMIT 1`,
+  );
+  const r = rows[0];
+  return r
+    ? {
+        seq: r.seq,
+        headPosition: r.head_position,
+        eventCount: r.event_count,
+        sealedAt: r.sealed_at.toISOString(),
+        publicKey: r.public_key,
+      }
+    : null;
 }

@@ -179,7 +179,11 @@ describe('npm run verify (verifyLedger)', () => {
     );
     const altered = await verify(db);
     expect(altered.ok).toBe(false);
-    expect(altered.problems[0]).toMatchObject({ kind: 'bad-signature', position: rows[0]!.head_position, sealSeq: '2' });
+    expect(altered.problems[0]).toMatchObject({
+      kind: 'bad-signature',
+      position: rows[0]!.head_position,
+      sealSeq: '2',
+    });
 
     // A forger's own key signs validly, but it is not the key this installation trusts.
     const other = verifyLedger(db.pool, { trusted: { keys: [newKey().publicKey], source: 'SEAL_PUBLIC_KEY' } });

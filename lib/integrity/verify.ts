@@ -184,9 +184,10 @@ export async function verifyLedger(q: Queryable, options: VerifyOptions): Promis
 
   // 3. sealed entries against the events, in gap-safe global order up to the last seal ----------
   const lastSeal = seals.at(-1) ?? null;
-  if (lastSeal && !full()) await compareSealed(q, seals, lastSeal, pageSize, add, full, () => {
-    if (++processed % pageSize === 0) progress('seals');
-  });
+  if (lastSeal && !full())
+    await compareSealed(q, seals, lastSeal, pageSize, add, full, () => {
+      if (++processed % pageSize === 0) progress('seals');
+    });
   processed = total;
   progress('seals');
 
@@ -254,8 +255,11 @@ async function compareSealed(
   const sealedAt = async (position: string) =>
     (await q.query('SELECT 1 FROM event_seal_entries WHERE position = $1::bigint', [position])).rowCount! > 0;
   const sealedPositionOf = async (hash: Buffer) =>
-    (await q.query<{ position: string }>('SELECT position::text FROM event_seal_entries WHERE hash = $1 LIMIT 1', [hash]))
-      .rows[0]?.position ?? null;
+    (
+      await q.query<{ position: string }>('SELECT position::text FROM event_seal_entries WHERE hash = $1 LIMIT 1', [
+        hash,
+      ])
+    ).rows[0]?.position ?? null;
 
   let digest: Buffer = ZERO_DIGEST;
   let ordinal = 0n;
@@ -291,7 +295,11 @@ async function compareSealed(
               position: entry.position,
               message: `the event sealed at position ${entry.position} was moved after the last seal`,
             }
-          : { kind: 'deleted', position: entry.position, message: `the event sealed at position ${entry.position} is gone` },
+          : {
+              kind: 'deleted',
+              position: entry.position,
+              message: `the event sealed at position ${entry.position} is gone`,
+            },
       );
       await consumeEntry(entry);
       continue;
@@ -329,7 +337,11 @@ async function compareSealed(
       continue;
     }
     if (!(await eventAt(entry.position))) {
-      add({ kind: 'deleted', position: entry.position, message: `the event sealed at position ${entry.position} is gone` });
+      add({
+        kind: 'deleted',
+        position: entry.position,
+        message: `the event sealed at position ${entry.position} is gone`,
+      });
       await consumeEntry(entry);
     } else if (!(await sealedAt(event.position))) {
       add({
@@ -410,4 +422,3 @@ export async function lastVerification(q: Queryable): Promise<LastVerification |
       }
     : null;
 }
-
