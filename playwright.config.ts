@@ -57,6 +57,8 @@ export default defineConfig({
       DATA_DIR: dataDir,
       FRESH_DATA: '1',
       LOG_LEVEL: 'warn',
+      // Seal within a second so e2e/integrity.spec.ts sees a seal without waiting 10 s.
+      SEAL_INTERVAL_MS: '1000',
       ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     },
   },
