@@ -16,6 +16,8 @@ export interface WrittenSeal {
   headCursor: string;
   headPosition: string;
   eventCount: string;
+  /** Hex of the signed digest. */
+  digest: string;
   /** Events this seal added. */
   added: number;
 }
@@ -100,6 +102,7 @@ export async function sealOnce(
       headCursor: fields.headCursor,
       headPosition: fields.headPosition,
       eventCount: fields.eventCount,
+      digest: digest.toString('hex'),
       added: rows.length,
     };
   });
@@ -139,7 +142,8 @@ export function startSealer(options: { pool: pg.Pool; key: SealKey; intervalMs: 
       try {
         for (const seal of await sealAll(pool, key)) {
           written++;
-          log.info({ seq: seal.seq, headPosition: seal.headPosition, added: seal.added }, 'events sealed');
+          // The digest in the log is a copy of the seal outside the database (README "Tamper evidence").
+          log.info({ ...seal }, 'events sealed');
         }
       } catch (error) {
         log.warn({ err: error instanceof Error ? error.message : String(error) }, 'sealing failed; retrying later');
