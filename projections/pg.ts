@@ -64,19 +64,3 @@ export function createPgPool(connectionString: string, options: { max?: number; 
   pool.on('error', () => {});
   return pool;
 }
-
-/** Is the session advisory lock keyed `hashtextextended(name, 0)` held by anyone? Read from pg_locks. */
-export async function advisoryLockHeld(q: Queryable, name: string): Promise<boolean> {
-  const { rows } = await q.query<{ held: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM pg_locks l
-        CROSS JOIN LATERAL (SELECT hashtextextended($1, 0) AS key) k
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.classid = ((k.key >> 32) & 4294967295)::oid
-          AND l.objid = (k.key & 4294967295)::oid
-     ) AS held`,
-    [name],
-  );
-  return rows[0]?.held ?? false;
-}

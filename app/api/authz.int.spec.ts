@@ -8,9 +8,9 @@ import { SESSION_COOKIE } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
+import { advisoryLockHeld } from '@/lib/background-job';
 import { currentVerification, VERIFY_LOCK_NAME } from '@/lib/integrity/verify-job';
 import { ledger } from '@/lib/ledger';
-import { advisoryLockHeld } from '@/projections/pg';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { advisoryLockHeld } from '@/lib/background-job';
 import { createLedger } from '@/lib/ledger';
-import { advisoryLockHeld } from '@/projections/pg';
 import { writeHistory } from '@/projections/testing';
 import { createTestDatabase, type TestDatabase, waitForAllEventsVisible } from '@/test/db';
 import { lastVerification } from './verify';

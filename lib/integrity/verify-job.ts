@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { advisoryLockHeld, claimJob, jobSlot } from '@/lib/background-job';
 import { requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
-import { advisoryLockHeld, createPgPool, type Queryable } from '@/projections/pg';
+import { createPgPool, type Queryable } from '@/projections/pg';
 import { trustedSealKeys } from './seal-key';
 import { recordVerification, type VerifyProgress, type VerifyReport, verifyLedger } from './verify';
 
@@ -39,24 +40,7 @@ export interface VerifyJobStatus {
   runningElsewhere: boolean;
 }
 
-interface Slot {
-  claimed: boolean;
-  job: VerifyJob | null;
-  promise: Promise<VerifyJob> | null;
-}
-
-// Per database, on globalThis: Next.js may load this module more than once (see rebuild-job.ts).
-const globalForJobs = globalThis as unknown as { __ledgerVerifyJobs?: Map<string, Slot> };
-
-function slotFor(databaseUrl: string): Slot {
-  globalForJobs.__ledgerVerifyJobs ??= new Map();
-  let slot = globalForJobs.__ledgerVerifyJobs.get(databaseUrl);
-  if (!slot) {
-    slot = { claimed: false, job: null, promise: null };
-    globalForJobs.__ledgerVerifyJobs.set(databaseUrl, slot);
-  }
-  return slot;
-}
+const slotFor = (databaseUrl: string) => jobSlot<VerifyJob>('verify', databaseUrl);
 
 const log = logger.child({ component: 'verify-job' });
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -66,27 +50,11 @@ export type StartVerifyResult = { started: true; job: VerifyJob } | { started: f
 /** Starts a verification and returns at once; refuses while one runs here or in another instance. */
 export async function startVerification(startedBy: VerifyStartedBy): Promise<StartVerifyResult> {
   const databaseUrl = requireDatabaseUrl();
-  const slot = slotFor(databaseUrl);
-  if (slot.claimed) return { started: false, reason: 'already-running' };
-  slot.claimed = true;
-
-  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'verify-job' });
-  lock.on('error', (error) => log.warn({ err: errorMessage(error) }, 'verify lock connection lost'));
-  try {
-    await lock.connect();
-    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-      VERIFY_LOCK_NAME,
-    ]);
-    if (!rows[0]?.ok) {
-      slot.claimed = false;
-      await lock.end().catch(() => {});
-      return { started: false, reason: 'already-running' };
-    }
-  } catch (error) {
-    slot.claimed = false;
-    await lock.end().catch(() => {});
-    throw error;
-  }
+  const claimed = await claimJob<VerifyJob>('verify', databaseUrl, VERIFY_LOCK_NAME, (error) =>
+    log.warn({ err: errorMessage(error) }, 'verify lock connection lost'),
+  );
+  if (!claimed) return { started: false, reason: 'already-running' };
+  const { slot, lock } = claimed;
 
   const job: VerifyJob = {
     id: randomUUID(),
