@@ -233,9 +233,10 @@ async function compareSealed(
   const head = decodeCursor(lastSeal.headCursor);
   const entries = paged<Entry>(async (last) => {
     const { rows } = await q.query<Entry>(
+      // Bounded by the last seal read above: a seal written while this runs is not compared.
       `SELECT ordinal::text, position::text, hash FROM event_seal_entries
-        WHERE ordinal > $1::bigint ORDER BY event_seal_entries.ordinal LIMIT $2`,
-      [last?.ordinal ?? '0', pageSize],
+        WHERE ordinal > $1::bigint AND ordinal <= $2::bigint ORDER BY event_seal_entries.ordinal LIMIT $3`,
+      [last?.ordinal ?? '0', lastSeal.eventCount, pageSize],
     );
     return rows;
   });
