@@ -106,102 +106,110 @@ describe('schema.prisma and the migrations', () => {
   });
 });
 
-/** One write-and-read-back per model; a model added without one here fails the completeness test. */
-const roundTrips: Record<Prisma.ModelName, (client: Db) => Promise<unknown>> = {
+/**
+ * One write-and-read-back per model: what was written must come back field for field (a column
+ * mapped to the wrong name or type fails here). A model added without one fails the completeness
+ * test below.
+ */
+type RoundTrip = (client: Db) => Promise<{ written: Record<string, unknown>; read: unknown }>;
+const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
   Event: async (c) => {
     const eventId = randomUUID();
-    await c.event.create({
-      data: {
-        streamId: `schema-${eventId}`,
-        streamVersion: 1,
-        eventId,
-        type: 'T',
-        schemaVersion: 1,
-        data: {},
-        metadata: {},
-      },
-    });
-    return c.event.findUniqueOrThrow({ where: { eventId } });
+    const written = {
+      streamId: `schema-${eventId}`,
+      streamVersion: 1,
+      eventId,
+      type: 'T',
+      schemaVersion: 1,
+      data: { line1: '1 Main Street' },
+      metadata: { source: 'api' },
+    };
+    await c.event.create({ data: written });
+    return { written, read: await c.event.findUniqueOrThrow({ where: { eventId } }) };
   },
   ProcessedCommand: async (c) => {
-    const commandId = randomUUID();
-    await c.processedCommand.create({ data: { commandId, requestHash: 'h', streamId: 's', result: { ok: true } } });
-    return c.processedCommand.findUniqueOrThrow({ where: { commandId } });
+    const written = { commandId: randomUUID(), requestHash: 'h', streamId: 's', result: { ok: true } };
+    await c.processedCommand.create({ data: written });
+    return { written, read: await c.processedCommand.findUniqueOrThrow({ where: { commandId: written.commandId } }) };
   },
   User: async (c) => {
-    const email = `${randomUUID()}@example.test`;
-    await c.user.create({ data: { email, name: 'N', role: 'auditor', passwordHash: '$argon2id$not-a-real-hash' } });
-    return c.user.findUniqueOrThrow({ where: { email } });
+    const written = {
+      email: `${randomUUID()}@example.test`,
+      name: 'N',
+      role: 'auditor' as const,
+      passwordHash: '$argon2id$not-a-real-hash',
+    };
+    await c.user.create({ data: written });
+    return { written, read: await c.user.findUniqueOrThrow({ where: { email: written.email } }) };
   },
   Session: async (c) => {
     const user = await c.user.create({
       data: { email: `${randomUUID()}@example.test`, name: 'N', role: 'operator', passwordHash: '$argon2id$x' },
     });
-    const idHash = randomUUID();
-    await c.session.create({ data: { idHash, userId: user.id, expiresAt: new Date(Date.now() + 60_000) } });
-    return c.session.findUniqueOrThrow({ where: { idHash }, include: { user: true } });
+    const written = { idHash: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + 60_000) };
+    await c.session.create({ data: written });
+    const read = await c.session.findUniqueOrThrow({ where: { idHash: written.idHash }, include: { user: true } });
+    expect(read.user.email).toBe(user.email);
+    return { written, read };
   },
   ApiToken: async (c) => {
-    const tokenHash = randomUUID();
-    await c.apiToken.create({ data: { name: 'n', role: 'operator', tokenHash, prefix: 'p' } });
-    return c.apiToken.findUniqueOrThrow({ where: { tokenHash } });
+    const written = { name: 'n', role: 'operator' as const, tokenHash: randomUUID(), prefix: 'p' };
+    await c.apiToken.create({ data: written });
+    return { written, read: await c.apiToken.findUniqueOrThrow({ where: { tokenHash: written.tokenHash } }) };
   },
   AppSecret: async (c) => {
-    const name = randomUUID();
-    await c.appSecret.create({ data: { name, value: 'v' } });
-    return c.appSecret.findUniqueOrThrow({ where: { name } });
+    const written = { name: randomUUID(), value: 'v' };
+    await c.appSecret.create({ data: written });
+    return { written, read: await c.appSecret.findUniqueOrThrow({ where: { name: written.name } }) };
   },
   SignInLimit: async (c) => {
-    const key = randomUUID();
-    await c.signInLimit.create({ data: { key, points: 1, expire: new Date() } });
-    return c.signInLimit.findUniqueOrThrow({ where: { key } });
+    const written = { key: randomUUID(), points: 1, expire: new Date() };
+    await c.signInLimit.create({ data: written });
+    return { written, read: await c.signInLimit.findUniqueOrThrow({ where: { key: written.key } }) };
   },
   ProjectionCheckpoint: async (c) => {
-    const name = `schema-${randomUUID()}`;
-    await c.projectionCheckpoint.create({ data: { name } });
-    return c.projectionCheckpoint.findUniqueOrThrow({ where: { name } });
+    const written = { name: `schema-${randomUUID()}` };
+    await c.projectionCheckpoint.create({ data: written });
+    return { written, read: await c.projectionCheckpoint.findUniqueOrThrow({ where: { name: written.name } }) };
   },
   AddressView: async (c) => {
     const addressId = randomUUID();
     const now = new Date();
-    await c.addressView.create({
-      data: {
-        addressId,
-        streamId: `address-${addressId}`,
-        version: 1,
-        status: 'active',
-        line1: '1 Main Street',
-        city: 'Auburn',
-        postalCode: '04210',
-        country: 'US',
-        registeredAt: now,
-        updatedAt: now,
-        lastEventType: 'AddressRegistered',
-        lastPosition: 1n,
-        lastActorId: 'a',
-        lastActorName: 'A',
-        lastActorRole: 'operator',
-      },
-    });
-    return c.addressView.findUniqueOrThrow({ where: { addressId } });
+    const written = {
+      addressId,
+      streamId: `address-${addressId}`,
+      version: 1,
+      status: 'active',
+      line1: '1 Main Street',
+      city: 'Auburn',
+      postalCode: '04210',
+      country: 'US',
+      registeredAt: now,
+      updatedAt: now,
+      lastEventType: 'AddressRegistered',
+      lastPosition: 1n,
+      lastActorId: 'a',
+      lastActorName: 'A',
+      lastActorRole: 'operator',
+    };
+    await c.addressView.create({ data: written });
+    return { written, read: await c.addressView.findUniqueOrThrow({ where: { addressId } }) };
   },
   AddressSearch: async (c) => {
-    const id = randomUUID();
-    await c.addressSearch.create({
-      data: {
-        id,
-        version: 1,
-        status: 'active',
-        city: 'Auburn',
-        postalCode: '04210',
-        country: 'US',
-        updatedAt: new Date(),
-        doc: {},
-        searchPrimary: '1 main street',
-        searchSecondary: 'auburn',
-      },
-    });
-    return c.addressSearch.findUniqueOrThrow({ where: { id } });
+    const written = {
+      id: randomUUID(),
+      version: 1,
+      status: 'active',
+      city: 'Auburn',
+      postalCode: '04210',
+      country: 'US',
+      updatedAt: new Date(),
+      doc: { line1: '1 Main Street' },
+      searchPrimary: '1 main street',
+      searchSecondary: 'auburn',
+    };
+    await c.addressSearch.create({ data: written });
+    return { written, read: await c.addressSearch.findUniqueOrThrow({ where: { id: written.id } }) };
   },
   EventSeal: async (c) => {
     // Rows only: whether the signature is good is verify's business (lib/integrity/verify.int.spec.ts).
@@ -243,7 +251,7 @@ describe('the generated client', () => {
   });
 
   it.each(Object.keys(roundTrips) as Prisma.ModelName[])('writes and reads back a %s', async (model) => {
-    const row = await roundTrips[model](db.prisma);
-    expect(row).toBeTruthy();
+    const { written, read } = await roundTrips[model](db.prisma);
+    expect(read).toMatchObject(written);
   });
 });

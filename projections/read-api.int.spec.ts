@@ -7,7 +7,7 @@ import { logger } from '@/lib/logger';
 import { call, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { createPostgresSearchIndex } from './search/postgres-search-index';
-import { waitForProjection } from './testing';
+import { waitFor, waitForProjection } from './testing';
 import { type Projector, startProjector } from './worker';
 
 // The read API through its real route handlers, with the projector running in-process.
@@ -134,7 +134,15 @@ describe('GET /api/addresses (search)', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ page: 1, perPage: 5, lag: { events: 0, seconds: 0, failing: false } });
     expect(res.body.hits.map((h: { city: string }) => h.city).sort()).toEqual(['Bangor', 'Portland']);
-    expect(res.body.hits[0].highlights.line1).toBeDefined();
+    // The matched words of line 1, as ranges into it: the typo "chesnut" and the prefix "st".
+    const [first] = res.body.hits as Array<{
+      line1: string;
+      highlights: { line1: { start: number; length: number }[] };
+    }>;
+    expect(first!.highlights.line1.map((r) => first!.line1.slice(r.start, r.start + r.length))).toEqual([
+      'Chestnut',
+      'Street',
+    ]);
     expect(res.body.facets.city).toEqual({ Bangor: 1, Portland: 1 });
 
     const filtered = await call(addressesRoute.GET, { path: '/api/addresses?q=chestnut&city=bangor&sort=updated' });
@@ -163,7 +171,12 @@ describe('GET /api/addresses (search)', () => {
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(0);
     expect(res.body.lag.events).toBe(2);
-    expect(res.body.lag.seconds).toBeGreaterThanOrEqual(0);
+    // The age of the oldest unapplied event: above zero, and growing while nothing projects.
+    expect(res.body.lag.seconds).toBeGreaterThan(0);
+    await waitFor('the lag in seconds to grow while the projector is stopped', async () => {
+      const later = await call(addressesRoute.GET, { path: '/api/addresses?q=stopped' });
+      return later.body.lag.seconds > res.body.lag.seconds && later.body.lag.events === 2;
+    });
 
     const status = await call(projectionsRoute.GET, { path: '/api/projections', as: 'auditor' });
     expect(status.status).toBe(200);

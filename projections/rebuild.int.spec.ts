@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addressStreamId } from '@/domain/address';
+import type { EventMetadata } from '@/domain/messages';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -116,6 +119,53 @@ describe('rebuilding the projections from event zero', () => {
     const expected = replayAddresses(await allEvents(db.pool));
     expect(await addressViewDocs(db.pool)).toEqual(expected);
     expect(await index.getDocuments([...expected.keys()])).toEqual(expected);
+  });
+
+  it('reads events stored in an old shape through the upcasters, as the live projector does', async () => {
+    const id = randomUUID();
+    const metadata: EventMetadata = {
+      actor: { id: 'u-old', name: 'Old Importer', role: 'operator' },
+      commandId: `old-${id}`,
+      correlationId: `old-${id}`,
+      source: 'import',
+    };
+    // AddressRegistered schema version 1 (domain/address/upcasters.ts): street/zip/countryCode.
+    await ledger.store.append(
+      addressStreamId(id),
+      [
+        {
+          type: 'AddressRegistered',
+          schemaVersion: 1,
+          data: {
+            addressId: id,
+            street: '9 Old Shape Road',
+            city: 'Augusta',
+            state: 'ME',
+            zip: '04330',
+            countryCode: 'US',
+          },
+          metadata,
+        },
+        { type: 'AddressChanged', schemaVersion: 1, data: { addressId: id, changes: { city: 'Hallowell' } }, metadata },
+      ],
+      { expectedVersion: 0 },
+    );
+
+    await rebuildProjections({ databaseUrl: db.url, searchIndex: index, log });
+
+    const expected = {
+      version: 2,
+      line1: '9 Old Shape Road',
+      city: 'Hallowell',
+      region: 'ME',
+      postalCode: '04330',
+      country: 'US',
+    };
+    expect((await addressViewDocs(db.pool)).get(id)).toMatchObject(expected);
+    expect((await index.getDocuments([id])).get(id)).toMatchObject(expected);
+    expect(
+      (await index.search({ q: 'old shape road', sort: 'relevance', page: 1, perPage: 10 })).hits.map((h) => h.id),
+    ).toContain(id);
   });
 
   it('refuses to swap in a copy that does not match the event store, leaving the live tables as they were', async () => {

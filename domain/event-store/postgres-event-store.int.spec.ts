@@ -73,6 +73,28 @@ describe('append', () => {
     expect(await store.streamVersion(streamId)).toBe(1);
   });
 
+  it('refuses an expected version ahead of the stream, writing nothing (no gap)', async () => {
+    const stream = newStream();
+    // Only the store's own check catches this: the unique (stream, version) constraint would let
+    // version 6 in, leaving versions 1 to 5 missing.
+    const error = await store.append(stream, [event('Ahead')], { expectedVersion: 5 }).catch((e) => e);
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error).toMatchObject({ expectedVersion: 5, actualVersion: 0 });
+    const rows = await db.pool.query('SELECT count(*)::int AS n FROM events WHERE stream_id = $1', [stream]);
+    expect(rows.rows[0].n).toBe(0);
+
+    await store.append(stream, [event('First'), event('Second')], { expectedVersion: 0 });
+    const ahead = await store.append(stream, [event('Ahead')], { expectedVersion: 3 }).catch((e) => e);
+    expect(ahead).toMatchObject({ expectedVersion: 3, actualVersion: 2 });
+    const third = await store.append(stream, [event('Third')], { expectedVersion: 2 });
+    expect(third.version).toBe(3);
+    const versions = await db.pool.query<{ v: number }>(
+      'SELECT stream_version AS v FROM events WHERE stream_id = $1 ORDER BY stream_version',
+      [stream],
+    );
+    expect(versions.rows.map((r) => r.v)).toEqual([1, 2, 3]);
+  });
+
   it('lets exactly one of 20 concurrent appends at the same version win, leaving no gap or duplicate', async () => {
     const streamId = newStream();
     await store.append(streamId, [event('Registered')], { expectedVersion: 0 });
@@ -202,6 +224,49 @@ describe('reading the global order', () => {
       await slow.query('ROLLBACK').catch(() => {});
       slow.release();
       fast.release();
+    }
+  });
+
+  it('never skips a transaction whose id is older than its position, one event per page', async () => {
+    const cursor = await caughtUpCursor();
+    // "early" takes its transaction id first but its position last; "late" the other way round.
+    // Ordered by position alone, a one-event page would return "late" first and its cursor
+    // (late's transaction id, late's position) would then lie past "early" for ever.
+    const early = await db.pool.connect();
+    const late = await db.pool.connect();
+    const appendIn = (client: typeof early, type: string) =>
+      client.query(`SELECT outcome FROM append_events($1, 0, $2::jsonb, NULL, NULL, 'test_unused')`, [
+        newStream(),
+        JSON.stringify([{ eventId: randomUUID(), type, schemaVersion: 1, data: {}, metadata }]),
+      ]);
+    try {
+      await early.query('BEGIN');
+      await early.query('SELECT pg_current_xact_id()');
+      await late.query('BEGIN');
+      await appendIn(late, 'Late');
+      await late.query('COMMIT');
+      await appendIn(early, 'Early');
+      await early.query('COMMIT');
+      const rows = await db.pool.query<{ type: string; position: string; tx: string }>(
+        `SELECT type, position::text, transaction_id::text AS tx FROM events WHERE type IN ('Early', 'Late')`,
+      );
+      const byType = Object.fromEntries(rows.rows.map((r) => [r.type, r]));
+      expect(BigInt(byType.Early!.tx)).toBeLessThan(BigInt(byType.Late!.tx));
+      expect(BigInt(byType.Early!.position)).toBeGreaterThan(BigInt(byType.Late!.position));
+
+      const seen: string[] = [];
+      let next = cursor;
+      await waitFor('both events, one page at a time', async () => {
+        const page = await store.readAll({ after: next, limit: 1 });
+        seen.push(...page.events.map((e) => e.type));
+        next = page.next;
+        return seen.length >= 2;
+      });
+      expect(seen).toEqual(['Early', 'Late']);
+    } finally {
+      await early.query('ROLLBACK').catch(() => {});
+      early.release();
+      late.release();
     }
   });
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { captureLogs } from '@/test/logs';
 import { authenticate, SETUP_REQUIRED_MESSAGE } from './authenticate';
 import { AccountRuleError, ForbiddenError, UnauthorizedError } from './errors';
 import { createSession, resolveSession, SESSION_TTL_SECONDS, sessionSecret } from './sessions';
 import { SIGN_IN_FAILED, SIGN_IN_LIMITS, signIn } from './sign-in';
-import { captureLogs } from './testing';
 import {
   authenticateToken,
   createApiToken,

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { logger } from '@/lib/logger';
 
 /**
- * Captures everything the shared logger writes (it is silent in tests by default), so a test can
+ * Captures everything the shared logger (lib/logger.ts) writes (it is silent in tests by default), so a test can
  * assert that no password or token ever reaches the logs.
  */
 export function captureLogs(): { lines: string[]; restore(): void } {
