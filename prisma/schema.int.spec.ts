@@ -212,8 +212,22 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     return { written, read: await c.addressSearch.findUniqueOrThrow({ where: { id: written.id } }) };
   },
   EventSeal: async (c) => {
-    // Rows only: whether the signature is good is verify's business (lib/integrity/verify.int.spec.ts).
-    const seq = BigInt(Date.now());
+    // Rows only: whether a signature is good is verify's business (lib/integrity/verify.int.spec.ts).
+    const written = {
+      seq: BigInt(Date.now()),
+      headCursor: '1-1',
+      headPosition: 1n,
+      eventCount: 1n,
+      digest: new Uint8Array(32).fill(7),
+      publicKey: 'k',
+      signature: new Uint8Array(64).fill(9),
+      sealedAt: new Date(),
+    };
+    await c.eventSeal.create({ data: written });
+    return { written, read: await c.eventSeal.findUniqueOrThrow({ where: { seq: written.seq } }) };
+  },
+  EventSealEntry: async (c) => {
+    const seq = BigInt(Date.now()) + 1n;
     await c.eventSeal.create({
       data: {
         seq,
@@ -226,22 +240,22 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
         sealedAt: new Date(),
       },
     });
-    return c.eventSeal.findUniqueOrThrow({ where: { seq } });
-  },
-  EventSealEntry: async (c) => {
-    const seq = BigInt(Date.now()) + 1n;
-    const seal = { headCursor: '1-1', headPosition: 1n, eventCount: 1n, publicKey: 'k', sealedAt: new Date() };
-    await c.eventSeal.create({
-      data: { seq, ...seal, digest: new Uint8Array(32), signature: new Uint8Array(64) },
-    });
-    await c.eventSealEntry.create({ data: { ordinal: seq, position: seq, hash: new Uint8Array(32), sealSeq: seq } });
-    return c.eventSealEntry.findUniqueOrThrow({ where: { ordinal: seq }, include: { seal: true } });
+    const written = { ordinal: seq, position: seq, hash: new Uint8Array(32).fill(3), sealSeq: seq };
+    await c.eventSealEntry.create({ data: written });
+    const read = await c.eventSealEntry.findUniqueOrThrow({ where: { ordinal: seq }, include: { seal: true } });
+    expect(read.seal.seq).toBe(seq);
+    return { written, read };
   },
   IntegrityVerification: async (c) => {
-    const row = await c.integrityVerification.create({
-      data: { source: 'cli', startedAt: new Date(), result: 'intact', summary: { events: 0 } },
-    });
-    return c.integrityVerification.findUniqueOrThrow({ where: { id: row.id } });
+    const written = {
+      source: 'cli',
+      startedAt: new Date(),
+      result: 'intact',
+      summary: { events: 0 },
+      problems: [{ kind: 'changed', position: '1' }],
+    };
+    const row = await c.integrityVerification.create({ data: written });
+    return { written, read: await c.integrityVerification.findUniqueOrThrow({ where: { id: row.id } }) };
   },
 };
 
