@@ -132,7 +132,9 @@ export interface Sealer {
  * retried at the next interval: sealing late weakens nothing that is already sealed.
  */
 export function startSealer(options: { pool: pg.Pool; key: SealKey; intervalMs: number; log: Logger }): Sealer {
-  const { pool, key, intervalMs, log } = options;
+  const { pool, key, log } = options;
+  // SEAL_INTERVAL_MS=0 must not turn into a loop of queries with no pause.
+  const intervalMs = Math.max(50, options.intervalMs);
   let stopped = false;
   let written = 0;
   let timer: NodeJS.Timeout | null = null;
