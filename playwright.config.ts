@@ -52,6 +52,8 @@ export default defineConfig({
       DATA_DIR: dataDir,
       FRESH_DATA: '1',
       LOG_LEVEL: 'warn',
+      // Seal within a second so e2e/integrity.spec.ts sees a seal without waiting 10 s.
+      SEAL_INTERVAL_MS: '1000',
       // A DATABASE_URL given to `npm test` is a superuser's (the integration tier creates databases
       // and roles with it); the app would refuse it (README "Security"), so the tests say they mean it.
       ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, ALLOW_SUPERUSER: '1' } : {}),

@@ -5,6 +5,9 @@
  *
  *   append      RegisterAddress through the command handler (load, decide, idempotency record,
  *               expected-version check, NOTIFY)   vs   one plain INSERT per address
+ *   hash chain  append_events with each event's chained SHA-256 (tamper evidence)   vs   the
+ *               function as it was before the chain, on a copy of the table without the hash
+ *               (goal: a ratio of at least 0.85)
  *   feed        the gap-safe global order, pages of 500      vs   keyset paging by position
  *   projection  the projector catching up on every event     vs   reading the same events
  *   search      the Postgres search (typos, prefixes, facets) vs   ILIKE on address_view
@@ -13,7 +16,7 @@
  * contributors, ODbL). BENCH_ADDRESSES caps how many are registered (default: all 2,764).
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -100,6 +103,9 @@ async function main() {
       baseline: appendBaseline,
     });
 
+    // hash chain ------------------------------------------------------------------------------
+    results.push(await benchHashChain(pool, addresses, actor));
+
     // feed ------------------------------------------------------------------------------------
     t = process.hrtime.bigint();
     let plainRead = 0;
@@ -169,6 +175,69 @@ async function main() {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * append_events as it is against append_events as it was before the hash chain (the original
+ * migration's text, renamed, writing to a copy of `events` without the hash column: same
+ * indexes, identity and defaults). Both run in the same database, in alternating blocks, so drift
+ * in the machine's speed hits both alike.
+ */
+async function benchHashChain(
+  pool: pg.Pool,
+  addresses: ReturnType<typeof sampleAddressFields>[],
+  actor: { id: string; name: string; role: string },
+): Promise<Result> {
+  const original = await readFile('prisma/migrations/20261126030000_append_function/migration.sql', 'utf8');
+  await pool.query('CREATE TABLE bench_events_before_chain (LIKE events INCLUDING ALL)');
+  await pool.query('ALTER TABLE bench_events_before_chain DROP COLUMN hash');
+  await pool.query(
+    original
+      .replace('CREATE FUNCTION "append_events"(', 'CREATE FUNCTION "append_events_before_chain"(')
+      .replaceAll('FROM events e', 'FROM bench_events_before_chain e')
+      .replace('INSERT INTO events (', 'INSERT INTO bench_events_before_chain (')
+      .replace('RETURNING events.position', 'RETURNING bench_events_before_chain.position'),
+  );
+  const seconds = { chained: 0, before: 0 };
+  const append = async (fn: 'append_events' | 'append_events_before_chain', fields: unknown) => {
+    const commandId = randomUUID();
+    const payload = [
+      {
+        eventId: randomUUID(),
+        type: 'AddressRegistered',
+        schemaVersion: 2,
+        data: { addressId: randomUUID(), ...(fields as object) },
+        metadata: { actor, commandId, correlationId: commandId, source: 'import' },
+      },
+    ];
+    await pool.query(`SELECT outcome FROM ${fn}($1, 0, $2::jsonb, $3, 'bench', 'bench_channel')`, [
+      `address-${randomUUID()}`,
+      JSON.stringify(payload),
+      commandId,
+    ]);
+  };
+  const bar = progress('append: hash chain', addresses.length * 2);
+  const block = 100;
+  for (let i = 0, done = 0; i < addresses.length; i += block) {
+    const slice = addresses.slice(i, i + block);
+    // Alternate which variant goes first, so neither always runs on a warmer cache.
+    const order = (i / block) % 2 === 0 ? (['chained', 'before'] as const) : (['before', 'chained'] as const);
+    for (const variant of order) {
+      const t = process.hrtime.bigint();
+      for (const fields of slice)
+        await append(variant === 'chained' ? 'append_events' : 'append_events_before_chain', fields);
+      seconds[variant] += Number(process.hrtime.bigint() - t) / 1e9;
+      done += slice.length;
+      bar.update(done);
+    }
+  }
+  bar.stop();
+  return {
+    name: 'append_events: hash chain vs before',
+    unit: 'appends/s',
+    measured: addresses.length / seconds.chained,
+    baseline: addresses.length / seconds.before,
+  };
 }
 
 main().catch((error) => {

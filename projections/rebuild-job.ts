@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { advisoryLockHeld, claimJob, jobSlot } from '@/lib/background-job';
 import { requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
 import type { Queryable } from './pg';
@@ -43,26 +44,7 @@ export interface RebuildJobStatus {
 
 export type StartRebuildResult = { started: true; job: RebuildJob } | { started: false; reason: 'already-running' };
 
-interface Slot {
-  /** Claimed synchronously before the lock is even tried, so two clicks in one process cannot race. */
-  claimed: boolean;
-  job: RebuildJob | null;
-  promise: Promise<RebuildJob> | null;
-}
-
-// Next.js may load this module more than once (dev reloads, separate bundles for pages and
-// actions): the state lives on globalThis, per database, like lib/db.ts's client.
-const globalForJobs = globalThis as unknown as { __ledgerRebuildJobs?: Map<string, Slot> };
-
-function slotFor(databaseUrl: string): Slot {
-  globalForJobs.__ledgerRebuildJobs ??= new Map();
-  let slot = globalForJobs.__ledgerRebuildJobs.get(databaseUrl);
-  if (!slot) {
-    slot = { claimed: false, job: null, promise: null };
-    globalForJobs.__ledgerRebuildJobs.set(databaseUrl, slot);
-  }
-  return slot;
-}
+const slotFor = (databaseUrl: string) => jobSlot<RebuildJob>('rebuild', databaseUrl);
 
 const log = logger.child({ component: 'rebuild-job' });
 
@@ -82,28 +64,12 @@ export async function startRebuild(
   options: StartRebuildOptions = {},
 ): Promise<StartRebuildResult> {
   const databaseUrl = requireDatabaseUrl();
-  const slot = slotFor(databaseUrl);
-  if (slot.claimed) return { started: false, reason: 'already-running' };
-  slot.claimed = true;
-
-  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'projections-rebuild-job' });
   // A connection lost mid-rebuild must not crash the server; the rebuild's own queries fail instead.
-  lock.on('error', (error) => log.warn({ err: errorMessage(error) }, 'rebuild lock connection lost'));
-  try {
-    await lock.connect();
-    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-      REBUILD_LOCK_NAME,
-    ]);
-    if (!rows[0]?.ok) {
-      slot.claimed = false;
-      await lock.end().catch(() => {});
-      return { started: false, reason: 'already-running' };
-    }
-  } catch (error) {
-    slot.claimed = false;
-    await lock.end().catch(() => {});
-    throw error;
-  }
+  const claimed = await claimJob<RebuildJob>('rebuild', databaseUrl, REBUILD_LOCK_NAME, (error) =>
+    log.warn({ err: errorMessage(error) }, 'rebuild lock connection lost'),
+  );
+  if (!claimed) return { started: false, reason: 'already-running' };
+  const { slot, lock } = claimed;
 
   const job: RebuildJob = {
     id: randomUUID(),
@@ -176,19 +142,8 @@ export function currentRebuild(): Promise<RebuildJob> | null {
 }
 
 /** Is the rebuild lock held by anyone (this process included)? Read from pg_locks. */
-export async function rebuildLockHeld(q: Queryable): Promise<boolean> {
-  const { rows } = await q.query<{ held: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM pg_locks l
-        CROSS JOIN LATERAL (SELECT hashtextextended($1, 0) AS key) k
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.classid = ((k.key >> 32) & 4294967295)::oid
-          AND l.objid = (k.key & 4294967295)::oid
-     ) AS held`,
-    [REBUILD_LOCK_NAME],
-  );
-  return rows[0]?.held ?? false;
+export function rebuildLockHeld(q: Queryable): Promise<boolean> {
+  return advisoryLockHeld(q, REBUILD_LOCK_NAME);
 }
 
 /**

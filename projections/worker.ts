@@ -3,6 +3,8 @@ import os from 'node:os';
 import { upcast } from '@/domain/address';
 import { createEventStore, EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
 import { createPrisma } from '@/lib/db';
+import type { SealKey } from '@/lib/integrity/seal-key';
+import { type Sealer, startSealer } from '@/lib/integrity/sealer';
 import { type Logger, logger as rootLogger } from '@/lib/logger';
 import { listen } from '@/lib/pg-listen';
 import { PROJECTION_NAMES, type ProjectionName } from './checkpoints';
@@ -25,11 +27,14 @@ export interface ProjectorOptions {
   log?: Logger;
   workerId?: string;
   hooks?: ProjectionHooks;
+  /** Seal the global order with this key every `intervalMs` (lib/integrity/sealer.ts); none: no sealing. */
+  sealer?: { key: SealKey; intervalMs: number };
 }
 
 export interface Projector {
   workerId: string;
   runners: ProjectionRunner[];
+  sealer: Sealer | null;
   /** Lets every runner finish its batch, releases the locks, closes connections. */
   stop(): Promise<void>;
   /** Resolves when all runners have ended (after stop()). */
@@ -41,6 +46,7 @@ export const DEFAULTS = {
   pollMs: 1_000,
   lockRetryMs: 1_000,
   heartbeatMs: 5_000,
+  sealIntervalMs: 10_000,
   backoff: { initialMs: 250, maxMs: 30_000 },
 };
 
@@ -95,16 +101,19 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     'projector starting',
   );
   const done = Promise.all(runners.map((r) => r.start())).then(() => undefined);
+  // Beside the projections because it reads the same gap-safe order; it has its own lock.
+  const sealer = options.sealer ? startSealer({ pool, log, ...options.sealer }) : null;
 
   let stopped: Promise<void> | null = null;
   return {
     workerId,
     runners,
+    sealer,
     done,
     stop() {
       stopped ??= (async () => {
         log.info({ workerId }, 'projector stopping after the batch in progress');
-        await Promise.all(runners.map((r) => r.stop()));
+        await Promise.all([...runners.map((r) => r.stop()), sealer?.stop()]);
         await listener.close();
         await Promise.allSettled([pool.end(), prisma.$disconnect()]);
         log.info({ workerId }, 'projector stopped');

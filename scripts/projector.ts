@@ -5,6 +5,8 @@
  */
 import { checkRuntimeRole } from '@/lib/database-roles';
 import { migrationDatabaseUrl, requireDatabaseUrl } from '@/lib/db';
+import { keyFingerprint } from '@/lib/integrity/chain';
+import { loadSealKey, sealKeyFile } from '@/lib/integrity/seal-key';
 import { logger, redactUrl } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
 import { PROJECTION_NAMES, type ProjectionName } from '@/projections/checkpoints';
@@ -39,6 +41,12 @@ async function main() {
     'projector process starting',
   );
   const searchIndex = createSearchIndex(config);
+  // Generated into the data directory on first start unless SEAL_PRIVATE_KEY or SEAL_KEY_FILE says otherwise.
+  const sealKey = loadSealKey({ create: true })!;
+  log.info(
+    { key: keyFingerprint(sealKey.publicKey), file: process.env.SEAL_PRIVATE_KEY ? null : sealKeyFile() },
+    'sealing the event log',
+  );
   const projector = await startProjector({
     databaseUrl,
     searchIndex,
@@ -46,6 +54,7 @@ async function main() {
     batchSize: intEnv('PROJECTOR_BATCH_SIZE', DEFAULTS.batchSize),
     pollMs: intEnv('PROJECTOR_POLL_MS', DEFAULTS.pollMs),
     lockRetryMs: intEnv('PROJECTOR_LOCK_RETRY_MS', DEFAULTS.lockRetryMs),
+    sealer: { key: sealKey, intervalMs: intEnv('SEAL_INTERVAL_MS', DEFAULTS.sealIntervalMs) },
     log,
     // Fault injection for the crash tests only: holds each address_view batch open before commit
     // so a test can kill the process while a transaction is in flight.

@@ -92,6 +92,18 @@ const checks: Check[] = [
     expect: /could not start/,
   },
   {
+    name: 'verify: unreachable database',
+    args: ['run', '--silent', 'verify'],
+    env: { DATABASE_URL: UNREACHABLE_DB },
+    expect: /verify failed.*ECONNREFUSED/,
+  },
+  {
+    name: 'verify: unknown option',
+    args: ['run', '--silent', 'verify', '--', '--no-such-option'],
+    env: { DATABASE_URL: UNREACHABLE_DB },
+    expect: /Unknown option/i,
+  },
+  {
     name: 'bench: unknown option',
     args: ['run', '--silent', 'bench', '--', '--no-such-option'],
     expect: /Unknown option/i,

@@ -9,6 +9,7 @@ import { currentActor } from '@/lib/auth/request-actor';
 import { createApiToken, newTokenSchema, revokeApiToken, rotateApiToken } from '@/lib/auth/tokens';
 import { changeRole, createUser, disableUser, enableUser, newUserSchema, roleSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
+import { startVerification } from '@/lib/integrity/verify-job';
 import { startRebuild } from '@/projections/rebuild-job';
 
 /*
@@ -29,7 +30,10 @@ async function admin(): Promise<Actor | FormState> {
     if (error instanceof UnauthorizedError)
       return { status: 'forbidden', message: 'Your session has ended. Sign in again.' };
     if (error instanceof ForbiddenError) {
-      return { status: 'forbidden', message: 'Only admins can manage accounts, tokens and read models.' };
+      return {
+        status: 'forbidden',
+        message: 'Only admins can manage accounts, tokens, read models and verifications.',
+      };
     }
     throw error;
   }
@@ -160,4 +164,19 @@ export async function rebuildReadModelsAction(_previous: FormState, _formData: F
   revalidatePath('/admin');
   if (!result.started) return { status: 'rejected', message: 'A rebuild is already running; wait for it to finish.' };
   return { status: 'ok', message: 'Rebuild started. Its progress is shown below; the live read models keep serving.' };
+}
+
+/**
+ * Verifies the event log (hash chains, seals) in the background of this server process and
+ * returns at once; the result is recorded and shown on the admin page. One at a time across all
+ * app instances (lib/integrity/verify-job.ts).
+ */
+export async function verifyLedgerAction(_previous: FormState, _formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const result = await startVerification({ id: actor.id, name: actor.name });
+  revalidatePath('/admin');
+  if (!result.started)
+    return { status: 'rejected', message: 'A verification is already running; wait for it to finish.' };
+  return { status: 'ok', message: 'Verification started. Its result is shown here when it is done.' };
 }

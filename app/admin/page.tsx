@@ -11,6 +11,7 @@ import {
   TokenActionsProvider,
   UserActions,
 } from './_components/admin-forms';
+import { IntegritySection } from './_components/integrity';
 import { ReadModelsSection } from './_components/read-models';
 
 export const metadata: Metadata = { title: 'Administration' };
@@ -118,6 +119,8 @@ export default async function AdminPage() {
       </section>
 
       <ReadModelsSection />
+
+      <IntegritySection />
     </main>
   );
 }

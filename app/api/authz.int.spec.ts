@@ -8,6 +8,8 @@ import { SESSION_COOKIE } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
+import { advisoryLockHeld } from '@/lib/background-job';
+import { currentVerification, VERIFY_LOCK_NAME } from '@/lib/integrity/verify-job';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { seedAddress, thirdStreet } from '@/test/addresses';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -579,6 +581,22 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
       // The rebuild runs in the background: let it finish so it cannot disturb the tests after it.
       settle: async () => {
         const job = await currentRebuild();
+        if (job) expect(job).toMatchObject({ state: 'done', startedBy: { id: sessions.admin.actor.id } });
+      },
+    }),
+  },
+  'app/admin/actions.ts#verifyLedgerAction': {
+    access: 'admin',
+    outcome: formOutcome,
+    prepare: async () => ({
+      data: form({}),
+      unchanged: async () => {
+        expect(currentVerification()).toBeNull();
+        expect(await advisoryLockHeld(t.pool, VERIFY_LOCK_NAME)).toBe(false);
+      },
+      // Runs in the background: let it finish and check it ran as the admin who asked.
+      settle: async () => {
+        const job = await currentVerification();
         if (job) expect(job).toMatchObject({ state: 'done', startedBy: { id: sessions.admin.actor.id } });
       },
     }),

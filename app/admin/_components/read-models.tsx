@@ -2,7 +2,7 @@ import { projectionStatus, readSide } from '@/projections/read-side';
 import type { RebuildProgress } from '@/projections/rebuild';
 import { type RebuildJob, type RebuildJobStatus, rebuildStatus } from '@/projections/rebuild-job';
 import type { ProjectionStatus } from '@/projections/status';
-import { RebuildForm, RefreshWhileRunning } from './rebuild-controls';
+import { RebuildForm, RefreshWhileRunning } from './job-controls';
 
 /*
  * The admin page's "Read models" section (server component): projection status from the
