@@ -15,7 +15,7 @@ export interface ImportItem {
   row?: number;
   /** The row as read, for the report. */
   raw?: Readonly<Record<string, string>>;
-  /** Found before validation (e.g. a row with too many columns): rejected with these reasons. */
+  /** Found while reading (e.g. a row with too many columns): rejected with these reasons and any others. */
   problems?: ValidationIssue[];
 }
 
@@ -129,13 +129,10 @@ export async function importAddresses(
   let streams = new Set<string>();
   for await (const item of items) {
     summary.rows++;
-    if (item.problems && item.problems.length > 0) {
-      reject(item, item.problems);
-      continue;
-    }
     const parsed = addressFieldsSchema.safeParse(item.fields);
-    if (!parsed.success) {
-      reject(item, formatZodIssues(parsed.error));
+    const problems = [...(item.problems ?? []), ...(parsed.success ? [] : formatZodIssues(parsed.error))];
+    if (!parsed.success || problems.length > 0) {
+      reject(item, problems);
       continue;
     }
     const addressId = importedAddressId(options.source, item.key);
