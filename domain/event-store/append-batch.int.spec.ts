@@ -90,7 +90,7 @@ describe('store.appendBatch (append_events_batch)', () => {
         { streamId: `s-${randomUUID()}`, expectedVersion: 0, events: [event(1)] },
         { streamId: `s-${randomUUID()}`, expectedVersion: 0, events: [event(2)] },
       ]);
-      const last = out.map((o) => (o.ok ? BigInt(o.result.position!) : 0n)).reduce((x, y) => (x > y ? x : y));
+      const last = Math.max(...out.map((o) => (o.ok ? Number(o.result.position) : 0)));
       await expect.poll(() => payloads).toEqual([last.toString()]);
     } finally {
       listener.release();
