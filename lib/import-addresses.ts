@@ -81,7 +81,7 @@ export async function importAddresses(
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { rows: 0, registered: 0, unchanged: 0, rejected: 0 };
   const correlationId = options.correlationId ?? `import-run:${randomUUID()}`;
-  const batchSize = Math.max(1, options.batchSize ?? 500);
+  const batchSize = Math.max(1, options.batchSize ?? 1000);
   const inFlight = Math.max(1, options.inFlight ?? 2);
   const reject = (item: ImportItem, reasons: ValidationIssue[]) => {
     summary.rejected++;

@@ -26,7 +26,7 @@ const USAGE = `usage: npm run import -- FILE [--map column=field …] [--source 
   --source NAME   names the source; rows are recognised on a re-run by source and key (default: FILE's name)
   --dry-run       validate and count, write nothing
   --report FILE   write rejected rows (row, reasons, the row's columns) as CSV
-  --batch-size N  rows per round trip (default 500)`;
+  --batch-size N  rows per round trip (default 1000)`;
 
 async function main() {
   const { values, positionals } = parseArgs({
