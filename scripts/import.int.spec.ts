@@ -134,6 +134,28 @@ describe('npm run import', () => {
     expect(await count("SELECT 1 FROM processed_commands WHERE command_id LIKE 'import:big:%'")).toBe(total);
   }, 180_000);
 
+  // Opt-in (IMPORT_FULL_FILE=path, e.g. ../shared/data/addresses-me-nh/addresses_me_nh.csv.gz):
+  // the full 131,650-row file, twice. Every row is either registered or reported; the second run
+  // appends nothing.
+  it.runIf(process.env.IMPORT_FULL_FILE)(
+    'imports a full file once, and a re-run appends nothing',
+    async () => {
+      const file = process.env.IMPORT_FULL_FILE!;
+      const report = path.join(dir, 'full-report.csv');
+      const first = await importCli([file, '--source', 'full', '--report', report]);
+      expect(first.code, first.stderr).toBe(0);
+      const rows = Number(/: (\d+) rows in/.exec(first.stdout)?.[1]);
+      const s = summaryOf(first.stdout);
+      expect(s.registered + s.rejected).toBe(rows);
+      expect(parse(readFileSync(report, 'utf8'), { columns: true })).toHaveLength(s.rejected);
+      expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:full:%'")).toBe(s.registered);
+      const again = await importCli([file, '--source', 'full']);
+      expect(summaryOf(again.stdout)).toEqual({ registered: 0, unchanged: s.registered, rejected: s.rejected });
+      expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:full:%'")).toBe(s.registered);
+    },
+    600_000,
+  );
+
   it('--dry-run validates and counts, and writes nothing', async () => {
     const file = path.join(dir, 'dry.csv');
     writeFileSync(file, `${sample.split('\n').slice(0, 11).join('\n')}\n${BAD_ROWS[0]}\n`);
