@@ -175,4 +175,42 @@ describe('examples/feed-consumer', () => {
     child.kill('SIGTERM');
     await feed.close();
   }, 120_000);
+
+  it('reconnects with Last-Event-ID when the stream falls silent, without applying anything twice', async () => {
+    // A server that sends one event and then nothing at all, not even a heartbeat.
+    const seen: (string | undefined)[] = [];
+    const event = {
+      cursor: '42-7',
+      streamId: 'address-silent-1',
+      type: 'AddressRegistered',
+      version: 1,
+      position: '7',
+      recordedAt: '2026-01-01T00:00:00.000Z',
+      data: { addressId: 'silent-1', line1: '1 Quiet Lane', city: 'Bangor', postalCode: '04401', country: 'US' },
+    };
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers['last-event-id'] as string | undefined);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const consumer = startConsumer({
+      ledgerUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token: 'unused',
+      databaseUrl: db.url,
+      schema: 'consumer_c',
+      silenceMs: 300,
+      log: () => {},
+    });
+    try {
+      await waitFor('a reconnect after the silence', async () => seen.length >= 3);
+      expect(seen.slice(0, 3)).toEqual([undefined, '42-7', '42-7']);
+      const { rows } = await db.pool.query('SELECT address_id, version, line1 FROM consumer_c.addresses');
+      expect(rows).toEqual([{ address_id: 'silent-1', version: 1, line1: '1 Quiet Lane' }]);
+    } finally {
+      await consumer.stop();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
