@@ -92,9 +92,9 @@ async function main() {
     const seconds = (Date.now() - startedAt) / 1000;
     const lines = [
       `${values['dry-run'] ? 'Dry run of' : 'Imported'} ${file} as source ${source}: ${summary.rows} rows in ${seconds.toFixed(1)} s (${rate(summary.rows)} rows/s)`,
-      `  ${values['dry-run'] ? 'would register' : 'registered'}  ${summary.registered}`,
-      `  already there   ${summary.unchanged}`,
-      `  rejected        ${summary.rejected}${values.report ? ` (reasons in ${values.report})` : summary.rejected > 0 ? ' (use --report FILE for the rows and reasons)' : ''}`,
+      `  ${(values['dry-run'] ? 'would register' : 'registered').padEnd(15)} ${summary.registered}`,
+      `  ${'already there'.padEnd(15)} ${summary.unchanged}`,
+      `  ${'rejected'.padEnd(15)} ${summary.rejected}${values.report ? ` (reasons in ${values.report})` : summary.rejected > 0 ? ' (use --report FILE for the rows and reasons)' : ''}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
