@@ -167,7 +167,9 @@ export function createBatchCommandHandler<State, C extends Command, E extends Ev
     try {
       appended = await store.appendBatch(items);
     } catch (error) {
-      if (!isAboutTheCommand(error)) throw error;
+      // Also class 40 (deadlock, serialization failure): two batches creating the same new streams
+      // in a different order can deadlock; one at a time, they cannot.
+      if (!isAboutTheCommand(error) && !sqlState(error)?.startsWith('40')) throw error;
       options.onBatchRefused?.(error);
     }
     for (const [i, item] of items.entries()) {
