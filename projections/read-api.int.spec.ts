@@ -132,7 +132,13 @@ describe('GET /api/addresses (search)', () => {
 
     const res = await call(addressesRoute.GET, { path: '/api/addresses?q=chesnut%20st&country=us&perPage=5' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ page: 1, perPage: 5, lag: { events: 0, seconds: 0, failing: false } });
+    expect(res.body).toMatchObject({
+      total: 2,
+      totalIsCapped: false,
+      page: 1,
+      perPage: 5,
+      lag: { events: 0, seconds: 0, failing: false },
+    });
     expect(res.body.hits.map((h: { city: string }) => h.city).sort()).toEqual(['Bangor', 'Portland']);
     // The matched words of line 1, as ranges into it: the typo "chesnut" and the prefix "st".
     const [first] = res.body.hits as Array<{

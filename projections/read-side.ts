@@ -34,7 +34,7 @@ export function readSide(): ReadSide {
   let side = globalForReadSide.__ledgerReadSide.get(url);
   if (!side) {
     const pool = createPgPool(url, { max: 5, applicationName: 'ledger-read' });
-    const config = searchConfigFromEnv();
+    const config = searchConfigFromEnv('search');
     // The Postgres search shares the read pool unless it has a database of its own.
     const sharePool = config.backend === 'postgres' && (!config.databaseUrl || config.databaseUrl === url);
     side = { pool, search: createSearchIndex(config, sharePool ? { pool } : {}) };

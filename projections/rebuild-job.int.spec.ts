@@ -21,7 +21,14 @@ let db: TestDatabase;
 let ledger: Ledger;
 let index: SearchIndex;
 const ADMIN = { id: 'rebuild-job-admin', name: 'Rebuild Job Admin' };
-const SEARCH_ENV = ['SEARCH_BACKEND', 'MEILI_URL', 'MEILI_API_KEY', 'MEILI_INDEX', 'SEARCH_DATABASE_URL'] as const;
+const SEARCH_ENV = [
+  'SEARCH_BACKEND',
+  'MEILI_URL',
+  'MEILI_API_KEY',
+  'MEILI_SEARCH_API_KEY',
+  'MEILI_INDEX',
+  'SEARCH_DATABASE_URL',
+] as const;
 const savedEnv: Partial<Record<string, string>> = {};
 
 beforeAll(async () => {

@@ -132,7 +132,7 @@ async function run(
   let finished: RebuildJob;
   let searchIndex: ReturnType<typeof createSearchIndex> | null = null;
   try {
-    searchIndex = createSearchIndex(searchConfigFromEnv());
+    searchIndex = createSearchIndex(searchConfigFromEnv('write'));
     const reports = await rebuildProjections({
       databaseUrl,
       searchIndex,

@@ -150,7 +150,8 @@ export function spawnProjector(
   via: 'npx' | 'node' = 'npx',
 ): ChildProjector {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['SEARCH_BACKEND', 'MEILI_URL', 'MEILI_API_KEY', 'SEARCH_DATABASE_URL']) delete childEnv[key];
+  for (const key of ['SEARCH_BACKEND', 'MEILI_URL', 'MEILI_API_KEY', 'MEILI_SEARCH_API_KEY', 'SEARCH_DATABASE_URL'])
+    delete childEnv[key];
   const [command, args] =
     via === 'npx'
       ? ['npx', ['tsx', 'scripts/projector.ts']]

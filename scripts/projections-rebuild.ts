@@ -37,7 +37,7 @@ async function main() {
       'another rebuild is running (started from the admin page or another shell); try again when it is done',
     );
   }
-  const searchIndex = createSearchIndex(searchConfigFromEnv());
+  const searchIndex = createSearchIndex(searchConfigFromEnv('write'));
 
   const bar = new cliProgress.SingleBar(
     {

@@ -30,7 +30,7 @@ async function main() {
   for (const name of only ?? []) {
     if (!(PROJECTION_NAMES as readonly string[]).includes(name)) throw new Error(`unknown projection ${name}`);
   }
-  const config = searchConfigFromEnv();
+  const config = searchConfigFromEnv('write');
   const faultDelay = intEnv('PROJECTOR_FAULT_DELAY_BEFORE_COMMIT_MS', 0);
 
   log.info(

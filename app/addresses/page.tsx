@@ -14,7 +14,7 @@ import {
 } from '@/projections/search/search-index';
 import { StatusBadge } from './_components/address-view';
 import { canWrite, countryName } from './_lib/address.server';
-import { formatTimestamp } from './_lib/labels';
+import { formatTimestamp, resultCount } from './_lib/labels';
 
 export const metadata: Metadata = { title: 'Addresses' };
 
@@ -243,9 +243,7 @@ export default async function AddressesPage({ searchParams }: Props) {
 
           <section className="results" aria-labelledby="results-heading">
             <h2 id="results-heading" className="results-summary">
-              {result.total === 0
-                ? 'No addresses found'
-                : `${result.total.toLocaleString('en')} ${result.total === 1 ? 'address' : 'addresses'}`}
+              {resultCount(result)}
               {result.total > PER_PAGE ? (
                 <span className="muted">
                   {' '}

@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressDoc } from '../address-view/projection';
-import type { SearchIndex, SearchQuery } from './search-index';
+import { MAX_FACET_VALUES, type SearchIndex, type SearchQuery } from './search-index';
 
 export interface ContractTarget {
-  /** A fresh, empty index (set up), and how to get rid of it. */
-  create(): Promise<{ index: SearchIndex; dispose(): Promise<void> }>;
+  /** A fresh, empty index (set up), and how to get rid of it; `maxTotalHits` lowers the total cap. */
+  create(options?: { maxTotalHits?: number }): Promise<{ index: SearchIndex; dispose(): Promise<void> }>;
 }
 
 let seq = 0;
@@ -33,6 +33,8 @@ function doc(fields: Partial<AddressDoc> & Pick<AddressDoc, 'line1' | 'city' | '
     ...fields,
   };
 }
+
+const ELM = { line1: '5 Elm Street', city: 'Burlington', region: 'VT', postalCode: '05401', country: 'US' };
 
 export const CONTRACT_DOCS = {
   main12: doc({ line1: '12 Main Street', city: 'Portland', region: 'ME', postalCode: '04101', country: 'US' }),
@@ -61,8 +63,32 @@ export const CONTRACT_DOCS = {
     country: 'CA',
     owner: 'ACME Holdings',
   }),
+  // Letters NFKD does not split (ø, ł, þ, ħ, æ): folded by normalize.ts on both sides.
+  aarhus: doc({ line1: 'Søndergade 3', city: 'Aarhus', postalCode: '8000', country: 'DK' }),
+  lodz: doc({ line1: 'ul. Łódzka 9', city: 'Kraków', postalCode: '30-001', country: 'PL' }),
+  reykjavik: doc({ line1: 'Þingholtsstræti 5', city: 'Reykjavík', postalCode: '101', country: 'IS' }),
+  qormi: doc({ line1: 'Triq Ħal Qormi 4', city: 'Qormi', postalCode: 'QRM 1000', country: 'MT' }),
+  // The German "…str." abbreviation, written in the document this time.
+  vienna: doc({ line1: 'Lindenstr. 8', city: 'Wien', postalCode: '1070', country: 'AT' }),
+  // Same text: only the last update (then the id) can order them.
+  elmOld: doc(ELM),
+  elmNew: doc({ ...ELM, updatedAt: '2026-06-01T00:00:00.000Z' }),
+  elmNewToo: doc({ ...ELM, updatedAt: '2026-06-01T00:00:00.000Z' }),
 };
 const ALL = Object.values(CONTRACT_DOCS);
+
+/** 100 towns with one address each and one town with three: more facet values than are returned. */
+const TOWNS = [
+  ...Array.from({ length: 100 }, (_, i) =>
+    doc({
+      line1: `${i + 1} Mill Lane`,
+      city: `Aaton ${String(i).padStart(3, '0')}`,
+      postalCode: '05001',
+      country: 'US',
+    }),
+  ),
+  ...[1, 2, 3].map((n) => doc({ line1: `${n} Zeta Road`, city: 'Zeta', postalCode: '05002', country: 'US' })),
+];
 
 const q = (query: Partial<SearchQuery>): SearchQuery => ({ sort: 'relevance', page: 1, perPage: 20, ...query });
 
@@ -115,12 +141,6 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       expect(await ids({ q: 'sussec drive' })).toEqual([D.ottawa.id]);
     });
 
-    it('folds accents and ß on both sides', async () => {
-      expect(await ids({ q: 'hauptstrasse' })).toEqual([D.berlin.id]);
-      expect(await ids({ q: 'Bahnhofstraße' })).toEqual([D.zurich.id]);
-      expect(await ids({ q: 'zurich' })).toEqual([D.zurich.id]);
-    });
-
     it('finds by postal code, and by postal-code prefix as a filter', async () => {
       expect(await ids({ q: '04210' })).toEqual([D.poland.id]);
       expect((await ids({ postalCode: '041' })).sort()).toEqual([D.main12.id, D.main120.id, D.ocean.id].sort());
@@ -143,7 +163,10 @@ export function searchIndexContract(name: string, target: ContractTarget) {
     it('counts facets over everything that matched the query and filters', async () => {
       const result = await index.search(q({ q: 'main' }));
       expect(result.total).toBe(3);
+      expect(result.totalIsCapped).toBe(false);
       expect(result.facets.city).toEqual({ Portland: 2, Bangor: 1 });
+      // Most frequent first, as the page lists them.
+      expect(Object.keys(result.facets.city)).toEqual(['Portland', 'Bangor']);
       expect(result.facets.country).toEqual({ US: 3 });
       expect(result.facets.status).toEqual({ active: 3 });
       const all = await index.search(q({}));
@@ -157,6 +180,72 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       expect(hits).toEqual([D.main12.id, D.main120.id]);
     });
 
+    it('matches every word as a prefix, not only the last one', async () => {
+      // "12" and "Str" are not the last word here (Meilisearch prefix-matches only the last one).
+      expect(await ids({ q: 'Mai Str 12', city: 'Portland' })).toEqual([D.main12.id, D.main120.id]);
+      expect(await ids({ q: 'Ocea Av 44' })).toEqual([D.ocean.id]);
+    });
+
+    it('tolerates one typo from four letters on, none in shorter words and none in numbers', async () => {
+      expect(await ids({ q: 'ocen' })).toEqual([D.ocean.id]);
+      expect(await ids({ q: 'ocen avenue' })).toEqual([D.ocean.id]);
+      expect(await ids({ q: 'Bath' })).toEqual([D.archived.id]);
+      expect(await ids({ q: 'Bth' })).toEqual([]);
+      // 04102 is one digit away from 04101 and 04103: numbers match exactly or as a prefix.
+      expect(await ids({ q: '04102' })).toEqual([]);
+      expect((await ids({ q: '04101' })).sort()).toEqual([D.main12.id, D.main120.id].sort());
+    });
+
+    it('folds accents, ß, ø, ł, þ, ħ and æ whichever side writes them', async () => {
+      const found: Array<[query: string, doc: keyof typeof CONTRACT_DOCS]> = [
+        ['hauptstrasse', 'berlin'],
+        ['Bahnhofstraße', 'zurich'],
+        ['zurich', 'zurich'],
+        ['sondergade', 'aarhus'],
+        ['SØNDERGADE 3', 'aarhus'],
+        ['lodzka', 'lodz'],
+        ['Łódzka krakow', 'lodz'],
+        ['thingholtsstraeti', 'reykjavik'],
+        ['Þingholts', 'reykjavik'],
+        ['hal qormi', 'qormi'],
+        ['Ħal', 'qormi'],
+      ];
+      for (const [query, expected] of found) expect(await ids({ q: query }), query).toEqual([D[expected].id]);
+    });
+
+    it('treats "…str" and "…straße" as the same word, whichever the document says', async () => {
+      expect(await ids({ q: 'Hauptstr 5' })).toEqual([D.berlin.id]);
+      expect(await ids({ q: 'hauptstr. 5 berlin' })).toEqual([D.berlin.id]);
+      expect(await ids({ q: 'Lindenstraße 8' })).toEqual([D.vienna.id]);
+      expect(await ids({ q: 'lindenstrasse' })).toEqual([D.vienna.id]);
+    });
+
+    it('when nothing matches every word, accepts any one word missing, and only one', async () => {
+      // The first, a middle and the last word (Meilisearch's matchingStrategy "last" drops only from the end).
+      expect((await ids({ q: 'zzzz main' })).sort()).toEqual([D.main12.id, D.main120.id, D.mainSt.id].sort());
+      expect(await ids({ q: 'ocean zzzz avenue' })).toEqual([D.ocean.id]);
+      expect(await ids({ q: 'sussex drive zzzz' })).toEqual([D.ottawa.id]);
+      const relaxed = await index.search(q({ q: 'zzzz main' }));
+      expect(relaxed.total).toBe(3);
+      expect(relaxed.facets.city).toEqual({ Portland: 2, Bangor: 1 });
+      // Two words missing is too many.
+      expect(await ids({ q: 'zzzz main yyyy' })).toEqual([]);
+      // Words are counted after folding: "zzzz -" is one word, and leaving it out must not match everything.
+      expect(await ids({ q: 'zzzz -' })).toEqual([]);
+      expect(await ids({ q: 'zzzz - ocean' })).toEqual([D.ocean.id]);
+    });
+
+    it('reads the first ten words of a query and ignores the rest', async () => {
+      const ten = '24 sussex drive suite 100 ottawa on k1m 1m4 acme';
+      expect(await ids({ q: `${ten} zzzz yyyy` })).toEqual([D.ottawa.id]);
+    });
+
+    it('breaks ties by the last update, newest first, then by id', async () => {
+      const [first, second] = [D.elmNew, D.elmNewToo].sort((a, b) => a.id.localeCompare(b.id));
+      expect(await ids({ q: 'elm street' })).toEqual([first!.id, second!.id, D.elmOld.id]);
+      expect(await ids({ q: 'elm street', sort: 'updated' })).toEqual([first!.id, second!.id, D.elmOld.id]);
+    });
+
     it('sorts by last update, newest first, when asked', async () => {
       const hits = await ids({ q: 'main', sort: 'updated' });
       const byUpdate = [D.main12, D.main120, D.mainSt]
@@ -167,7 +256,7 @@ export function searchIndexContract(name: string, target: ContractTarget) {
 
     it('pages through all matches without repeats', async () => {
       const seen: string[] = [];
-      for (let page = 1; page <= 4; page++) {
+      for (let page = 1; page <= Math.ceil(ALL.length / 3); page++) {
         const result = await index.search(q({ page, perPage: 3 }));
         expect(result).toMatchObject({ total: ALL.length, page, perPage: 3 });
         seen.push(...result.hits.map((h) => h.id));
@@ -183,6 +272,35 @@ export function searchIndexContract(name: string, target: ContractTarget) {
 
     it('reports itself healthy', async () => {
       expect(await index.health()).toMatchObject({ ok: true, backend: index.backend });
+    });
+
+    describe('with more facet values than are returned, and more matches than are counted', () => {
+      let big: SearchIndex;
+      let disposeBig: () => Promise<void>;
+      beforeAll(async () => {
+        ({ index: big, dispose: disposeBig } = await target.create({ maxTotalHits: 50 }));
+        await big.upsert(TOWNS);
+      });
+      afterAll(async () => disposeBig?.());
+
+      it('returns the most frequent facet values, not the first ones by name', async () => {
+        const { facets } = await big.search(q({}));
+        expect(Object.keys(facets.city)).toHaveLength(MAX_FACET_VALUES);
+        expect(Object.entries(facets.city)[0]).toEqual(['Zeta', 3]);
+        expect(facets.country).toEqual({ US: TOWNS.length });
+      });
+
+      it('says when the total is only a lower bound, and pages end at it', async () => {
+        const all = await big.search(q({}));
+        expect(all).toMatchObject({ total: 50, totalIsCapped: true });
+        expect((await big.search(q({ page: 3 }))).hits).toHaveLength(10);
+        expect((await big.search(q({ page: 4 }))).hits).toHaveLength(0);
+        expect(await big.search(q({ q: 'zeta road' }))).toMatchObject({ total: 3, totalIsCapped: false });
+        expect(await big.search(q({ q: 'mill lane', page: 2, perPage: 25 }))).toMatchObject({
+          total: 50,
+          totalIsCapped: true,
+        });
+      });
     });
 
     it('rebuilds into a fresh index beside the live one and swaps it in atomically', async () => {

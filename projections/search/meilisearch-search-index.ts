@@ -1,17 +1,34 @@
+import { createHash } from 'node:crypto';
 import {
-  type EnqueuedTaskPromise,
-  type Index,
+  type EnqueuedTask,
   type IndexSwap,
   Meilisearch,
+  MeilisearchApiError,
+  MeilisearchTaskTimeOutError,
+  type SearchParams,
+  type SearchResponse,
   type Settings,
   type Task,
 } from 'meilisearch';
 import { logger } from '@/lib/logger';
-import type { AddressDoc } from '../address-view/projection';
-import { ABBREVIATIONS, foldText, postalCodeKey } from './normalize';
 import {
-  emptyFacets,
-  FACET_FIELDS,
+  type FederatedSearchRequest,
+  fallbackRequest,
+  hitsWithinCap,
+  idFilter,
+  isValidDocumentId,
+  type MeiliDocument,
+  meiliSettings,
+  searchRequest,
+  settingsToUpdate,
+  toMeiliDocument,
+  versionProblem,
+} from './meilisearch-mapping';
+import { queryWords } from './normalize';
+import {
+  cappedTotal,
+  facetCounts,
+  SEARCH_MAX_TOTAL_HITS,
   type SearchIndex,
   type SearchIndexRebuild,
   type SearchQuery,
@@ -21,113 +38,153 @@ import {
 
 export const DEFAULT_MEILI_INDEX = 'addresses';
 
+/** Index uids of rebuild copies: `<live uid>_rebuild_<ms>` (the write key's index pattern covers them). */
+export const rebuildIndexPrefix = (uid: string) => `${uid}_rebuild_`;
+
+type Hit = Pick<MeiliDocument, 'doc'>;
+
+/** The part of one index's client the adapter uses (the official `Index` satisfies it). */
+export interface MeiliIndexClient {
+  getSettings(): Promise<Settings>;
+  updateSettings(settings: Settings): PromiseLike<EnqueuedTask>;
+  addDocuments(
+    docs: MeiliDocument[],
+    options: { primaryKey: string; customMetadata?: string },
+  ): PromiseLike<EnqueuedTask>;
+  getDocuments(params: {
+    filter?: string;
+    fields?: Array<keyof MeiliDocument>;
+    limit: number;
+    offset?: number;
+  }): Promise<{ results: MeiliDocument[] }>;
+  search(q: string, params: SearchParams): Promise<SearchResponse<Hit>>;
+}
+
+/**
+ * The part of the official `meilisearch` client the adapter uses: the seam where
+ * meilisearch-search-index.unit.spec.ts puts a fake and reads what would have been sent.
+ */
+export interface MeiliClient {
+  getVersion(): Promise<{ pkgVersion: string }>;
+  health(): Promise<unknown>;
+  getRawIndex(uid: string): Promise<unknown>;
+  getRawIndexes(params: {
+    limit: number;
+    offset?: number;
+  }): Promise<{ results: Array<{ uid: string }>; total: number }>;
+  createIndex(uid: string, options: { primaryKey: string }): PromiseLike<EnqueuedTask>;
+  deleteIndex(uid: string): PromiseLike<EnqueuedTask>;
+  swapIndexes(swaps: IndexSwap[]): PromiseLike<EnqueuedTask>;
+  multiSearch(request: FederatedSearchRequest): Promise<SearchResponse<Hit>>;
+  tasks: { waitForTask(uid: number, options: { timeout: number; interval: number }): Promise<Task> };
+  index(uid: string): MeiliIndexClient;
+}
+
 export interface MeilisearchIndexOptions {
   host: string;
   apiKey?: string;
   indexUid?: string;
-  /** How long to wait for a document task before the batch counts as failed (and is retried). */
+  /** How long one wait for a task lasts before the write counts as not yet done (and is retried). */
   taskTimeoutMs?: number;
   /** Per-request timeout, so an unreachable server fails a batch instead of hanging it. */
   requestTimeoutMs?: number;
+  /** Matches counted and paged through (search-index.ts SEARCH_MAX_TOTAL_HITS). */
+  maxTotalHits?: number;
+  /** Tests only: a client to use instead of the official one. */
+  client?: MeiliClient;
 }
 
-/** What Meilisearch stores: the read-model document plus keys to filter and sort on. */
-export type MeiliDocument = AddressDoc & {
-  cityKey: string;
-  regionKey: string | null;
-  /** Every prefix of the postal code ("0", "04", … "04210"): prefix filtering with plain equality. */
-  postalPrefixes: string[];
-  updatedAtTs: number;
-};
-
-export function toMeiliDocument(doc: AddressDoc): MeiliDocument {
-  const key = postalCodeKey(doc.postalCode);
-  return {
-    ...doc,
-    cityKey: foldKey(doc.city),
-    regionKey: doc.region === null ? null : foldKey(doc.region),
-    postalPrefixes: Array.from({ length: key.length }, (_, i) => key.slice(0, i + 1)),
-    updatedAtTs: Date.parse(doc.updatedAt),
-  };
+/** The Meilisearch error code of a failed request (never its message text, which changes between versions). */
+export function meiliErrorCode(error: unknown): string | undefined {
+  return error instanceof MeilisearchApiError ? error.cause?.code : undefined;
 }
 
-export function fromMeiliDocument(doc: MeiliDocument): AddressDoc {
-  const { cityKey: _c, regionKey: _r, postalPrefixes: _p, updatedAtTs: _u, ...rest } = doc;
-  return rest;
-}
-
-function foldKey(text: string): string {
-  return foldText(text).trim();
-}
-
-/** Meilisearch's synonyms are directed; listing both directions gives the same pairs as Postgres. */
-export function streetTypeSynonyms(): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  const add = (from: string, to: string) => {
-    out[from] ??= [];
-    if (!out[from].includes(to)) out[from].push(to);
-  };
-  for (const [abbreviation, full] of ABBREVIATIONS) {
-    add(abbreviation, full);
-    add(full, abbreviation);
-  }
-  return out;
-}
-
-export const MEILI_SETTINGS: Settings = {
-  searchableAttributes: ['line1', 'line2', 'city', 'postalCode', 'region', 'owner', 'country'],
-  filterableAttributes: ['id', 'country', 'region', 'city', 'status', 'cityKey', 'regionKey', 'postalPrefixes'],
-  sortableAttributes: ['updatedAtTs'],
-  // `sort` first: without a sort parameter it does nothing; with one it orders all matches, as the
-  // Postgres adapter does for sort=updated.
-  rankingRules: ['sort', 'words', 'typo', 'proximity', 'attribute', 'exactness'],
-  synonyms: streetTypeSynonyms(),
-  pagination: { maxTotalHits: 100_000 },
-  faceting: { maxValuesPerFacet: 100 },
-};
-
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** The Meilisearch filter for a query's filters (an AND of equalities). */
-export function meiliFilter(query: SearchQuery): string[] {
-  const filter: string[] = [];
-  if (query.country) filter.push(`country = ${quote(query.country.toUpperCase())}`);
-  if (query.region) filter.push(`regionKey = ${quote(foldKey(query.region))}`);
-  if (query.city) filter.push(`cityKey = ${quote(foldKey(query.city))}`);
-  if (query.status) filter.push(`status = ${quote(query.status)}`);
-  if (query.postalCode) filter.push(`postalPrefixes = ${quote(postalCodeKey(query.postalCode))}`);
-  return filter;
-}
-
-class MeiliTaskFailed extends Error {
+export class MeiliTaskFailed extends Error {
+  readonly code: string | undefined;
   constructor(task: Task) {
     super(`Meilisearch task ${task.uid} (${task.type}) ${task.status}: ${task.error?.message ?? 'no detail'}`);
     this.name = 'MeiliTaskFailed';
+    this.code = task.error?.code;
   }
 }
 
+/** A task that did not finish within one wait; it keeps running on the server. */
+export class MeiliTaskStillRunning extends Error {
+  constructor(readonly taskUid: number) {
+    super(`Meilisearch task ${taskUid} is still enqueued or processing; the next attempt waits for it`);
+    this.name = 'MeiliTaskStillRunning';
+  }
+}
+
+function succeeded(task: Task): Task {
+  if (task.status !== 'succeeded') throw new MeiliTaskFailed(task);
+  return task;
+}
+
+/** One key per set of document versions, so a retried batch finds the task it already enqueued. */
+function batchKey(docs: readonly MeiliDocument[]): string {
+  const hash = createHash('sha256');
+  for (const d of [...docs].sort((a, b) => (a.id < b.id ? -1 : 1))) hash.update(`${d.id}:${d.version}\n`);
+  return hash.digest('hex');
+}
+
 /**
- * The production search backend: the official `meilisearch` client. Writes are batched by the
+ * The Meilisearch search backend on the official `meilisearch` client. Writes are batched by the
  * projector (one task per batch), tagged with the checkpoint they cover, and awaited: the
- * projector moves its checkpoint only once the task succeeded.
+ * projector moves its checkpoint only once the task succeeded. Searches send normalize.ts's
+ * folded words and match the folded fields, so the answers are the Postgres adapter's
+ * (contract.ts holds both to that).
  */
 export function createMeilisearchIndex(options: MeilisearchIndexOptions): SearchIndex {
-  const client = new Meilisearch({
-    host: options.host,
-    apiKey: options.apiKey,
-    timeout: options.requestTimeoutMs ?? 10_000,
-  });
+  const client: MeiliClient =
+    options.client ??
+    new Meilisearch({ host: options.host, apiKey: options.apiKey, timeout: options.requestTimeoutMs ?? 10_000 });
   const uid = options.indexUid ?? DEFAULT_MEILI_INDEX;
-  const index: Index<MeiliDocument> = client.index<MeiliDocument>(uid);
+  const index = client.index(uid);
   const taskTimeout = options.taskTimeoutMs ?? 60_000;
-  let tagTasks = true;
+  const maxTotalHits = options.maxTotalHits ?? SEARCH_MAX_TOTAL_HITS;
+  const log = logger.child({ index: uid });
+  /** The document task of the last batch that has not been seen to finish. */
+  let pendingWrite: { key: string; taskUid: number } | null = null;
 
-  async function succeeded(task: EnqueuedTaskPromise): Promise<Task> {
-    const done = await task.waitTask({ timeout: taskTimeout, interval: 50 });
-    if (done.status !== 'succeeded') throw new MeiliTaskFailed(done);
-    return done;
+  async function waitOnce(taskUid: number): Promise<Task> {
+    try {
+      return await client.tasks.waitForTask(taskUid, { timeout: taskTimeout, interval: 50 });
+    } catch (error) {
+      if (error instanceof MeilisearchTaskTimeOutError) throw new MeiliTaskStillRunning(taskUid);
+      // Without tasks.get no write can be confirmed, and the projector would retry it for ever.
+      if (meiliErrorCode(error) === 'invalid_api_key') {
+        throw new Error(
+          `the Meilisearch key may not read task ${taskUid}: the write key needs tasks.get (projections/README.md)`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Waits until the task is finished, however long (a settings change can reindex for minutes). */
+  async function settle(enqueued: PromiseLike<EnqueuedTask>, what: string): Promise<Task> {
+    const { taskUid } = await enqueued;
+    for (;;) {
+      try {
+        return await waitOnce(taskUid);
+      } catch (error) {
+        if (!(error instanceof MeiliTaskStillRunning)) throw error;
+        log.warn({ taskUid, what }, 'Meilisearch task still running; waiting on for the same task');
+      }
+    }
+  }
+
+  async function deleteIndex(target: string): Promise<void> {
+    try {
+      const task = await settle(client.deleteIndex(target), 'delete index');
+      if (task.status !== 'succeeded' && task.error?.code !== 'index_not_found') throw new MeiliTaskFailed(task);
+    } catch (error) {
+      log.error({ target, err: String((error as Error).message ?? error) }, 'could not delete a Meilisearch index');
+    }
   }
 
   async function fetchDocs(ids: readonly string[], fields?: Array<keyof MeiliDocument>) {
@@ -135,7 +192,7 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const page = await index.getDocuments({
-        filter: `id IN [${chunk.map(quote).join(', ')}]`,
+        filter: idFilter(chunk),
         limit: chunk.length,
         ...(fields ? { fields } : {}),
       });
@@ -144,74 +201,107 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
     return out;
   }
 
-  const search = async (query: SearchQuery): Promise<SearchResult> => {
-    const q = query.q?.trim() ?? '';
-    const run = (matchingStrategy: 'all' | 'last') =>
-      index.search(q, {
-        filter: meiliFilter(query),
-        // An empty query has no relevance; list the most recently updated first, like Postgres.
-        sort: query.sort === 'updated' || q === '' ? ['updatedAtTs:desc'] : undefined,
-        facets: [...FACET_FIELDS],
-        page: query.page,
-        hitsPerPage: query.perPage,
-        matchingStrategy,
-      });
-    let response = await run('all');
-    // Like the Postgres adapter: only when nothing matches every word are partial matches shown.
-    if (response.totalHits === 0 && q.split(/\s+/).length >= 2) response = await run('last');
-    const facets = emptyFacets();
-    for (const field of FACET_FIELDS) Object.assign(facets[field], response.facetDistribution?.[field] ?? {});
+  async function search(query: SearchQuery): Promise<SearchResult> {
+    const words = queryWords(query.q);
+    const first = searchRequest(query, words);
+    let response = await index.search(first.q, first.params);
+    let distribution = response.facetDistribution;
+    const fallback = (response.totalHits ?? 0) === 0 ? fallbackRequest(query, words, uid) : null;
+    if (fallback) {
+      response = await client.multiSearch(fallback);
+      distribution = response.facetsByIndex?.[uid]?.distribution;
+    }
+    const entries = Object.entries(distribution ?? {}).flatMap(([field, values]) =>
+      Object.entries(values).map(([value, n]) => [field, value, n] as const),
+    );
     return {
-      hits: response.hits.map((hit) => toHit(fromMeiliDocument(hit as MeiliDocument), query.q)),
-      total: response.totalHits,
+      hits: hitsWithinCap(response.hits, query, maxTotalHits).map((hit) => toHit(hit.doc, query.q)),
+      ...cappedTotal(response.totalHits ?? 0, maxTotalHits),
       page: query.page,
       perPage: query.perPage,
-      facets,
+      facets: facetCounts(entries),
     };
-  };
+  }
 
   const self: SearchIndex = {
     backend: 'meilisearch',
 
     async setup() {
+      const { pkgVersion } = await client.getVersion();
+      const problem = versionProblem(pkgVersion);
+      if (problem) throw new Error(problem);
+      let existed = true;
       try {
-        await succeeded(client.createIndex(uid, { primaryKey: 'id' }));
+        await client.getRawIndex(uid);
       } catch (error) {
-        if (!String((error as Error).message).includes('already exists')) throw error;
+        if (meiliErrorCode(error) !== 'index_not_found') throw error;
+        existed = false;
+        const created = await settle(client.createIndex(uid, { primaryKey: 'id' }), 'create index');
+        // Another process may have created it in between: that is what we wanted.
+        if (created.status !== 'succeeded' && created.error?.code !== 'index_already_exists') {
+          throw new MeiliTaskFailed(created);
+        }
       }
-      await succeeded(index.updateSettings(MEILI_SETTINGS));
+      const update = settingsToUpdate(meiliSettings(maxTotalHits), await index.getSettings());
+      if (Object.keys(update).length === 0) return;
+      if (existed && update.searchableAttributes) {
+        log.error(
+          { settings: Object.keys(update) },
+          'the searchable fields changed: documents written before lack them until `npm run projections:rebuild -- address_search`',
+        );
+      }
+      log.info({ settings: Object.keys(update) }, 'updating Meilisearch index settings');
+      succeeded(await settle(index.updateSettings(update), 'update settings'));
     },
 
     async getDocuments(ids) {
       const docs = await fetchDocs(ids);
-      return new Map(docs.map((d) => [d.id, fromMeiliDocument(d)]));
+      return new Map(docs.map((d) => [d.id, d.doc]));
     },
 
     async upsert(docs, opts = {}) {
-      if (docs.length === 0) return;
+      const valid = docs.filter((d) => isValidDocumentId(d.id));
+      if (valid.length < docs.length) {
+        log.error(
+          { refused: docs.filter((d) => !isValidDocumentId(d.id)).map((d) => d.id.slice(0, 100)) },
+          'documents with ids Meilisearch refuses are left out of the search index',
+        );
+      }
+      if (valid.length === 0) return;
       // Meilisearch replaces unconditionally, so the version guard is done here: drop documents
       // that are not newer than what the index holds. One worker writes at a time (advisory
       // lock), so nothing can slip in between this read and the write.
       const stored = new Map(
         (
           await fetchDocs(
-            docs.map((d) => d.id),
+            valid.map((d) => d.id),
             ['id', 'version'],
           )
         ).map((d) => [d.id, d.version]),
       );
-      const newer = docs.filter((d) => d.version > (stored.get(d.id) ?? 0)).map(toMeiliDocument);
+      const newer = valid.filter((d) => d.version > (stored.get(d.id) ?? 0)).map(toMeiliDocument);
       if (newer.length === 0) return;
-      const metadata = tagTasks && opts.checkpoint ? { customMetadata: `checkpoint:${opts.checkpoint}` } : {};
-      try {
-        await succeeded(index.addDocuments(newer, { primaryKey: 'id', ...metadata }));
-      } catch (error) {
-        // Servers before customMetadata existed refuse the parameter: write untagged from then on.
-        if (!('customMetadata' in metadata) || !/customMetadata/i.test(String((error as Error).message))) throw error;
-        tagTasks = false;
-        logger.warn({ index: uid }, 'this Meilisearch does not support task customMetadata; tasks are not tagged');
-        await succeeded(index.addDocuments(newer, { primaryKey: 'id' }));
+      // A write whose wait timed out is still queued or running on the server: the retry waits on
+      // that task instead of enqueueing the same documents again.
+      const key = batchKey(newer);
+      if (pendingWrite?.key !== key) {
+        const enqueued = await index.addDocuments(newer, {
+          primaryKey: 'id',
+          ...(opts.checkpoint ? { customMetadata: `checkpoint:${opts.checkpoint}` } : {}),
+        });
+        pendingWrite = { key, taskUid: enqueued.taskUid };
       }
+      const { taskUid } = pendingWrite;
+      let task: Task;
+      try {
+        task = await waitOnce(taskUid);
+      } catch (error) {
+        // The server forgot the task (restarted without its data): the retry enqueues again.
+        if (meiliErrorCode(error) === 'task_not_found') pendingWrite = null;
+        throw error;
+      }
+      pendingWrite = null;
+      succeeded(task);
     },
 
     search,
@@ -228,7 +318,8 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
     async health() {
       try {
         await client.health();
-        await index.getRawInfo();
+        // A search, not GET /indexes/{uid}: the web tier's key may only search.
+        await index.search('', { limit: 0 });
         return { ok: true, backend: 'meilisearch' };
       } catch (error) {
         return { ok: false, backend: 'meilisearch', detail: String((error as Error).message ?? error) };
@@ -236,22 +327,30 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
     },
 
     async prepareRebuild(): Promise<SearchIndexRebuild> {
-      const nextUid = `${uid}_rebuild_${Date.now()}`;
-      const next = createMeilisearchIndex({ ...options, indexUid: nextUid });
-      await next.setup();
+      // Copies left by a rebuild that died: the Postgres adapter drops its leftover copy the same
+      // way (table-swap.ts createTableCopy). One rebuild runs at a time (rebuild-job.ts lock).
+      const { results } = await client.getRawIndexes({ limit: 1_000 });
+      for (const other of results) if (other.uid.startsWith(rebuildIndexPrefix(uid))) await deleteIndex(other.uid);
+      const nextUid = `${rebuildIndexPrefix(uid)}${Date.now()}`;
+      const next = createMeilisearchIndex({ ...options, client, indexUid: nextUid });
+      try {
+        await next.setup();
+      } catch (error) {
+        await deleteIndex(nextUid);
+        throw error;
+      }
       return {
         index: next,
         async swap() {
-          // Atomic on the server: searches see the old index or the new one, never a mix. The
-          // swapped-out copy (now under nextUid) is deleted afterwards.
-          // `rename` is left out: servers before it existed refuse unknown fields, and a swap is
-          // what both old and new servers do without it.
-          await succeeded(client.swapIndexes([{ indexes: [uid, nextUid] } as IndexSwap]));
-          await succeeded(client.deleteIndex(nextUid));
+          // Atomic on the server: searches see the old index or the new one, never a mix. Waited
+          // for until it is final, so the rebuild never reports failure for a swap that happens
+          // later, nor success for one that failed. `rename` is left out: a plain swap of two
+          // existing indexes is what every supported version does.
+          succeeded(await settle(client.swapIndexes([{ indexes: [uid, nextUid] } as IndexSwap]), 'swap indexes'));
+          // nextUid now holds the old documents.
+          await deleteIndex(nextUid);
         },
-        async discard() {
-          await succeeded(client.deleteIndex(nextUid)).catch(() => {});
-        },
+        discard: () => deleteIndex(nextUid),
       };
     },
 

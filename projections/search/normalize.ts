@@ -6,6 +6,8 @@
  * "12 Main St", "12 Main Street" and "12 Main Str" (a prefix) all meet "12 Main Street".
  */
 
+import type { AddressDoc } from '../address-view/projection';
+
 // NFKD splits accented letters into letter + combining mark; these letters have no such split.
 const SPECIAL_FOLDS: Record<string, string> = {
   ß: 'ss',
@@ -154,7 +156,51 @@ export function postalCodeKey(postalCode: string): string {
   return postalCode.replace(/\s+/g, '').toUpperCase();
 }
 
-export const MAX_QUERY_WORDS = 12;
+/**
+ * The searchable words of a document, folded by the same code that folds queries, in three tiers
+ * both backends rank alike (Postgres: tsvector weights A, B, C; Meilisearch: searchableAttributes
+ * in this order): the address lines as written; the other fields; the other spellings of those
+ * words (weight C), so "St" finds "Street" but ranks below a document that says "St".
+ */
+export function documentWords(doc: AddressDoc): { primary: string[]; secondary: string[]; alternates: string[] } {
+  const primary = [...new Set([...tokenize(doc.line1), ...tokenize(doc.line2)])];
+  const secondary = [
+    ...new Set([
+      ...tokenize(doc.city),
+      ...tokenize(doc.region),
+      ...tokenize(doc.country),
+      ...tokenize(doc.owner),
+      ...postalCodeWords(doc.postalCode),
+    ]),
+  ];
+  const written = new Set([...primary, ...secondary]);
+  const alternates = [...new Set([...written].flatMap(alternatesOf))].filter((w) => !written.has(w));
+  return { primary, secondary, alternates };
+}
+
+/**
+ * Every proper prefix of these words that is not itself one of them ("120" → "1", "12"). Postgres
+ * matches each query word as a prefix (`'w':*`); Meilisearch's own prefix search covers the last
+ * word only, so the Meilisearch index stores these instead ("12 Main Street" must find "120 Main
+ * Street", and rank it second).
+ */
+export function wordPrefixes(words: readonly string[]): string[] {
+  const whole = new Set(words);
+  const out = new Set<string>();
+  for (const word of words) {
+    for (let n = 1; n < word.length; n++) {
+      const prefix = word.slice(0, n);
+      if (!whole.has(prefix)) out.add(prefix);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * At most ten words per query: Meilisearch reads only the first ten words of a query (its
+ * documented limit), so both backends stop there and answer the same question.
+ */
+export const MAX_QUERY_WORDS = 10;
 const MAX_WORD_LENGTH = 64;
 
 /** The words of a query as the backends match them: folded, de-duplicated, bounded. */

@@ -12,12 +12,12 @@ beforeAll(async () => {
 afterAll(async () => db?.drop());
 
 searchIndexContract('Postgres', {
-  async create() {
+  async create(options) {
     // A copy of the migrated table per run: same columns, generated columns and indexes.
     const table = `${POSTGRES_SEARCH_TABLE}_${randomBytes(4).toString('hex')}`;
     const client = await db.pool.connect();
     await createTableCopy(client, POSTGRES_SEARCH_TABLE, table).finally(() => client.release());
-    const index = createPostgresSearchIndex({ connectionString: db.url, table });
+    const index = createPostgresSearchIndex({ connectionString: db.url, table, ...options });
     await index.setup();
     return {
       index,

@@ -2,11 +2,14 @@ import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
 import { createPgPool, ident, isConnectionError, withTransaction } from '../pg';
 import { createTableCopy, dropTable, swapTables } from '../table-swap';
-import { alternatesOf, FUZZY_MIN_LENGTH, postalCodeKey, postalCodeWords, queryWords, tokenize } from './normalize';
+import { documentWords, FUZZY_MIN_LENGTH, postalCodeKey, queryWords } from './normalize';
 import {
-  emptyFacets,
-  FACET_FIELDS,
+  cappedTotal,
   type FacetCounts,
+  facetCounts,
+  MAX_FACET_VALUES,
+  pageWindow,
+  SEARCH_MAX_TOTAL_HITS,
   type SearchIndex,
   type SearchIndexRebuild,
   type SearchQuery,
@@ -21,8 +24,6 @@ export const POSTGRES_SEARCH_TABLE = 'address_search';
  * or more letters through ("chesnut" → chestnut scores 0.55) while unrelated words stay below.
  */
 export const WORD_SIMILARITY_THRESHOLD = 0.5;
-/** Facet values returned per field (the most frequent first), like Meilisearch's maxValuesPerFacet. */
-const MAX_FACET_VALUES = 100;
 const UPSERT_CHUNK = 1_000;
 
 export interface PostgresSearchIndexOptions {
@@ -31,36 +32,28 @@ export interface PostgresSearchIndexOptions {
   pool?: pg.Pool;
   table?: string;
   statementTimeoutMs?: number;
+  /** Matches counted and paged through (search-index.ts SEARCH_MAX_TOTAL_HITS). */
+  maxTotalHits?: number;
 }
 
-/**
- * The search columns of a document, folded by the same code that folds queries: the words as
- * written (address lines; the rest), and the other spellings of those words (weight C), so "St"
- * finds "Street" but ranks below a document that says "St".
- */
+/** The search columns of a document: the words of normalize.ts `documentWords`, space-separated. */
 export function searchColumns(doc: AddressDoc) {
-  const primary = [...new Set([...tokenize(doc.line1), ...tokenize(doc.line2)])];
-  const secondary = [
-    ...new Set([
-      ...tokenize(doc.city),
-      ...tokenize(doc.region),
-      ...tokenize(doc.country),
-      ...tokenize(doc.owner),
-      ...postalCodeWords(doc.postalCode),
-    ]),
-  ];
-  const written = new Set([...primary, ...secondary]);
-  const alternates = [...new Set([...written].flatMap(alternatesOf))].filter((w) => !written.has(w));
-  return { primary: primary.join(' '), secondary: secondary.join(' '), alternates: alternates.join(' ') };
+  const words = documentWords(doc);
+  return {
+    primary: words.primary.join(' '),
+    secondary: words.secondary.join(' '),
+    alternates: words.alternates.join(' '),
+  };
 }
 
 /**
  * Search on Postgres: each query word must match the document as a prefix of a word (tsvector,
  * "12 Main Str" as you type), via a street-type alternate stored with the document ("St"/"Street"),
- * or, for words of four letters or more, as a typo (pg_trgm word similarity, "chesnut"). When no
- * document matches every word, one word may be missing (as Meilisearch drops words from the end).
- * Ranking: per word, exact > prefix > typo and address lines > other fields > alternates; ties go
- * to the most recently updated.
+ * or, for words of four letters or more that are not numbers, as a typo (pg_trgm word similarity,
+ * "chesnut"). When no document matches every word, any one word may be missing (the Meilisearch
+ * adapter asks the same question as one federated search). Ranking: per word, exact > prefix >
+ * typo and address lines > other fields > alternates; ties go to the most recently updated, then
+ * the id. The contract suite (contract.ts) holds the Meilisearch adapter to all of this.
  */
 export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): SearchIndex {
   if (!options.pool && !options.connectionString) throw new Error('postgres search index: pool or connectionString');
@@ -69,6 +62,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
   const table = options.table ?? POSTGRES_SEARCH_TABLE;
   const t = ident(table);
   const statementTimeout = options.statementTimeoutMs ?? 5_000;
+  const maxTotalHits = options.maxTotalHits ?? SEARCH_MAX_TOTAL_HITS;
 
   async function upsert(docs: readonly AddressDoc[]): Promise<void> {
     for (let i = 0; i < docs.length; i += UPSERT_CHUNK) {
@@ -145,8 +139,9 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     // unwrapped it would let every branch after the first escape the filters.
     const where = (match: string | null) => [...filters, ...(match ? [`(${match})`] : [])].join(' AND ') || 'TRUE';
     const order = query.sort === 'updated' ? 'm.updated_at DESC, m.id' : 'm.score DESC, m.updated_at DESC, m.id';
-    const limit = p(query.perPage);
-    const offset = p((query.page - 1) * query.perPage);
+    const window = pageWindow(query, maxTotalHits);
+    const limit = p(window.limit);
+    const offset = p(window.offset);
 
     const sql = (match: string | null) => `
       WITH matched AS MATERIALIZED (
@@ -167,7 +162,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       SELECT (SELECT count(*)::int FROM matched) AS total,
              (SELECT coalesce(json_agg(doc ORDER BY ord), '[]'::json) FROM page) AS hits,
              (SELECT coalesce(json_agg(json_build_array(facet, value, n)), '[]'::json) FROM (
-                SELECT facet, value, n, row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS r
+                SELECT facet, value, n, row_number() OVER (PARTITION BY facet ORDER BY n DESC, value COLLATE "C") AS r
                   FROM facet_counts WHERE value IS NOT NULL) f WHERE r <= ${MAX_FACET_VALUES}) AS facets`;
 
     type Row = { total: number; hits: AddressDoc[]; facets: Array<[keyof FacetCounts, string, number]> };
@@ -199,16 +194,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     } finally {
       client.release(broken);
     }
-    const facets = emptyFacets();
-    for (const [facet, value, n] of row.facets) {
-      if ((FACET_FIELDS as readonly string[]).includes(facet)) facets[facet][value] = n;
-    }
     return {
       hits: row.hits.map((doc) => toHit(doc, query.q)),
-      total: row.total,
+      ...cappedTotal(row.total, maxTotalHits),
       page: query.page,
       perPage: query.perPage,
-      facets,
+      facets: facetCounts(row.facets),
     };
   }
 
@@ -251,7 +242,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       const next = `${table}_rebuild`;
       await withTransaction(pool, (client) => createTableCopy(client, table, next));
       return {
-        index: createPostgresSearchIndex({ pool, table: next, statementTimeoutMs: statementTimeout }),
+        index: createPostgresSearchIndex({ pool, table: next, statementTimeoutMs: statementTimeout, maxTotalHits }),
         swap: () => withTransaction(pool, (client) => swapTables(client, table, next)),
         discard: () => withTransaction(pool, (client) => dropTable(client, next)),
       };

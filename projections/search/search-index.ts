@@ -47,7 +47,10 @@ export type FacetCounts = Record<FacetField, Record<string, number>>;
 
 export interface SearchResult {
   hits: SearchHit[];
+  /** Matches counted, at most the index's `maxTotalHits` (SEARCH_MAX_TOTAL_HITS by default). */
   total: number;
+  /** More than `total` addresses match: the count stopped at the cap (pages end there too). */
+  totalIsCapped: boolean;
   page: number;
   perPage: number;
   facets: FacetCounts;
@@ -88,8 +91,50 @@ export interface SearchIndexRebuild {
   discard(): Promise<void>;
 }
 
+/**
+ * How many matches a search counts and pages through. 100,000 is the deepest hit the HTTP API can
+ * ask for (page 1,000 × 100 per page) and Meilisearch's default `maxTotalHits`; counting further
+ * would cost every broad search time for a number nobody can page to.
+ */
+export const SEARCH_MAX_TOTAL_HITS = 100_000;
+
+/** Facet values returned per field: the most frequent ones (Meilisearch's maxValuesPerFacet). */
+export const MAX_FACET_VALUES = 100;
+
+/** The total to report for `matched` matches under the cap. */
+export function cappedTotal(matched: number, maxTotalHits: number): Pick<SearchResult, 'total' | 'totalIsCapped'> {
+  return { total: Math.min(matched, maxTotalHits), totalIsCapped: matched > maxTotalHits };
+}
+
+/** The rows of a page that lie within the cap (a page past it is empty, on every backend). */
+export function pageWindow(query: SearchQuery, maxTotalHits: number): { offset: number; limit: number } {
+  const offset = (query.page - 1) * query.perPage;
+  return { offset, limit: Math.max(0, Math.min(query.perPage, maxTotalHits - offset)) };
+}
+
 export function emptyFacets(): FacetCounts {
   return { country: {}, region: {}, city: {}, status: {} };
+}
+
+/**
+ * Facet counts in one order for every backend: most frequent first, then by value (code-unit
+ * order), at most MAX_FACET_VALUES per field. Neither Postgres' json_agg nor Meilisearch promise
+ * an order, and the page lists the values as they come.
+ */
+export function facetCounts(entries: Iterable<readonly [field: string, value: string, count: number]>): FacetCounts {
+  const byField = new Map<FacetField, Array<[string, number]>>();
+  for (const [field, value, count] of entries) {
+    if (!(FACET_FIELDS as readonly string[]).includes(field)) continue;
+    const list = byField.get(field as FacetField) ?? [];
+    list.push([value, count]);
+    byField.set(field as FacetField, list);
+  }
+  const facets = emptyFacets();
+  for (const [field, list] of byField) {
+    list.sort(([va, a], [vb, b]) => b - a || (va < vb ? -1 : va > vb ? 1 : 0));
+    facets[field] = Object.fromEntries(list.slice(0, MAX_FACET_VALUES));
+  }
+  return facets;
 }
 
 export function publicAddress(doc: AddressDoc): PublicAddress {

@@ -49,3 +49,14 @@ export function parseAt(input: string): Date | null {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? null : d;
 }
+
+/**
+ * The search result count as the page says it. A capped total (search-index.ts
+ * SEARCH_MAX_TOTAL_HITS) is a lower bound, so it reads "More than 100,000", never a false number.
+ */
+export function resultCount(result: { total: number; totalIsCapped: boolean }): string {
+  if (result.total === 0) return 'No addresses found';
+  const n = result.total.toLocaleString('en');
+  if (result.totalIsCapped) return `More than ${n} addresses`;
+  return `${n} ${result.total === 1 ? 'address' : 'addresses'}`;
+}

@@ -57,6 +57,7 @@ export const GET = apiRoute(async (request) => {
   return json({
     hits: result.hits,
     total: result.total,
+    totalIsCapped: result.totalIsCapped,
     page: result.page,
     perPage: result.perPage,
     facets: result.facets,
