@@ -146,6 +146,8 @@ describe('npm run import', () => {
       expect(first.code, first.stderr).toBe(0);
       const rows = Number(/: (\d+) rows in/.exec(first.stdout)?.[1]);
       const s = summaryOf(first.stdout);
+      console.log(first.stdout);
+      expect(rows).toBeGreaterThan(0);
       expect(s.registered + s.rejected).toBe(rows);
       expect(parse(readFileSync(report, 'utf8'), { columns: true })).toHaveLength(s.rejected);
       expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:full:%'")).toBe(s.registered);
