@@ -11,6 +11,7 @@
  *   feed        the gap-safe global order, pages of 500      vs   keyset paging by position
  *   projection  the projector catching up on every event     vs   reading the same events
  *   search      the Postgres search (typos, prefixes, facets) vs   ILIKE on address_view
+ *   import      `npm run import` of a CSV (bench/import.ts)   vs   COPY of the same file
  *
  * Data: the shipped OpenStreetMap sample (projections/search/fixtures, © OpenStreetMap
  * contributors, ODbL). BENCH_ADDRESSES caps how many are registered (default: all 2,764).
@@ -31,6 +32,7 @@ import { readSample, sampleAddressFields } from '@/projections/search/fixtures/s
 import { createPostgresSearchIndex } from '@/projections/search/postgres-search-index';
 import { waitForProjection } from '@/projections/testing';
 import { startProjector } from '@/projections/worker';
+import { benchImport, importBenchFile } from './import';
 
 interface Result {
   name: string;
@@ -158,6 +160,17 @@ async function main() {
     results.push({ name: 'search', unit: 'queries/s', measured: typed.length / seconds(t), baseline: searchBaseline });
     await index.close();
 
+    // import (last: its rows would change what the scenarios above measure) --------------------
+    const { file, which } = importBenchFile();
+    console.error(` import: ${path.relative(process.cwd(), file) || file} (${which})`);
+    const imported = await benchImport(pool, ledger, file);
+    results.push({
+      name: 'import (CSV, batched)',
+      unit: 'rows/s',
+      measured: imported.importRate,
+      baseline: imported.copyRate,
+    });
+
     console.log(`\nAddress Ledger benchmark — ${addresses.length} addresses, ${feedRead} events\n`);
     console.table(
       results.map((r) => ({
@@ -167,6 +180,10 @@ async function main() {
         baseline: Math.round(r.baseline),
         ratio: Number((r.measured / r.baseline).toFixed(2)),
       })),
+    );
+    console.log(
+      `\nimport: ${imported.summary.rows} rows of ${which} (${imported.summary.registered} registered, ` +
+        `${imported.summary.rejected} rejected); baseline: COPY of the same ${imported.copied} rows into a plain table`,
     );
     console.log('\nA ratio below 1 is the price of the guarantee over plain SQL; compare ratios between commits.');
   } finally {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { VersionConflictError } from './event-store/errors';
-import type { EventStore, NewEvent } from './event-store/postgres-event-store';
+import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
+import type { BatchAppendItem, BatchAppendOutcome, EventStore, NewEvent } from './event-store/postgres-event-store';
 import type { Command, Decider, Event, RecordedEvent } from './messages';
 
 export interface HandleOptions<State = unknown> {
@@ -121,4 +121,114 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       }
     }
   };
+}
+
+export type BatchHandleOutcome = { ok: true; result: HandleResult } | { ok: false; error: unknown };
+
+/**
+ * Many commands that each start a new stream (e.g. an import's registrations), appended in one
+ * round trip with every guarantee of `handle`: each is decided on the initial state and appended
+ * only if its stream is still empty (expected version 0), with its own idempotency record.
+ *
+ * Whatever the batch cannot settle goes through `handle`, one command at a time, so each answer
+ * is exactly the one a single command would get:
+ *   - a stream that already exists (handle loads it and decides: already registered, or a replay);
+ *   - a batch the database refused as a whole (e.g. a trigger's unique violation on one row):
+ *     retried one by one, so only the culprit fails, with its own error, and the rest go in.
+ * Per command: its result, or the error `handle` would have thrown (domain rule, reused key).
+ * Errors that are not about one command (the database is down) are thrown.
+ */
+export function createBatchCommandHandler<State, C extends Command, E extends Event>(
+  deps: CommandHandlerDeps<State, C, E> & { isRuleError: (error: unknown) => boolean },
+) {
+  const { store, decider } = deps;
+  const isAboutTheCommand = (error: unknown) => isAboutTheCommandOf(error, deps.isRuleError);
+  const handle = createCommandHandler(deps);
+
+  const one = async (command: C): Promise<BatchHandleOutcome> => {
+    try {
+      return { ok: true, result: await handle(command) };
+    } catch (error) {
+      if (isAboutTheCommand(error)) return { ok: false, error };
+      throw error;
+    }
+  };
+
+  return async function handleBatch(
+    commands: readonly C[],
+    options: { onBatchRefused?: (error: unknown) => void } = {},
+  ): Promise<BatchHandleOutcome[]> {
+    const outcomes: (BatchHandleOutcome | undefined)[] = new Array(commands.length);
+    const items: (BatchAppendItem & { index: number; appended: number })[] = [];
+    for (const [index, command] of commands.entries()) {
+      try {
+        const events = decider.decide(command, decider.initialState());
+        items.push({
+          index,
+          appended: events.length,
+          streamId: deps.streamIdOf(command),
+          expectedVersion: 0,
+          events: events.map((e) => ({ ...e, schemaVersion: deps.schemaVersionOf(e) })),
+          command: {
+            commandId: command.metadata.commandId,
+            requestHash: hashRequest({ type: command.type, data: command.data }),
+          },
+        });
+      } catch (error) {
+        if (!isAboutTheCommand(error)) throw error;
+        outcomes[index] = { ok: false, error };
+      }
+    }
+
+    let appended: BatchAppendOutcome[] | null = null;
+    try {
+      appended = await store.appendBatch(items);
+    } catch (error) {
+      // Also class 40 (deadlock, serialization failure): two batches creating the same new streams
+      // in a different order can deadlock; one at a time, they cannot.
+      if (!isAboutTheCommand(error) && !sqlState(error)?.startsWith('40')) throw error;
+      options.onBatchRefused?.(error);
+    }
+    for (const [i, item] of items.entries()) {
+      const outcome = appended?.[i];
+      if (outcome?.ok) {
+        const { result } = outcome;
+        outcomes[item.index] = { ok: true, result: { ...result, appended: result.replayed ? 0 : item.appended } };
+      } else if (outcome && outcome.error instanceof IdempotencyKeyReusedError) {
+        outcomes[item.index] = { ok: false, error: outcome.error };
+      } else {
+        // A stream that exists already, or a batch refused as a whole: the single-command path.
+        outcomes[item.index] = await one(commands[item.index]!);
+      }
+    }
+    return outcomes as BatchHandleOutcome[];
+  };
+}
+
+/**
+ * Errors that concern one command, not the system: business rules (`isRuleError`), idempotency,
+ * conflicts, and integrity violations the database raised for one row (SQLSTATE class 23, e.g. a
+ * unique guard). Anything else (a lost connection, a broken query) stops the batch instead of
+ * quietly rejecting every row.
+ */
+function isAboutTheCommandOf(error: unknown, isRuleError: (error: unknown) => boolean): boolean {
+  if (
+    error instanceof IdempotencyKeyReusedError ||
+    error instanceof VersionConflictError ||
+    error instanceof DuplicateAddressError
+  ) {
+    return true;
+  }
+  return isRuleError(error) || (sqlState(error)?.startsWith('23') ?? false);
+}
+
+/** The PostgreSQL error code behind a pg or Prisma (driver adapter) error, if any. */
+export function sqlState(error: unknown): string | undefined {
+  const e = error as {
+    code?: unknown;
+    meta?: { code?: unknown; driverAdapterError?: { cause?: { originalCode?: unknown } } };
+  } | null;
+  const candidates = [e?.meta?.driverAdapterError?.cause?.originalCode, e?.meta?.code, e?.code];
+  if (e?.code === 'P2002') return '23505';
+  return candidates.find((c): c is string => typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c));
 }

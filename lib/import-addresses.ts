@@ -1,27 +1,71 @@
-import { createHash } from 'node:crypto';
-import { type AddressFieldsInput, addressIdFromStream } from '@/domain/address';
-import { DuplicateAddressError } from '@/domain/event-store/errors';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  AddressAlreadyRegistered,
+  type AddressFieldsInput,
+  addressIdFromStream,
+  type RegisterAddress,
+} from '@/domain/address';
+import type { BatchHandleOutcome } from '@/domain/command-handler';
+import { DuplicateAddressError, IdempotencyKeyReusedError } from '@/domain/event-store/errors';
 import type { Actor } from '@/domain/messages';
 import type { Ledger } from './ledger';
+import { logger } from './logger';
 import { addressFieldsSchema, formatZodIssues, type ValidationIssue } from './validation/address';
 
 export interface ImportItem {
   /** Stable key of the source row: the same key is the same address, so re-running appends nothing. */
   key: string;
   fields: AddressFieldsInput;
+  /** 1-based data row of the file (the header is row 0), for the report. */
+  row?: number;
+  /** The row as read, for the report. */
+  raw?: Readonly<Record<string, string>>;
+  /** Found while reading (e.g. a row with too many columns): rejected with these reasons and any others. */
+  problems?: ValidationIssue[];
 }
 
-export interface ImportReport {
+export interface ImportRejection {
+  row?: number;
+  key: string;
+  raw?: Readonly<Record<string, string>>;
+  reasons: ValidationIssue[];
+}
+
+export interface ImportSummary {
+  rows: number;
   registered: number;
-  /** Already imported by an earlier run (same key): nothing appended. */
+  /** Imported by an earlier run (same source and key): nothing appended. */
   unchanged: number;
   /**
    * Rows that are the same address as another active one (the duplicate guard: same normalised
-   * line 1, line 2, postal code, country and owner), not imported; `addressId` is the existing one.
-   * Not failures: the address is in the register already, under that id.
+   * line 1, line 2, postal code, country and owner), not imported. Not failures: the address is in
+   * the register already, under the id `onDuplicate` reports.
    */
-  duplicates: Array<{ key: string; addressId: string }>;
-  rejected: Array<{ key: string; issues: ValidationIssue[] }>;
+  duplicates: number;
+  rejected: number;
+}
+
+export interface ImportDuplicate {
+  row?: number;
+  key: string;
+  /** The active address that already has these fields. */
+  addressId: string;
+}
+
+export interface ImportOptions {
+  source: string;
+  actor: Actor;
+  /** One per run, so every event of the run can be found together. */
+  correlationId?: string;
+  /** Rows per round trip (append_events_batch). */
+  batchSize?: number;
+  /** Batches sent before waiting for the oldest: the next batch is validated while one is written. */
+  inFlight?: number;
+  /** Validate and count what would be registered, without writing. */
+  dryRun?: boolean;
+  onRejected?: (rejection: ImportRejection) => void;
+  onDuplicate?: (duplicate: ImportDuplicate) => void;
+  onProgress?: (summary: Readonly<ImportSummary>) => void;
 }
 
 /** A UUID derived from the source key, so an address keeps its id across re-runs of an import. */
@@ -31,43 +75,147 @@ export function importedAddressId(source: string, key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The command id of a row: the same source and key are the same command, in every run. */
+export const importCommandId = (source: string, key: string) => `import:${source}:${key}`;
+
+interface Pending {
+  item: ImportItem;
+  command: RegisterAddress;
+}
+
 /**
- * Registers addresses from another source through the command handler, like any other command:
- * validated at the boundary (rows that fail are reported, not imported), recorded with
- * `source: import` and the importing actor, idempotent per source row.
+ * Registers addresses from another source through the command handler's rules, like any other
+ * command: validated with the API's schema (rows that fail are reported with every reason, not
+ * imported), decided by the domain, recorded with `source: import`, the importing actor and the
+ * run's correlation id, idempotent per source row. Rows go in batches of one round trip each
+ * (`ledger.handleBatch`); a stream that exists or a batch the database refuses falls back to one
+ * command at a time, so each row gets the answer a single command would.
+ *
+ * `items` may be a stream of any length: at most `batchSize × (inFlight + 1)` rows are held at once.
  */
 export async function importAddresses(
   ledger: Ledger,
-  items: readonly ImportItem[],
-  options: { source: string; actor: Actor; concurrency?: number; onProgress?: (done: number, total: number) => void },
-): Promise<ImportReport> {
-  const report: ImportReport = { registered: 0, unchanged: 0, duplicates: [], rejected: [] };
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      const parsed = addressFieldsSchema.safeParse(item.fields);
-      if (!parsed.success) {
-        report.rejected.push({ key: item.key, issues: formatZodIssues(parsed.error) });
-      } else {
-        const commandId = `import:${options.source}:${item.key}`;
-        try {
-          const result = await ledger.handle({
-            type: 'RegisterAddress',
-            data: { addressId: importedAddressId(options.source, item.key), fields: parsed.data },
-            metadata: { commandId, correlationId: `import:${options.source}`, actor: options.actor, source: 'import' },
-          });
-          if (result.appended > 0) report.registered++;
-          else report.unchanged++;
-        } catch (error) {
-          if (!(error instanceof DuplicateAddressError)) throw error;
-          report.duplicates.push({ key: item.key, addressId: addressIdFromStream(error.existingStreamId) });
-        }
-      }
-      options.onProgress?.(++done, items.length);
-    }
+  items: Iterable<ImportItem> | AsyncIterable<ImportItem>,
+  options: ImportOptions,
+): Promise<ImportSummary> {
+  const summary: ImportSummary = { rows: 0, registered: 0, unchanged: 0, duplicates: 0, rejected: 0 };
+  const correlationId = options.correlationId ?? `import-run:${randomUUID()}`;
+  const batchSize = Math.max(1, options.batchSize ?? 1000);
+  const inFlight = Math.max(1, options.inFlight ?? 2);
+  const reject = (item: ImportItem, reasons: ValidationIssue[]) => {
+    summary.rejected++;
+    options.onRejected?.({ row: item.row, key: item.key, raw: item.raw, reasons });
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
-  return report;
+
+  const write = async (batch: Pending[]) => {
+    const outcomes = options.dryRun
+      ? await dryRunOutcomes(ledger, batch)
+      : await ledger.handleBatch(
+          batch.map((p) => p.command),
+          {
+            onBatchRefused: (error) =>
+              logger.warn(
+                { err: errorMessage(error), rows: batch.length },
+                'import batch refused; retrying row by row',
+              ),
+          },
+        );
+    for (const [i, outcome] of outcomes.entries()) {
+      const { item } = batch[i]!;
+      if (!outcome.ok && outcome.error instanceof DuplicateAddressError) {
+        summary.duplicates++;
+        const addressId = addressIdFromStream(outcome.error.existingStreamId);
+        options.onDuplicate?.({ row: item.row, key: item.key, addressId });
+      } else if (!outcome.ok) reject(item, [{ path: '', message: rejectionMessage(outcome.error, item.key) }]);
+      else if (outcome.result.appended > 0) summary.registered++;
+      else summary.unchanged++;
+    }
+    options.onProgress?.(summary);
+  };
+
+  const running = new Set<Promise<void>>();
+  // The first batch that failed stops the run; kept here so no rejection goes unhandled meanwhile.
+  const failures: unknown[] = [];
+  const send = async (batch: Pending[]) => {
+    const p: Promise<void> = write(batch)
+      .catch((error) => {
+        failures.push(error);
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+    // Backpressure: stop reading while `inFlight` batches are unanswered.
+    while (running.size >= inFlight) await Promise.race(running);
+    if (failures.length > 0) throw failures[0];
+  };
+
+  let batch: Pending[] = [];
+  let streams = new Set<string>();
+  for await (const item of items) {
+    summary.rows++;
+    const parsed = addressFieldsSchema.safeParse(item.fields);
+    const problems = [...(item.problems ?? []), ...(parsed.success ? [] : formatZodIssues(parsed.error))];
+    if (!parsed.success || problems.length > 0) {
+      reject(item, problems);
+      continue;
+    }
+    const addressId = importedAddressId(options.source, item.key);
+    // A key seen twice goes in a later batch (a batch holds each stream once); it then answers
+    // as a repeat of the first row, or is rejected if its values differ.
+    if (streams.has(addressId)) {
+      await send(batch);
+      batch = [];
+      streams = new Set();
+    }
+    streams.add(addressId);
+    batch.push({
+      item,
+      command: {
+        type: 'RegisterAddress',
+        data: { addressId, fields: parsed.data },
+        metadata: {
+          commandId: importCommandId(options.source, item.key),
+          correlationId,
+          actor: options.actor,
+          source: 'import',
+        },
+      },
+    });
+    if (batch.length >= batchSize) {
+      await send(batch);
+      batch = [];
+      streams = new Set();
+    }
+  }
+  if (batch.length > 0) await send(batch);
+  await Promise.all(running);
+  if (failures.length > 0) throw failures[0];
+  return summary;
 }
+
+/** What a real run would answer, from the idempotency records alone (read only). */
+async function dryRunOutcomes(ledger: Ledger, batch: Pending[]): Promise<BatchHandleOutcome[]> {
+  const ids = batch.map((p) => p.command.metadata.commandId);
+  const rows = await ledger.db.$queryRaw<{ command_id: string }[]>`
+    SELECT command_id FROM processed_commands WHERE command_id = ANY(${ids}::text[])`;
+  const known = new Set(rows.map((r) => r.command_id));
+  return batch.map((p) => ({
+    ok: true,
+    result: {
+      streamId: p.command.data.addressId,
+      version: 1,
+      position: null,
+      appended: known.has(p.command.metadata.commandId) ? 0 : 1,
+      replayed: known.has(p.command.metadata.commandId),
+    },
+  }));
+}
+
+function rejectionMessage(error: unknown, key: string): string {
+  if (error instanceof IdempotencyKeyReusedError) {
+    return `row key ${key} was imported before (or earlier in this file) with other values`;
+  }
+  if (error instanceof AddressAlreadyRegistered) return `${error.message} (by another command than this import)`;
+  return errorMessage(error);
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -5,10 +5,11 @@ import {
   addressDecider,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
+  isDomainError,
   replay,
   upcast,
 } from '@/domain/address';
-import { createCommandHandler } from '@/domain/command-handler';
+import { createBatchCommandHandler, createCommandHandler } from '@/domain/command-handler';
 import { createEventStore, type ReadStreamOptions } from '@/domain/event-store/postgres-event-store';
 import type { RecordedEvent } from '@/domain/messages';
 import { type Db, prisma } from './db';
@@ -19,11 +20,17 @@ import { type Db, prisma } from './db';
  */
 export function createLedger(db: Db) {
   const store = createEventStore(db, { upcast });
-  const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
+  const deps = {
     store,
     decider: addressDecider,
-    streamIdOf: (command) => addressStreamId(command.data.addressId),
-    schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
+    streamIdOf: (command: AddressCommand) => addressStreamId(command.data.addressId),
+    schemaVersionOf: (event: AddressEvent) => CURRENT_SCHEMA_VERSIONS[event.type],
+  };
+  const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>(deps);
+  /** Registrations (commands that start a stream) in batches of one round trip (imports). */
+  const handleBatch = createBatchCommandHandler<AddressState, AddressCommand, AddressEvent>({
+    ...deps,
+    isRuleError: isDomainError,
   });
   /** One address's events (through the upcasters) and the state they fold into. */
   async function loadAddress(addressId: string, options: ReadStreamOptions = {}) {
@@ -31,7 +38,7 @@ export function createLedger(db: Db) {
     return { events, state: replay(events) };
   }
 
-  return { db, store, handle, loadAddress };
+  return { db, store, handle, handleBatch, loadAddress };
 }
 
 export type Ledger = ReturnType<typeof createLedger>;

@@ -65,7 +65,13 @@ const checks: Check[] = [
     name: 'seed: unreachable database',
     args: ['run', '--silent', 'seed'],
     env: { DATABASE_URL: UNREACHABLE_DB },
-    expect: /seed failed/,
+    expect: /import failed: .*ECONNREFUSED/,
+  },
+  {
+    name: 'import: missing file',
+    args: ['run', '--silent', 'import', '--', 'no/such/file.csv'],
+    env: { DATABASE_URL: UNREACHABLE_DB },
+    expect: /import failed: no such file: no\/such\/file\.csv/,
   },
   {
     name: 'db:migrate: unreachable database',

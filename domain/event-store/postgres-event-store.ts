@@ -178,6 +178,50 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
       }
     },
 
+    /**
+     * Many commands' appends in one round trip (bulk imports), each with every guarantee of
+     * `append`: expected version, idempotency record, stored result; one transaction for all.
+     * Per item: its result, or the conflict / reused-key error `append` would have thrown. An
+     * exception (e.g. a trigger refusing one row) means nothing of the batch was written.
+     */
+    async appendBatch(items: readonly BatchAppendItem[]): Promise<BatchAppendOutcome[]> {
+      if (items.length === 0) return [];
+      const payload = items.map((item) => ({
+        streamId: item.streamId,
+        expectedVersion: item.expectedVersion,
+        commandId: item.command?.commandId ?? null,
+        requestHash: item.command?.requestHash ?? null,
+        events: item.events.map((e) => ({
+          eventId: randomUUID(),
+          type: e.type,
+          schemaVersion: e.schemaVersion,
+          data: e.data,
+          metadata: stripRecordedAt(e.metadata),
+        })),
+      }));
+      const rows = await db.$queryRaw<(AppendRow & { ord: number })[]>`
+        SELECT ord, outcome, version, position, stored_result, stored_hash
+        FROM append_events_batch(${JSON.stringify(payload)}::jsonb, ${EVENTS_CHANNEL})`;
+      return rows.map((row): BatchAppendOutcome => {
+        const item = items[row.ord - 1]!;
+        const { streamId, command } = item;
+        switch (row.outcome) {
+          case 'appended':
+          case 'unchanged':
+            return { ok: true, result: { streamId, version: row.version!, position: row.position, replayed: false } };
+          case 'already_processed':
+            if (row.stored_hash !== command?.requestHash) {
+              return { ok: false, error: new IdempotencyKeyReusedError(command!.commandId) };
+            }
+            return { ok: true, result: { ...(row.stored_result as Omit<AppendResult, 'replayed'>), replayed: true } };
+          case 'conflict':
+            return { ok: false, error: new VersionConflictError(streamId, item.expectedVersion, row.version!) };
+          default:
+            throw new Error(`append_events_batch returned an unknown outcome: ${row.outcome}`);
+        }
+      });
+    },
+
     async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
       const from = opts.fromVersion ?? 1;
       const to = opts.toVersion ?? 2_147_483_647;
@@ -230,6 +274,17 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
     },
   };
 }
+
+export interface BatchAppendItem {
+  streamId: string;
+  events: NewEvent[];
+  expectedVersion: number;
+  command?: CommandRecord;
+}
+
+export type BatchAppendOutcome =
+  | { ok: true; result: AppendResult }
+  | { ok: false; error: VersionConflictError | IdempotencyKeyReusedError };
 
 interface AppendRow {
   outcome: 'appended' | 'unchanged' | 'conflict' | 'already_processed';

@@ -1,0 +1,190 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CSV } from '@/projections/search/fixtures/sample';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { waitFor } from '@/test/wait';
+
+let t: TestDatabase;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'import-cli-'));
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
+  // Node itself with tsx as a loader: the tsx wrapper would run the script in a child of its own,
+  // which a SIGKILL of the wrapper leaves running.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], {
+    env: { ...process.env, DATABASE_URL: t.url, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+const importCli = (args: string[]) => start(args).done;
+
+const count = async (sql: string, params: unknown[] = []) =>
+  (await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) x`, params)).rows[0]!.n;
+const summaryOf = (stdout: string) => ({
+  registered: Number(/(?:registered|would register)\s+(\d+)/.exec(stdout)?.[1]),
+  unchanged: Number(/already there\s+(\d+)/.exec(stdout)?.[1]),
+  rejected: Number(/rejected\s+(\d+)/.exec(stdout)?.[1]),
+});
+
+const sample = readFileSync(SAMPLE_CSV, 'utf8');
+const sampleRows = parse(sample, { columns: true }) as Record<string, string>[];
+// The shipped sample is all valid; three broken rows after it prove the report.
+const BAD_ROWS = [
+  'bad-0001,5,Main Street,,Portland,,Maine,ME,ABC-12,US,,,test',
+  'bad-0002,7,Main Street,,,,Maine,ME,04101,USA,,,test',
+  'bad-0003,9,Main Street,,Portland',
+];
+
+describe('npm run import', () => {
+  it('imports the sample with bad rows: every valid row once, the bad ones reported with every reason; a re-run appends nothing', async () => {
+    const file = path.join(dir, 'sample-with-bad-rows.csv');
+    writeFileSync(file, `${sample.trimEnd()}\n${BAD_ROWS.join('\n')}\n`);
+    const report = path.join(dir, 'report.csv');
+
+    const first = await importCli([file, '--source', 'osm', '--report', report]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(summaryOf(first.stdout)).toEqual({ registered: sampleRows.length, unchanged: 0, rejected: 3 });
+    const rejected = parse(readFileSync(report, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rejected.map((r) => [r.row, r.id, r.reasons])).toEqual([
+      [String(sampleRows.length + 1), 'bad-0001', 'postalCode: postal code ABC-12 is not valid for US'],
+      [
+        String(sampleRows.length + 2),
+        'bad-0002',
+        'city: city is required; country: country must be an ISO 3166-1 alpha-2 code such as US or DE',
+      ],
+      [
+        String(sampleRows.length + 3),
+        'bad-0003',
+        'the row has 5 columns; the header has 13; postalCode: postal code is required; country: country must be an ISO 3166-1 alpha-2 code such as US or DE',
+      ],
+    ]);
+    const events = await t.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT stream_id)::int AS streams,
+              count(DISTINCT metadata->>'correlationId')::int AS runs,
+              min(metadata->>'source') AS source, min(metadata->'actor'->>'id') AS actor
+       FROM events`,
+    );
+    expect(events.rows[0]).toEqual({
+      n: sampleRows.length,
+      streams: sampleRows.length,
+      runs: 1,
+      source: 'import',
+      actor: `system:import:${os.userInfo().username}`,
+    });
+
+    // Again, and once more from a gzip-compressed copy: the same rows, nothing appended.
+    const again = await importCli([file, '--source', 'osm']);
+    expect(summaryOf(again.stdout)).toEqual({ registered: 0, unchanged: sampleRows.length, rejected: 3 });
+    const gz = path.join(dir, 'sample.csv.gz');
+    writeFileSync(gz, gzipSync(sample));
+    const gzipped = await importCli([gz, '--source', 'osm']);
+    expect(summaryOf(gzipped.stdout)).toEqual({ registered: 0, unchanged: sampleRows.length, rejected: 0 });
+    expect(await count('SELECT 1 FROM events')).toBe(sampleRows.length);
+  }, 120_000);
+
+  it('a run killed half way finishes on the next run: no duplicates, no gaps', async () => {
+    // 8 copies of the sample under other keys: 22,112 rows, long enough to be killed in the middle.
+    const header = sample.slice(0, sample.indexOf('\n'));
+    const body = sample.slice(sample.indexOf('\n') + 1).trimEnd();
+    const copies = Array.from({ length: 8 }, (_, i) => body.replace(/^menh-/gm, `copy${i}-`));
+    const file = path.join(dir, 'big.csv');
+    writeFileSync(file, `${header}\n${copies.join('\n')}\n`);
+    const total = sampleRows.length * 8;
+    const streams = "SELECT DISTINCT stream_id FROM events WHERE metadata->>'commandId' LIKE 'import:big:%'";
+
+    const already = await count('SELECT 1 FROM events');
+    // Small batches, so that the kill lands between many commits.
+    const run = start([file, '--source', 'big', '--batch-size', '20']);
+    await waitFor('the import to be part-way', async () => (await count('SELECT 1 FROM events')) >= already + 1_000, {
+      timeoutMs: 60_000,
+    });
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.code).toBeNull(); // killed, not finished
+    const before = await count(streams);
+    expect(before).toBeLessThan(total);
+
+    const rerun = await importCli([file, '--source', 'big']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(summaryOf(rerun.stdout)).toEqual({ registered: total - before, unchanged: before, rejected: 0 });
+    expect(await count(streams)).toBe(total);
+    expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:big:%'")).toBe(total);
+    expect(await count("SELECT 1 FROM processed_commands WHERE command_id LIKE 'import:big:%'")).toBe(total);
+  }, 180_000);
+
+  // Opt-in (IMPORT_FULL_FILE=path, e.g. ../shared/data/addresses-me-nh/addresses_me_nh.csv.gz):
+  // the full 131,650-row file, twice. Every row is either registered or reported; the second run
+  // appends nothing.
+  it.runIf(process.env.IMPORT_FULL_FILE)(
+    'imports a full file once, and a re-run appends nothing',
+    async () => {
+      const file = process.env.IMPORT_FULL_FILE!;
+      const report = path.join(dir, 'full-report.csv');
+      const first = await importCli([file, '--source', 'full', '--report', report]);
+      expect(first.code, first.stderr).toBe(0);
+      const rows = Number(/: (\d+) rows in/.exec(first.stdout)?.[1]);
+      const s = summaryOf(first.stdout);
+      process.stdout.write(first.stdout); // the rows/s of this run, for the record
+      expect(rows).toBeGreaterThan(0);
+      expect(s.registered + s.rejected).toBe(rows);
+      expect(parse(readFileSync(report, 'utf8'), { columns: true })).toHaveLength(s.rejected);
+      expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:full:%'")).toBe(s.registered);
+      const again = await importCli([file, '--source', 'full']);
+      expect(summaryOf(again.stdout)).toEqual({ registered: 0, unchanged: s.registered, rejected: s.rejected });
+      expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:full:%'")).toBe(s.registered);
+    },
+    600_000,
+  );
+
+  it('--dry-run validates and counts, and writes nothing', async () => {
+    const file = path.join(dir, 'dry.csv');
+    writeFileSync(file, `${sample.split('\n').slice(0, 11).join('\n')}\n${BAD_ROWS[0]}\n`);
+    const before = await count('SELECT 1 FROM events');
+    const dry = await importCli([file, '--source', 'dry', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(summaryOf(dry.stdout)).toEqual({ registered: 10, unchanged: 0, rejected: 1 });
+    expect(await count('SELECT 1 FROM events')).toBe(before);
+  }, 60_000);
+
+  it('refuses a missing file, a file without address columns and bad options, writing nothing', async () => {
+    const before = await count('SELECT 1 FROM events');
+    const missing = await importCli([path.join(dir, 'nope.csv')]);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toMatch(/no such file/);
+
+    const odd = path.join(dir, 'odd.csv');
+    writeFileSync(odd, 'name,phone\nAda,123\n');
+    const unrecognised = await importCli([odd]);
+    expect(unrecognised.code).toBe(1);
+    expect(unrecognised.stderr).toMatch(/no column for line 1 \(or street\), city, postal code, country/);
+
+    const empty = path.join(dir, 'empty.csv');
+    writeFileSync(empty, '');
+    expect((await importCli([empty])).stderr).toMatch(/the file is empty/);
+    expect((await importCli([odd, '--map', 'name=nickname'])).stderr).toMatch(/unknown field "nickname"/);
+    expect((await importCli([odd, '--no-such-option'])).code).toBe(2);
+    expect(await count('SELECT 1 FROM events')).toBe(before);
+  }, 60_000);
+});
