@@ -30,7 +30,10 @@ describe('importAddresses', () => {
       onProgress: (summary) => progress.push(summary.registered),
     });
     expect(first).toEqual({ rows: 40, registered: 40, unchanged: 0, duplicates: 0, rejected: 0 });
-    expect(progress).toEqual([7, 14, 21, 28, 35, 40]);
+    // One report per batch (two are written at once, so they may finish in either order).
+    expect(progress).toHaveLength(6);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(progress.at(-1)).toBe(40);
 
     const again = await importAddresses(ledger, items, { source: 'test', actor, batchSize: 7 });
     expect(again).toEqual({ rows: 40, registered: 0, unchanged: 40, duplicates: 0, rejected: 0 });

@@ -105,10 +105,13 @@ describe('npm run import', () => {
   }, 120_000);
 
   it('a run killed half way finishes on the next run: no duplicates, no gaps', async () => {
-    // 8 copies of the sample under other keys: 22,112 rows, long enough to be killed in the middle.
+    // 8 copies of the sample under other keys and with other streets (the duplicate guard would
+    // refuse the same addresses again): 22,112 rows, long enough to be killed in the middle.
     const header = sample.slice(0, sample.indexOf('\n'));
     const body = sample.slice(sample.indexOf('\n') + 1).trimEnd();
-    const copies = Array.from({ length: 8 }, (_, i) => body.replace(/^menh-/gm, `copy${i}-`));
+    const copies = Array.from({ length: 8 }, (_, i) =>
+      body.replace(/^menh-(\d+),([^,]*),/gm, (_, id, house) => `copy${i}-${id},${house},Copy${i} `),
+    );
     const file = path.join(dir, 'big.csv');
     writeFileSync(file, `${header}\n${copies.join('\n')}\n`);
     const total = sampleRows.length * 8;

@@ -9,7 +9,7 @@ import {
 import { sqlState } from '@/domain/command-handler';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { IdempotencyKeyReusedError, VersionConflictError } from './errors';
+import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './errors';
 import type { NewEvent } from './postgres-event-store';
 
 let db: TestDatabase;
@@ -116,31 +116,25 @@ describe('ledger.handleBatch', () => {
     expect(repeat[0]).toMatchObject({ ok: true, result: { appended: 0, replayed: true } });
   });
 
-  it('a batch the database refuses for one row (a trigger, like a duplicate guard) costs only that row', async () => {
-    await db.pool.query(`
-      CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.data->>'line1' = '13 Refused Street' THEN
-          RAISE EXCEPTION 'duplicate address' USING ERRCODE = 'unique_violation';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_marked BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_marked();`);
-    try {
-      const commands = [register('11 Fine Street'), register('13 Refused Street'), register('15 Fine Street')];
-      const refused: unknown[] = [];
-      const out = await ledger.handleBatch(commands, { onBatchRefused: (e) => refused.push(e) });
-      expect(refused).toHaveLength(1);
-      expect(out.map((o) => o.ok)).toEqual([true, false, true]);
-      expect(out[1]!.ok === false && sqlState(out[1]!.error)).toBe('23505');
-      expect(
-        await count(
-          "SELECT 1 FROM events WHERE data->>'line1' IN ('11 Fine Street', '13 Refused Street', '15 Fine Street')",
-        ),
-      ).toBe(2);
-    } finally {
-      await db.pool.query('DROP TRIGGER refuse_marked ON events; DROP FUNCTION refuse_marked()');
-    }
+  it('a batch the duplicate guard refuses for one row costs only that row', async () => {
+    const existing = register('13 Refused Street');
+    await ledger.handle(existing);
+    // The same address under another id: the guard's unique reservation refuses the whole batch.
+    const again = { ...register('13 Refused Street'), data: { ...existing.data, addressId: randomUUID() } };
+    const commands = [register('11 Fine Street'), again, register('15 Fine Street')];
+    const refused: unknown[] = [];
+    const out = await ledger.handleBatch(commands, { onBatchRefused: (e) => refused.push(e) });
+    expect(refused).toHaveLength(1);
+    expect(sqlState(refused[0])).toBe('23505');
+    expect(out.map((o) => o.ok)).toEqual([true, false, true]);
+    const error = out[1]!.ok === false ? out[1]!.error : null;
+    expect(error).toBeInstanceOf(DuplicateAddressError);
+    expect((error as DuplicateAddressError).existingStreamId).toBe(`address-${existing.data.addressId}`);
+    expect(
+      await count(
+        "SELECT 1 FROM events WHERE data->>'line1' IN ('11 Fine Street', '13 Refused Street', '15 Fine Street')",
+      ),
+    ).toBe(3);
   });
 
   it('two writers of the same commands at once: each address once, every command answered', async () => {
