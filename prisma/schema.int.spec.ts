@@ -122,6 +122,21 @@ const roundTrips: Record<Prisma.ModelName, (client: Db) => Promise<unknown>> = {
     });
     return c.event.findUniqueOrThrow({ where: { eventId } });
   },
+  AccessLog: async (c) => {
+    const requestId = randomUUID();
+    await c.accessLog.create({
+      data: {
+        accessedAt: new Date(),
+        actorId: 'a',
+        actorName: 'A',
+        actorRole: 'auditor',
+        action: 'audit.page',
+        rowCount: 1,
+        requestId,
+      },
+    });
+    return c.accessLog.findFirstOrThrow({ where: { requestId } });
+  },
   ProcessedCommand: async (c) => {
     const commandId = randomUUID();
     await c.processedCommand.create({ data: { commandId, requestHash: 'h', streamId: 's', result: { ok: true } } });

@@ -49,3 +49,24 @@ export function parseAt(input: string): Date | null {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? null : d;
 }
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+  ['year', Number.POSITIVE_INFINITY],
+];
+
+/** `5 minutes ago`, `yesterday`, `3 months ago`: beside an absolute time, never instead of it. */
+export function formatRelative(iso: string, now: Date): string {
+  let amount = (Date.parse(iso) - now.getTime()) / 1000;
+  if (Number.isNaN(amount)) return '';
+  for (const [unit, size] of RELATIVE_STEPS) {
+    if (Math.abs(amount) < size) return RELATIVE.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return '';
+}
