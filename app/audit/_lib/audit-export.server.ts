@@ -1,4 +1,3 @@
-import 'server-only';
 import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { ADDRESS_FIELDS } from '@/domain/address';

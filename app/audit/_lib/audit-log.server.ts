@@ -1,4 +1,3 @@
-import 'server-only';
 import { type AddressEvent, addressStreamId, upcast } from '@/domain/address';
 import { EVENT_COLUMNS, type EventRow, recordedEvent } from '@/domain/event-store/postgres-event-store';
 import type { RecordedEvent } from '@/domain/messages';
