@@ -66,7 +66,9 @@ export default async function AuditPage({ searchParams }: Props) {
           <p className="lead">Every recorded event across all addresses, newest first, exactly as stored.</p>
         </div>
         <div className="header-links">
-          <Link href="/audit/access">Access trail</Link>
+          <Link prefetch={false} href="/audit/access">
+            Access trail
+          </Link>
         </div>
       </header>
       <AuditSearch q={q} />
@@ -100,9 +102,17 @@ export default async function AuditPage({ searchParams }: Props) {
             <AuditList rows={result.view.rows} now={now} />
           )}
           <nav className="pagination" aria-label="Audit log pages">
-            {result.cursor ? <Link href={auditHref(result.terms)}>Newest events</Link> : null}
+            {result.cursor ? (
+              <Link prefetch={false} href={auditHref(result.terms)}>
+                Newest events
+              </Link>
+            ) : null}
             {result.view.next ? (
-              <Link href={auditHref(result.terms, { cursor: encodeAuditCursor(result.view.next) })} rel="next">
+              <Link
+                prefetch={false}
+                href={auditHref(result.terms, { cursor: encodeAuditCursor(result.view.next) })}
+                rel="next"
+              >
                 Older events
               </Link>
             ) : (

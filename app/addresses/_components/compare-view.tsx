@@ -67,7 +67,9 @@ export function EventsBetween({ entries, addressId }: { entries: readonly Timeli
         <li key={e.version} className="audit-row">
           <div className="audit-row-head">
             <strong>{e.revertOf !== undefined ? 'Reverted' : EVENT_LABELS[e.type]}</strong>
-            <Link href={`/addresses/${addressId}/history?version=${e.version}#v${e.version}`}>Version {e.version}</Link>
+            <Link prefetch={false} href={`/addresses/${addressId}/history?version=${e.version}#v${e.version}`}>
+              Version {e.version}
+            </Link>
             <time dateTime={e.recordedAt}>{formatTimestamp(e.recordedAt)}</time>
             <span>
               by {e.actor.name} ({e.actor.role})

@@ -80,7 +80,9 @@ export function AccessTable({ records }: { records: readonly AccessRecord[] }) {
               <td data-label="What">{ACCESS_ACTION_LABELS[r.action] ?? r.action}</td>
               <td data-label="Filter or address">
                 {r.addressId ? (
-                  <Link href={`/addresses/${r.addressId}/history`}>Address {r.addressId.slice(0, 8)}</Link>
+                  <Link prefetch={false} href={`/addresses/${r.addressId}/history`}>
+                    Address {r.addressId.slice(0, 8)}
+                  </Link>
                 ) : null}{' '}
                 {describeFilter(r.filter)}
               </td>

@@ -19,7 +19,11 @@ function viaText(via: ActedVia): string {
   }
 }
 
-/** The events, newest first, each in domain language with who, how, when, why and a link. */
+/**
+ * The events, newest first, each in domain language with who, how, when, why and a link.
+ * Links here never prefetch: the pages they open record each view in the access trail, and a
+ * prefetch would record views nobody made.
+ */
 export function AuditList({ rows, now }: { rows: readonly AuditRow[]; now: Date }) {
   return (
     <ol className="audit-list">
@@ -27,7 +31,7 @@ export function AuditList({ rows, now }: { rows: readonly AuditRow[]; now: Date 
         <li key={row.position} className={`audit-row event-${row.type}`}>
           <div className="audit-row-head">
             <strong className="event-label">{row.label}</strong>
-            <Link href={`/addresses/${row.addressId}/history?version=${row.version}#v${row.version}`}>
+            <Link prefetch={false} href={`/addresses/${row.addressId}/history?version=${row.version}#v${row.version}`}>
               Address {row.addressId.slice(0, 8)} at version {row.version}
             </Link>
             <span className="audit-time">

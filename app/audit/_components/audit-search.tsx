@@ -100,6 +100,7 @@ export function FilterChips({ terms }: { terms: readonly Term[] }) {
             // biome-ignore lint/suspicious/noArrayIndexKey: the same term may appear twice; position is its identity
             <li key={`${i}-${text}`}>
               <Link
+                prefetch={false}
                 className="chip chip-removable"
                 href={auditHref(terms.filter((_, j) => j !== i))}
                 aria-label={`Remove filter ${text}`}
@@ -111,7 +112,9 @@ export function FilterChips({ terms }: { terms: readonly Term[] }) {
           );
         })}
       </ul>
-      <Link href="/audit">Clear all</Link>
+      <Link prefetch={false} href="/audit">
+        Clear all
+      </Link>
     </div>
   );
 }

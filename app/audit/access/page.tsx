@@ -39,7 +39,10 @@ export default async function AccessTrailPage({ searchParams }: Props) {
   return (
     <main className="audit-page">
       <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link href="/audit">Audit log</Link> <span aria-hidden="true">›</span> Access trail
+        <Link prefetch={false} href="/audit">
+          Audit log
+        </Link>{' '}
+        <span aria-hidden="true">›</span> Access trail
       </nav>
       <header className="page-header">
         <div>
@@ -63,9 +66,13 @@ export default async function AccessTrailPage({ searchParams }: Props) {
         )
       ) : null}
       <nav className="pagination" aria-label="Access trail pages">
-        {query.before ? <Link href="/audit/access">Newest</Link> : null}
+        {query.before ? (
+          <Link prefetch={false} href="/audit/access">
+            Newest
+          </Link>
+        ) : null}
         {nextHref ? (
-          <Link href={nextHref} rel="next">
+          <Link prefetch={false} href={nextHref} rel="next">
             Older entries
           </Link>
         ) : null}

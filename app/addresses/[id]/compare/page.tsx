@@ -69,9 +69,17 @@ export default async function ComparePage({ params, searchParams }: Props) {
   return (
     <main>
       <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span>{' '}
-        <Link href={`/addresses/${addressId}`}>{current.fieldsAfter?.line1 ?? addressId}</Link>{' '}
-        <span aria-hidden="true">›</span> <Link href={`/addresses/${addressId}/history`}>History</Link>{' '}
+        <Link prefetch={false} href="/addresses">
+          Addresses
+        </Link>{' '}
+        <span aria-hidden="true">›</span>{' '}
+        <Link prefetch={false} href={`/addresses/${addressId}`}>
+          {current.fieldsAfter?.line1 ?? addressId}
+        </Link>{' '}
+        <span aria-hidden="true">›</span>{' '}
+        <Link prefetch={false} href={`/addresses/${addressId}/history`}>
+          History
+        </Link>{' '}
         <span aria-hidden="true">›</span> Compare
       </nav>
       <h1>Compare two points</h1>

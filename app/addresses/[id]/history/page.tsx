@@ -67,8 +67,14 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
   return (
     <main>
       <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span>{' '}
-        <Link href={`/addresses/${addressId}`}>{fields.line1}</Link> <span aria-hidden="true">›</span> History
+        <Link prefetch={false} href="/addresses">
+          Addresses
+        </Link>{' '}
+        <span aria-hidden="true">›</span>{' '}
+        <Link prefetch={false} href={`/addresses/${addressId}`}>
+          {fields.line1}
+        </Link>{' '}
+        <span aria-hidden="true">›</span> History
       </nav>
       <header className="page-header">
         <div>
@@ -135,7 +141,10 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
                   {' '}
                   · {current.version - point.entry.version} later{' '}
                   {current.version - point.entry.version === 1 ? 'event' : 'events'} since ·{' '}
-                  <Link href={`/addresses/${addressId}/compare?from=${point.entry.version}&to=${current.version}`}>
+                  <Link
+                    prefetch={false}
+                    href={`/addresses/${addressId}/compare?from=${point.entry.version}&to=${current.version}`}
+                  >
                     Compare with current
                   </Link>
                 </>
@@ -148,7 +157,9 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
               <FieldTable fields={point.entry.fieldsAfter!} />
             </div>
             <p>
-              <Link href={`/addresses/${addressId}/history`}>Close</Link>
+              <Link prefetch={false} href={`/addresses/${addressId}/history`}>
+                Close
+              </Link>
             </p>
           </div>
         ) : null}
@@ -186,9 +197,13 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
           ))}
         </ol>
         <nav className="pagination" aria-label="Timeline pages">
-          {query.before !== undefined ? <Link href={pageHref()}>Newest</Link> : null}
+          {query.before !== undefined ? (
+            <Link prefetch={false} href={pageHref()}>
+              Newest
+            </Link>
+          ) : null}
           {page.olderBefore !== null ? (
-            <Link href={pageHref(page.olderBefore)} rel="next">
+            <Link prefetch={false} href={pageHref(page.olderBefore)} rel="next">
               Older events
             </Link>
           ) : null}
@@ -308,12 +323,18 @@ function TimelineItem({ entry, addressId, current }: { entry: TimelineEntry; add
         <p className="muted">No field values changed.</p>
       )}
       <p className="timeline-foot">
-        <Link href={`${base}?version=${entry.version}#state`}>View the address at version {entry.version}</Link>
+        <Link prefetch={false} href={`${base}?version=${entry.version}#state`}>
+          View the address at version {entry.version}
+        </Link>
         {entry.version > 1 ? (
-          <Link href={`${compare}?from=${entry.version - 1}&to=${entry.version}`}>Compare with previous</Link>
+          <Link prefetch={false} href={`${compare}?from=${entry.version - 1}&to=${entry.version}`}>
+            Compare with previous
+          </Link>
         ) : null}
         {entry.version < current ? (
-          <Link href={`${compare}?from=${entry.version}&to=${current}`}>Compare with current</Link>
+          <Link prefetch={false} href={`${compare}?from=${entry.version}&to=${current}`}>
+            Compare with current
+          </Link>
         ) : null}
       </p>
     </li>
