@@ -8,6 +8,7 @@
  *   feed        the gap-safe global order, pages of 500      vs   keyset paging by position
  *   projection  the projector catching up on every event     vs   reading the same events
  *   search      the Postgres search (typos, prefixes, facets) vs   ILIKE on address_view
+ *   audit       the audit page per filter and the CSV export on 200,000 events (bench/audit.ts)
  *
  * Data: the shipped OpenStreetMap sample (projections/search/fixtures, © OpenStreetMap
  * contributors, ODbL). BENCH_ADDRESSES caps how many are registered (default: all 2,764).
@@ -27,6 +28,7 @@ import { readSample, sampleAddressFields } from '@/projections/search/fixtures/s
 import { createPostgresSearchIndex } from '@/projections/search/postgres-search-index';
 import { waitForProjection } from '@/projections/testing';
 import { startProjector } from '@/projections/worker';
+import { benchAudit } from './audit';
 
 interface Result {
   name: string;
@@ -147,7 +149,13 @@ async function main() {
     results.push({ name: 'search', unit: 'queries/s', measured: typed.length / seconds(t), baseline: searchBaseline });
     await index.close();
 
-    console.log(`\nAddress Ledger benchmark — ${addresses.length} addresses, ${feedRead} events\n`);
+    // audit -----------------------------------------------------------------------------------
+    const audit = await benchAudit(pool, prisma);
+    results.push(...audit.results);
+
+    console.log(
+      `\nAddress Ledger benchmark — ${addresses.length} addresses, ${feedRead} events (audit: ${audit.events} events)\n`,
+    );
     console.table(
       results.map((r) => ({
         what: r.name,
