@@ -1,6 +1,5 @@
 import Link from 'next/link';
-import { ADDRESS_EVENT_TYPES } from '@/domain/address';
-import { EVENT_LABELS } from '../../addresses/_lib/labels';
+import { EventTypeSelect } from '../../addresses/_components/event-type-select';
 import { formatQuery, formatTerm, type Term } from '../_lib/qualifiers';
 
 export function auditHref(terms: readonly Term[], extra: Record<string, string> = {}): string {
@@ -48,14 +47,7 @@ export function AuditSearch({ q }: { q: string }) {
             <Field id="actor" label="Actor (name or id)" />
             <div className="filter">
               <label htmlFor="audit-type">Event type</label>
-              <select id="audit-type" name="type" defaultValue="">
-                <option value="">Any</option>
-                {ADDRESS_EVENT_TYPES.map((t) => (
-                  <option key={t} value={t}>
-                    {EVENT_LABELS[t]}
-                  </option>
-                ))}
-              </select>
+              <EventTypeSelect id="audit-type" />
             </div>
             <div className="filter">
               <label htmlFor="audit-source">Source</label>

@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { trackAccess } from '@/lib/access-log';
 import { pageActor } from '@/lib/auth/request-actor';
 import { CompareTable, EventsBetween } from '../../_components/compare-view';
+import { HistoryBreadcrumb } from '../../_components/history-breadcrumb';
 import { loadTimeline } from '../../_lib/address.server';
 import { formatTimestamp, parseAt } from '../../_lib/labels';
 import type { TimelineEntry } from '../../_lib/timeline';
@@ -68,20 +68,7 @@ export default async function ComparePage({ params, searchParams }: Props) {
 
   return (
     <main>
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link prefetch={false} href="/addresses">
-          Addresses
-        </Link>{' '}
-        <span aria-hidden="true">›</span>{' '}
-        <Link prefetch={false} href={`/addresses/${addressId}`}>
-          {current.fieldsAfter?.line1 ?? addressId}
-        </Link>{' '}
-        <span aria-hidden="true">›</span>{' '}
-        <Link prefetch={false} href={`/addresses/${addressId}/history`}>
-          History
-        </Link>{' '}
-        <span aria-hidden="true">›</span> Compare
-      </nav>
+      <HistoryBreadcrumb addressId={addressId} line1={current.fieldsAfter?.line1 ?? addressId} here="Compare" />
       <h1>Compare two points</h1>
       <form method="get" className="inline-form" aria-label="Choose two points">
         <label htmlFor="compare-from">From (version or time)</label>

@@ -1,10 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { ADDRESS_EVENT_TYPES } from '@/domain/address';
 import { trackAccess } from '@/lib/access-log';
 import { pageActor } from '@/lib/auth/request-actor';
 import { FieldTable, FormattedAddress, StatusBadge } from '../../_components/address-view';
+import { EventTypeSelect } from '../../_components/event-type-select';
+import { HistoryBreadcrumb } from '../../_components/history-breadcrumb';
 import { loadTimeline } from '../../_lib/address.server';
 import { EVENT_LABELS, FIELD_LABELS, formatTimestamp, parseAt } from '../../_lib/labels';
 import { filterTimeline, type TimelineEntry, timelinePage, timelineQuery } from '../../_lib/timeline';
@@ -66,16 +67,7 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
 
   return (
     <main>
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link prefetch={false} href="/addresses">
-          Addresses
-        </Link>{' '}
-        <span aria-hidden="true">›</span>{' '}
-        <Link prefetch={false} href={`/addresses/${addressId}`}>
-          {fields.line1}
-        </Link>{' '}
-        <span aria-hidden="true">›</span> History
-      </nav>
+      <HistoryBreadcrumb addressId={addressId} line1={fields.line1} />
       <header className="page-header">
         <div>
           <h1>History</h1>
@@ -169,14 +161,7 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
         <h2 id="timeline-heading">Timeline</h2>
         <form method="get" action={base} className="inline-form timeline-filters" aria-label="Filter the timeline">
           <label htmlFor="timeline-type">Event type</label>
-          <select id="timeline-type" name="type" defaultValue={query.type ?? ''}>
-            <option value="">Any</option>
-            {ADDRESS_EVENT_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {EVENT_LABELS[t]}
-              </option>
-            ))}
-          </select>
+          <EventTypeSelect id="timeline-type" defaultValue={query.type} />
           <label htmlFor="timeline-actor">Actor</label>
           <input id="timeline-actor" name="actor" defaultValue={query.actor ?? ''} maxLength={200} />
           <button type="submit" className="button">
