@@ -119,7 +119,14 @@ test('an auditor filters by actor: and type:, removes a chip, and downloads the 
   expect(records.map((r) => [r.position, r.event, r.actor_name])).toEqual(
     screen.map((r) => [r.position, r.label, r.actor]),
   );
-  expect(records[0]).toMatchObject({ postalCode_before: '04210', postalCode_after: '04211', acted_via: 'session' });
+  expect(records.find((r) => r.postalCode_after === '04211')).toMatchObject({
+    event: 'Changed',
+    postalCode_before: '04210',
+    line1_before: '80 Third Street',
+    line1_after: '82 Third Street',
+    acted_via: 'session',
+    reason: 'new ZIP from USPS',
+  });
 
   await page.setViewportSize({ width: 360, height: 800 });
   await page.screenshot({ path: test.info().outputPath('audit-360.png'), fullPage: true });
