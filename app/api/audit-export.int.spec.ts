@@ -26,7 +26,7 @@ vi.mock('server-only', () => ({}));
 const EVENTS = 100_000;
 /**
  * The live heap may grow by at most this much during the export. Measured on the 2-core build
- * machine for 100,000 rows: about 1-3 MB (one batch of 1,000 rows and its stream prefixes); the
+ * machine for 100,000 rows: about 1.5-4 MB (one batch of 1,000 rows and its stream prefixes); the
  * files are 28 MB (CSV) and 56 MB (NDJSON), so an export that buffers them (as bytes, strings or
  * rows) fails this by far.
  */
