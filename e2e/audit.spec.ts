@@ -136,7 +136,7 @@ test('an auditor filters by actor: and type:, removes a chip, and downloads the 
 
 test('a bad qualifier is explained on the page, naming it', async ({ page }) => {
   await signIn(page, AUDITOR, '/audit?q=colour:red');
-  await expect(page.getByRole('alert')).toContainText('unknown qualifier "colour:"');
+  await expect(page.getByRole('main').getByRole('alert')).toContainText('unknown qualifier "colour:"');
 });
 
 test('compare shows exactly the fields that differ between two versions, and the events between', async ({ page }) => {
