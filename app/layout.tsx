@@ -19,6 +19,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   // Links are convenience only: every page and action checks the role again on the server.
   const actor = await sessionActor();
   const canWrite = actorCan(actor, 'address:write');
+  const canAudit = actorCan(actor, 'audit:read');
   return (
     <html lang="en">
       <body>
@@ -29,6 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <nav aria-label="Main">
             <Link href="/addresses">Search</Link>
             {canWrite ? <Link href="/addresses/new">Register</Link> : null}
+            {canAudit ? <Link href="/audit">Audit log</Link> : null}
           </nav>
           <AccountMenu actor={actor} />
         </header>

@@ -12,6 +12,7 @@
  *   projection  the projector catching up on every event     vs   reading the same events
  *   search      the Postgres search (typos, prefixes, facets) vs   ILIKE on address_view
  *   import      `npm run import` of a CSV (bench/import.ts)   vs   COPY of the same file
+ *   audit       the audit page per filter and the CSV export on 200,000 events (bench/audit.ts)
  *
  * Data: the shipped OpenStreetMap sample (projections/search/fixtures, © OpenStreetMap
  * contributors, ODbL). BENCH_ADDRESSES caps how many are registered (default: all 2,764).
@@ -32,6 +33,7 @@ import { readSample, sampleAddressFields } from '@/projections/search/fixtures/s
 import { createPostgresSearchIndex } from '@/projections/search/postgres-search-index';
 import { waitForProjection } from '@/projections/testing';
 import { startProjector } from '@/projections/worker';
+import { benchAudit } from './audit';
 import { benchImport, importBenchFile } from './import';
 
 interface Result {
@@ -160,6 +162,10 @@ async function main() {
     results.push({ name: 'search', unit: 'queries/s', measured: typed.length / seconds(t), baseline: searchBaseline });
     await index.close();
 
+    // audit -----------------------------------------------------------------------------------
+    const audit = await benchAudit(pool, prisma);
+    results.push(...audit.results);
+
     // import (last: its rows would change what the scenarios above measure) --------------------
     const { file, which } = importBenchFile();
     console.error(` import: ${path.relative(process.cwd(), file) || file} (${which})`);
@@ -171,7 +177,9 @@ async function main() {
       baseline: imported.copyRate,
     });
 
-    console.log(`\nAddress Ledger benchmark — ${addresses.length} addresses, ${feedRead} events\n`);
+    console.log(
+      `\nAddress Ledger benchmark — ${addresses.length} addresses, ${feedRead} events (audit: ${audit.events} events)\n`,
+    );
     console.table(
       results.map((r) => ({
         what: r.name,

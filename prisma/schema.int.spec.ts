@@ -134,6 +134,20 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     await c.event.create({ data: written });
     return { written, read: await c.event.findUniqueOrThrow({ where: { eventId } }) };
   },
+  AccessLog: async (c) => {
+    const written = {
+      accessedAt: new Date(),
+      actorId: 'a',
+      actorName: 'A',
+      actorRole: 'auditor',
+      action: 'audit.page',
+      filter: { q: 'actor:ada' },
+      rowCount: 1,
+      requestId: randomUUID(),
+    };
+    await c.accessLog.create({ data: written });
+    return { written, read: await c.accessLog.findFirstOrThrow({ where: { requestId: written.requestId } }) };
+  },
   ProcessedCommand: async (c) => {
     const written = { commandId: randomUUID(), requestHash: 'h', streamId: 's', result: { ok: true } };
     await c.processedCommand.create({ data: written });

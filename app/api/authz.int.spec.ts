@@ -184,6 +184,8 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   },
   'GET /api/events': { access: 'audit', prepare: async () => ({ path: '/api/events?limit=5' }) },
   'GET /api/events/stream': { access: 'audit', prepare: async () => ({ path: '/api/events/stream' }) },
+  'GET /api/audit': { access: 'audit', prepare: async () => ({ path: '/api/audit?q=type:AddressRegistered&limit=5' }) },
+  'GET /api/audit/export': { access: 'audit', prepare: async () => ({ path: '/api/audit/export?format=csv' }) },
   'GET /api/projections': { access: 'read', prepare: async () => ({ path: '/api/projections' }) },
 };
 

@@ -61,7 +61,8 @@ export interface ReadAllResult {
   next: string;
 }
 
-interface EventRow {
+/** A row of `events` as EVENT_COLUMNS selects it. */
+export interface EventRow {
   position: bigint;
   stream_id: string;
   stream_version: number;
@@ -74,7 +75,7 @@ interface EventRow {
   transaction_id: string;
 }
 
-const EVENT_COLUMNS = Prisma.sql`position, stream_id, stream_version, event_id::text AS event_id, type, schema_version,
+export const EVENT_COLUMNS = Prisma.sql`position, stream_id, stream_version, event_id::text AS event_id, type, schema_version,
   data, metadata, recorded_at, transaction_id::text AS transaction_id`;
 
 const identity: Upcaster = (e) => e;
@@ -87,23 +88,7 @@ export type EventStore = ReturnType<typeof createEventStore>;
  */
 export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
   const upcast = options.upcast ?? identity;
-
-  function toRecorded(row: EventRow): RecordedEvent & { transactionId: string } {
-    const current = upcast({ type: row.type, schemaVersion: row.schema_version, data: row.data });
-    const recordedAt = row.recorded_at.toISOString();
-    return {
-      eventId: row.event_id,
-      streamId: row.stream_id,
-      streamVersion: row.stream_version,
-      position: row.position.toString(),
-      type: current.type,
-      schemaVersion: current.schemaVersion,
-      data: current.data,
-      metadata: { ...row.metadata, recordedAt },
-      recordedAt,
-      transactionId: row.transaction_id,
-    };
-  }
+  const toRecorded = (row: EventRow) => recordedEvent(row, upcast);
 
   async function findCommand(commandId: string, requestHash: string): Promise<AppendResult | null> {
     const found = await db.processedCommand.findUnique({ where: { commandId } });
@@ -285,6 +270,24 @@ export interface BatchAppendItem {
 export type BatchAppendOutcome =
   | { ok: true; result: AppendResult }
   | { ok: false; error: VersionConflictError | IdempotencyKeyReusedError };
+
+/** A stored row as the event it is, read through the upcaster (for readers outside this store too). */
+export function recordedEvent(row: EventRow, upcast: Upcaster = identity): RecordedEvent & { transactionId: string } {
+  const current = upcast({ type: row.type, schemaVersion: row.schema_version, data: row.data });
+  const recordedAt = row.recorded_at.toISOString();
+  return {
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    position: row.position.toString(),
+    type: current.type,
+    schemaVersion: current.schemaVersion,
+    data: current.data,
+    metadata: { ...row.metadata, recordedAt },
+    recordedAt,
+    transactionId: row.transaction_id,
+  };
+}
 
 interface AppendRow {
   outcome: 'appended' | 'unchanged' | 'conflict' | 'already_processed';

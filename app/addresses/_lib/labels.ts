@@ -33,16 +33,6 @@ export function formatTimestamp(iso: string): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** How long ago, in the few words a picker has room for: `just now`, `5 min ago`, `2 h ago`, `3 d ago`. */
-export function timeAgo(iso: string, now: Date): string {
-  const seconds = Math.max(0, Math.round((now.getTime() - new Date(iso).getTime()) / 1000));
-  if (Number.isNaN(seconds)) return iso;
-  if (seconds < 60) return 'just now';
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
-  return `${Math.floor(seconds / 86_400)} d ago`;
-}
-
 /**
  * `2026-11-26`, `2026-11-26T14:03`, `2026-11-26 14:03:12`, or any full ISO-8601 time. A time
  * without a zone is read as UTC (the page shows every time in UTC); a date or a time without
@@ -69,4 +59,25 @@ export function resultCount(result: { total: number; totalIsCapped: boolean }): 
   const n = result.total.toLocaleString('en');
   if (result.totalIsCapped) return `More than ${n} addresses`;
   return `${n} ${result.total === 1 ? 'address' : 'addresses'}`;
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+  ['year', Number.POSITIVE_INFINITY],
+];
+
+/** `5 minutes ago`, `yesterday`, `3 months ago`: beside an absolute time, never instead of it. */
+export function formatRelative(iso: string, now: Date): string {
+  let amount = (Date.parse(iso) - now.getTime()) / 1000;
+  if (Number.isNaN(amount)) return '';
+  for (const [unit, size] of RELATIVE_STEPS) {
+    if (Math.abs(amount) < size) return RELATIVE.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return '';
 }

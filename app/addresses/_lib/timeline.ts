@@ -1,14 +1,19 @@
+import { z } from 'zod';
 import {
+  ADDRESS_EVENT_TYPES,
   type AddressEvent,
   type AddressEventType,
   type AddressFieldName,
+  type AddressFields,
+  type AddressState,
   type AddressStatus,
   changedFieldNames,
+  evolve,
   fieldValue,
-  replay,
+  initialState,
 } from '@/domain/address';
 import type { Actor, RecordedEvent, Source } from '@/domain/messages';
-import { EVENT_LABELS, FIELD_LABELS, timeAgo } from './labels';
+import { EVENT_LABELS, FIELD_LABELS, formatRelative } from './labels';
 
 export interface FieldDiff {
   field: AddressFieldName;
@@ -30,6 +35,8 @@ export interface TimelineEntry {
   diffs: FieldDiff[];
   statusBefore: AddressStatus | null;
   statusAfter: AddressStatus;
+  /** The address's fields once this event applied (what "the address at version N" shows). */
+  fieldsAfter: AddressFields | null;
   /** For a correction: the version whose recording it fixes. */
   corrects?: number;
   /** For a revert (a correction that undoes one event): the version undone. */
@@ -43,7 +50,7 @@ export interface TimelineEntry {
  * from the replayed snapshots (so it shows what actually changed, not what a command asked for).
  */
 export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): TimelineEntry[] {
-  const { history } = replay(events);
+  const history = snapshots(events);
   const entries: TimelineEntry[] = events.map((event, i) => {
     const before = i > 0 ? (history[i - 1]?.fieldsAfter ?? null) : null;
     const after = history[i]?.fieldsAfter ?? null;
@@ -64,6 +71,7 @@ export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): T
       diffs,
       statusBefore: i > 0 ? (history[i - 1]?.status ?? null) : null,
       statusAfter: history[i]?.status ?? 'active',
+      fieldsAfter: after,
       correctedBy: [],
     };
     const reason = event.metadata.reason ?? ('reason' in event.data ? event.data.reason : undefined);
@@ -81,6 +89,19 @@ export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): T
   return entries;
 }
 
+/**
+ * The fields and status after each event. `replay` keeps the whole history in the state and
+ * copies it on every event, which is quadratic: a 10,000-event timeline took seconds. Each step
+ * here starts from a state without history, so the fold is linear (evolve never reads history).
+ */
+function snapshots(events: readonly AddressEvent[]): { fieldsAfter: AddressState['fields']; status: AddressStatus }[] {
+  let state = initialState();
+  return events.map((event) => {
+    state = evolve({ ...state, history: [] }, event);
+    return { fieldsAfter: state.fields, status: state.status };
+  });
+}
+
 /** Versions a revert may target: changes and corrections (registrations and status events cannot be reverted). */
 export function revertibleVersions(entries: readonly TimelineEntry[]): TimelineEntry[] {
   return entries.filter((e) => e.type === 'AddressChanged' || e.type === 'AddressCorrected');
@@ -94,7 +115,7 @@ function short(value: string | null): string {
 
 /**
  * One version in words, for the correct and revert pickers:
- * `v4 · Changed postal code 04210 → 04211 · Ada · 2 h ago`.
+ * `v4 · Changed postal code 04210 → 04211 · Ada · 2 hours ago`.
  */
 export function versionSummary(entry: TimelineEntry, now: Date): string {
   const what =
@@ -116,6 +137,47 @@ export function versionSummary(entry: TimelineEntry, now: Date): string {
     `v${entry.version}`,
     changes ? `${what} ${changes}` : what.replace(/:$/, ''),
     entry.actor.name,
-    timeAgo(entry.recordedAt, now),
+    formatRelative(entry.recordedAt, now),
   ].join(' · ');
+}
+
+/** Entries per page of a timeline: a 10,000-event history opens with the newest 200. */
+export const TIMELINE_PAGE_SIZE = 200;
+
+/** The timeline's filters and page, from the history page's URL; odd values are dropped. */
+export const timelineQuery = z.object({
+  type: z.enum(ADDRESS_EVENT_TYPES).optional().catch(undefined),
+  actor: z
+    .string()
+    .trim()
+    .max(200)
+    .transform((v) => v || undefined)
+    .optional()
+    .catch(undefined),
+  /** Show versions below this one (paging backwards). */
+  before: z.coerce.number().int().min(2).optional().catch(undefined),
+});
+
+export type TimelineQuery = z.output<typeof timelineQuery>;
+
+/** Entries of one type and/or by one actor (name contains, case-insensitive, or the exact id). */
+export function filterTimeline(entries: readonly TimelineEntry[], query: TimelineQuery): TimelineEntry[] {
+  const actor = query.actor?.toLowerCase();
+  return entries.filter(
+    (e) =>
+      (!query.type || e.type === query.type) &&
+      (!actor || e.actor.id.toLowerCase() === actor || e.actor.name.toLowerCase().includes(actor)),
+  );
+}
+
+/** The newest `size` entries below version `before`, newest first, and where the next page starts. */
+export function timelinePage(
+  entries: readonly TimelineEntry[],
+  before: number | undefined,
+  size = TIMELINE_PAGE_SIZE,
+): { entries: TimelineEntry[]; olderBefore: number | null } {
+  const older = before === undefined ? entries : entries.filter((e) => e.version < before);
+  const shown = older.slice(-size).reverse();
+  const last = shown.at(-1);
+  return { entries: shown, olderBefore: last && older.length > size ? last.version : null };
 }

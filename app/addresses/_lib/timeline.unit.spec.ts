@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AddressEvent } from '@/domain/address';
 import type { RecordedEvent } from '@/domain/messages';
-import { timeAgo } from './labels';
 import { buildTimeline, versionSummary } from './timeline';
 
 const actor = { id: 'u-1', name: 'Ada', role: 'operator' as const };
@@ -43,15 +42,14 @@ describe('versionSummary', () => {
 
   it('says what each version did, by whom and how long ago', () => {
     expect(timeline.map((e) => versionSummary(e, now))).toEqual([
-      'v1 · Registered 1 Main St, Auburn · Ada · 3 d ago',
-      'v2 · Changed postal code 04210 → 04211 · Ada · 2 h ago',
-      'v3 · Corrected v2: owner reference not set → C-1 · Ada · 5 min ago',
-      'v4 · Archived · Ada · just now',
+      'v1 · Registered 1 Main St, Auburn · Ada · 3 days ago',
+      'v2 · Changed postal code 04210 → 04211 · Ada · 2 hours ago',
+      'v3 · Corrected v2: owner reference not set → C-1 · Ada · 5 minutes ago',
+      'v4 · Archived · Ada · 30 seconds ago',
     ]);
   });
 
   it('shortens long values so an option stays one line', () => {
-    expect(timeAgo('2026-12-01T12:00:00Z', now)).toBe('just now');
     const long = buildTimeline([
       recorded(
         {

@@ -1,12 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { type AddressState, stateAt } from '@/domain/address';
+import { trackAccess } from '@/lib/access-log';
 import { pageActor } from '@/lib/auth/request-actor';
 import { FieldTable, FormattedAddress, StatusBadge } from '../../_components/address-view';
-import { loadAddress } from '../../_lib/address.server';
+import { EventTypeSelect } from '../../_components/event-type-select';
+import { HistoryBreadcrumb } from '../../_components/history-breadcrumb';
+import { loadTimeline } from '../../_lib/address.server';
 import { EVENT_LABELS, FIELD_LABELS, formatTimestamp, parseAt } from '../../_lib/labels';
-import { buildTimeline, type TimelineEntry } from '../../_lib/timeline';
+import { filterTimeline, type TimelineEntry, timelinePage, timelineQuery } from '../../_lib/timeline';
 
 interface Props {
   params: Promise<{ id: string }>;
@@ -25,7 +27,7 @@ function one(value: string | string[] | undefined): string | undefined {
 type PointInTime =
   | { kind: 'none' }
   | { kind: 'error'; message: string }
-  | { kind: 'state'; title: string; state: AddressState; lastEntry: TimelineEntry };
+  | { kind: 'state'; title: string; entry: TimelineEntry };
 
 /**
  * Every event of one address, exact (read from the event store, not a projection): who, when,
@@ -33,29 +35,45 @@ type PointInTime =
  */
 export default async function AddressHistoryPage({ params, searchParams }: Props) {
   const { id } = await params;
-  await pageActor('address:read', `/addresses/${id}/history`);
-  const record = await loadAddress(id);
-  if (!record?.state.fields) notFound();
-  const { addressId, events, state } = record;
-  const timeline = buildTimeline(events);
-  const query = await searchParams;
-  const versionParam = one(query.version)?.trim();
-  const atParam = one(query.at)?.trim();
-  const point = pointInTime(record.events, timeline, versionParam, atParam);
-  const newestFirst = [...timeline].reverse();
+  const actor = await pageActor('address:read', `/addresses/${id}/history`);
+  const record = await loadTimeline(id);
+  const current = record?.timeline.at(-1);
+  if (!record || !current?.fieldsAfter) notFound();
+  const { addressId, timeline } = record;
+  const raw = await searchParams;
+  const versionParam = one(raw.version)?.trim();
+  const atParam = one(raw.at)?.trim();
+  const query = timelineQuery.parse({ type: one(raw.type), actor: one(raw.actor), before: one(raw.before) });
+  const point = pointInTime(timeline, versionParam, atParam);
+  const matching = filterTimeline(timeline, query);
+  const page = timelinePage(matching, query.before);
+  trackAccess({
+    actor,
+    action: 'timeline.view',
+    addressId,
+    filter: { version: versionParam, at: atParam, type: query.type, actor: query.actor, before: query.before },
+    rowCount: page.entries.length,
+  });
+  const fields = current.fieldsAfter;
+  const base = `/addresses/${addressId}/history`;
+  const pageHref = (before?: number) => {
+    const qs = new URLSearchParams();
+    if (query.type) qs.set('type', query.type);
+    if (query.actor) qs.set('actor', query.actor);
+    if (before !== undefined) qs.set('before', String(before));
+    const s = qs.toString();
+    return s ? `${base}?${s}#timeline-heading` : `${base}#timeline-heading`;
+  };
 
   return (
     <main>
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span>{' '}
-        <Link href={`/addresses/${addressId}`}>{state.fields!.line1}</Link> <span aria-hidden="true">›</span> History
-      </nav>
+      <HistoryBreadcrumb addressId={addressId} line1={fields.line1} />
       <header className="page-header">
         <div>
           <h1>History</h1>
           <p className="meta">
-            {state.fields!.line1}, {state.fields!.city} · <StatusBadge status={state.status} />{' '}
-            <span className="version-pill">Version {state.version}</span> · {timeline.length}{' '}
+            {fields.line1}, {fields.city} · <StatusBadge status={current.statusAfter} />{' '}
+            <span className="version-pill">Version {current.version}</span> · {timeline.length}{' '}
             {timeline.length === 1 ? 'event' : 'events'}, newest first
           </p>
         </div>
@@ -66,13 +84,15 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
         <div className="as-of-forms">
           <form method="get" className="inline-form">
             <label htmlFor="as-of-version">At version</label>
-            <select id="as-of-version" name="version" defaultValue={versionParam ?? String(state.version)}>
-              {timeline.map((e) => (
-                <option key={e.version} value={e.version}>
-                  {e.version} · {EVENT_LABELS[e.type]}
-                </option>
-              ))}
-            </select>
+            <input
+              id="as-of-version"
+              name="version"
+              type="number"
+              min={1}
+              max={current.version}
+              inputMode="numeric"
+              defaultValue={versionParam ?? String(current.version)}
+            />
             <button type="submit" className="button">
               Show
             </button>
@@ -105,25 +125,33 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
           <div className="point-in-time" id="state">
             <h3>{point.title}</h3>
             <p className="meta">
-              <StatusBadge status={point.state.status} />{' '}
-              <span className="version-pill">Version {point.state.version}</span> recorded{' '}
-              {formatTimestamp(point.lastEntry.recordedAt)} by {point.lastEntry.actor.name}
-              {point.state.version < state.version ? (
+              <StatusBadge status={point.entry.statusAfter} />{' '}
+              <span className="version-pill">Version {point.entry.version}</span> recorded{' '}
+              {formatTimestamp(point.entry.recordedAt)} by {point.entry.actor.name}
+              {point.entry.version < current.version ? (
                 <>
                   {' '}
-                  · {state.version - point.state.version} later{' '}
-                  {state.version - point.state.version === 1 ? 'event' : 'events'} since
+                  · {current.version - point.entry.version} later{' '}
+                  {current.version - point.entry.version === 1 ? 'event' : 'events'} since ·{' '}
+                  <Link
+                    prefetch={false}
+                    href={`/addresses/${addressId}/compare?from=${point.entry.version}&to=${current.version}`}
+                  >
+                    Compare with current
+                  </Link>
                 </>
               ) : (
                 <> · this is the current version</>
               )}
             </p>
             <div className="two-col">
-              <FormattedAddress fields={point.state.fields!} />
-              <FieldTable fields={point.state.fields!} />
+              <FormattedAddress fields={point.entry.fieldsAfter!} />
+              <FieldTable fields={point.entry.fieldsAfter!} />
             </div>
             <p>
-              <Link href={`/addresses/${addressId}/history`}>Close</Link>
+              <Link prefetch={false} href={`/addresses/${addressId}/history`}>
+                Close
+              </Link>
             </p>
           </div>
         ) : null}
@@ -131,22 +159,46 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
 
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Timeline</h2>
+        <form method="get" action={base} className="inline-form timeline-filters" aria-label="Filter the timeline">
+          <label htmlFor="timeline-type">Event type</label>
+          <EventTypeSelect id="timeline-type" defaultValue={query.type} />
+          <label htmlFor="timeline-actor">Actor</label>
+          <input id="timeline-actor" name="actor" defaultValue={query.actor ?? ''} maxLength={200} />
+          <button type="submit" className="button">
+            Filter
+          </button>
+        </form>
+        <p className="meta" aria-live="polite">
+          {matching.length === timeline.length
+            ? `${timeline.length} ${timeline.length === 1 ? 'event' : 'events'}`
+            : `${matching.length} of ${timeline.length} events match`}
+          {page.entries.length > 0 && page.entries.length < matching.length
+            ? ` · showing versions ${page.entries[0]!.version} to ${page.entries.at(-1)!.version}`
+            : ''}
+        </p>
         <ol className="timeline">
-          {newestFirst.map((entry) => (
-            <TimelineItem key={entry.version} entry={entry} addressId={addressId} />
+          {page.entries.map((entry) => (
+            <TimelineItem key={entry.version} entry={entry} addressId={addressId} current={current.version} />
           ))}
         </ol>
+        <nav className="pagination" aria-label="Timeline pages">
+          {query.before !== undefined ? (
+            <Link prefetch={false} href={pageHref()}>
+              Newest
+            </Link>
+          ) : null}
+          {page.olderBefore !== null ? (
+            <Link prefetch={false} href={pageHref(page.olderBefore)} rel="next">
+              Older events
+            </Link>
+          ) : null}
+        </nav>
       </section>
     </main>
   );
 }
 
-function pointInTime(
-  events: Parameters<typeof stateAt>[0],
-  timeline: TimelineEntry[],
-  version: string | undefined,
-  at: string | undefined,
-): PointInTime {
+function pointInTime(timeline: TimelineEntry[], version: string | undefined, at: string | undefined): PointInTime {
   if (version) {
     const n = Number(version);
     if (!Number.isInteger(n) || n < 1 || n > timeline.length) {
@@ -155,37 +207,28 @@ function pointInTime(
         message: `There is no version ${version}: this address has versions 1 to ${timeline.length}.`,
       };
     }
-    return {
-      kind: 'state',
-      title: `As it was at version ${n}`,
-      state: stateAt(events, { version: n }),
-      lastEntry: timeline[n - 1]!,
-    };
+    return { kind: 'state', title: `As it was at version ${n}`, entry: timeline[n - 1]! };
   }
   if (at) {
     const when = parseAt(at);
     if (!when) {
       return { kind: 'error', message: `“${at}” is not a time we understand. Use YYYY-MM-DD HH:MM (UTC).` };
     }
-    const state = stateAt(events, { at: when });
-    if (state.version === 0 || !state.fields) {
+    const entry = timeline.findLast((e) => Date.parse(e.recordedAt) <= when.getTime());
+    if (!entry?.fieldsAfter) {
       return {
         kind: 'error',
         message: `The address was not yet registered at ${formatTimestamp(when.toISOString())}; it was registered ${formatTimestamp(timeline[0]!.recordedAt)}.`,
       };
     }
-    return {
-      kind: 'state',
-      title: `As it was at ${formatTimestamp(when.toISOString())}`,
-      state,
-      lastEntry: timeline[state.version - 1]!,
-    };
+    return { kind: 'state', title: `As it was at ${formatTimestamp(when.toISOString())}`, entry };
   }
   return { kind: 'none' };
 }
 
-function TimelineItem({ entry, addressId }: { entry: TimelineEntry; addressId: string }) {
+function TimelineItem({ entry, addressId, current }: { entry: TimelineEntry; addressId: string; current: number }) {
   const base = `/addresses/${addressId}/history`;
+  const compare = `/addresses/${addressId}/compare`;
   return (
     <li className={`timeline-item event-${entry.type}`} id={`v${entry.version}`}>
       <div className="timeline-head">
@@ -265,7 +308,19 @@ function TimelineItem({ entry, addressId }: { entry: TimelineEntry; addressId: s
         <p className="muted">No field values changed.</p>
       )}
       <p className="timeline-foot">
-        <Link href={`${base}?version=${entry.version}#state`}>View the address at version {entry.version}</Link>
+        <Link prefetch={false} href={`${base}?version=${entry.version}#state`}>
+          View the address at version {entry.version}
+        </Link>
+        {entry.version > 1 ? (
+          <Link prefetch={false} href={`${compare}?from=${entry.version - 1}&to=${entry.version}`}>
+            Compare with previous
+          </Link>
+        ) : null}
+        {entry.version < current ? (
+          <Link prefetch={false} href={`${compare}?from=${entry.version}&to=${current}`}>
+            Compare with current
+          </Link>
+        ) : null}
       </p>
     </li>
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { addressStreamId } from '@/domain/address';
+import { trackAccess } from '@/lib/access-log';
 import { authorize } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { addressIdParam } from '../../../_lib/address-commands';
@@ -13,8 +14,8 @@ const query = z.strictObject({
 });
 
 /** One address's history, straight from the event store (authoritative, never lagging). */
-export const GET = apiRoute<{ id: string }>(async (request, { params }) => {
-  await authorize(request, 'address:read');
+export const GET = apiRoute<{ id: string }>(async (request, { params }, { requestId }) => {
+  const actor = await authorize(request, 'address:read');
   const addressId = addressIdParam((await params).id);
   const q = parse(query, Object.fromEntries(new URL(request.url).searchParams));
   const store = ledger().store;
@@ -23,6 +24,15 @@ export const GET = apiRoute<{ id: string }>(async (request, { params }) => {
   if (events.length === 0 && (await store.streamVersion(streamId)) === 0) {
     throw new HttpError(404, 'not_found', `no address with id ${addressId}`);
   }
+  // A timeline read through the API is recorded like one in the browser (README "Access trail").
+  trackAccess({
+    actor,
+    action: 'timeline.view',
+    addressId,
+    filter: { fromVersion: q.fromVersion, limit: q.limit },
+    rowCount: events.length,
+    requestId,
+  });
   const last = events.at(-1);
   return json({
     id: addressId,
