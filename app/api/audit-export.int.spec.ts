@@ -48,7 +48,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   process.env.DATABASE_URL = t.url;
   await provisionCallers(t.prisma);
-  await seedAuditEvents(t.pool, { addresses: 20_000, eventsPerAddress: 5, stepMs: 60_000 });
+  await seedAuditEvents(t.ownerPool, { addresses: 20_000, eventsPerAddress: 5, stepMs: 60_000 });
   formulaAddress = randomUUID();
   await ledger().handle({
     type: 'RegisterAddress',

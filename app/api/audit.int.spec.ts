@@ -28,7 +28,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   process.env.DATABASE_URL = t.url;
   await provisionCallers(t.prisma);
-  addressIds = await seedAuditEvents(t.pool, {
+  addressIds = await seedAuditEvents(t.ownerPool, {
     addresses: 40,
     eventsPerAddress: 6,
     from: new Date('2026-09-01T00:00:00Z'),
@@ -337,7 +337,7 @@ describe('paging while events arrive', () => {
     await waitForAllEventsVisible(t.pool);
     const before = await positions('true');
     // A writer that has taken a position but not committed when the walk starts.
-    const late = await t.pool.connect();
+    const late = await t.ownerPool.connect(); // a raw row: the owner's right, not the app's
     try {
       await late.query('BEGIN');
       await late.query(
@@ -443,9 +443,10 @@ describe('the access trail', () => {
     const count = async () => (await t.pool.query('SELECT count(*)::int AS n FROM access_log')).rows[0].n;
     const n = await count();
     expect(n).toBeGreaterThan(0);
-    await expect(t.pool.query(`UPDATE access_log SET row_count = 0`)).rejects.toThrow(/append-only: UPDATE/);
-    await expect(t.pool.query(`DELETE FROM access_log`)).rejects.toThrow(/append-only: DELETE/);
-    await expect(t.pool.query(`TRUNCATE access_log`)).rejects.toThrow(/append-only: TRUNCATE/);
+    // Even the owner (the app's role has no such grant at all: lib/database-roles.int.spec.ts).
+    await expect(t.ownerPool.query(`UPDATE access_log SET row_count = 0`)).rejects.toThrow(/append-only: UPDATE/);
+    await expect(t.ownerPool.query(`DELETE FROM access_log`)).rejects.toThrow(/append-only: DELETE/);
+    await expect(t.ownerPool.query(`TRUNCATE access_log`)).rejects.toThrow(/append-only: TRUNCATE/);
     expect(await count()).toBe(n);
   });
 });

@@ -208,6 +208,29 @@ const PARAMETERS: Record<string, ParameterSpec> = {
     query: ['version', 'at'],
     headers: READ_HEADERS,
   },
+  'GET /api/audit': {
+    prepare: async () => ({ query: { limit: '5' } }),
+    query: [
+      'q',
+      'actor',
+      'type',
+      'source',
+      'from',
+      'to',
+      'address',
+      'correlation',
+      'reason',
+      'city',
+      'cursor',
+      'limit',
+    ],
+    headers: READ_HEADERS,
+  },
+  'GET /api/audit/export': {
+    prepare: async () => ({ query: { format: 'ndjson', q: 'type:AddressArchived' } }),
+    query: ['format', 'q', 'actor', 'type', 'source', 'from', 'to', 'address', 'correlation', 'reason', 'city'],
+    headers: READ_HEADERS,
+  },
   'GET /api/events': {
     prepare: async () => ({ query: { limit: '5' } }),
     query: ['after', 'limit', 'types'],
@@ -272,7 +295,11 @@ async function send(key: string, base: BaseCall, change: Variation): Promise<{ s
   const headers = new Headers({
     ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     ...credentials(
-      key.startsWith('GET /api/events') ? 'auditor' : key.startsWith('GET /api/health') ? 'admin' : 'operator',
+      key.startsWith('GET /api/events') || key.startsWith('GET /api/audit')
+        ? 'auditor'
+        : key.startsWith('GET /api/health')
+          ? 'admin'
+          : 'operator',
     ),
   });
   for (const [k, v] of Object.entries(change.headers ?? {})) headers.set(k, v);
@@ -284,7 +311,8 @@ async function send(key: string, base: BaseCall, change: Variation): Promise<{ s
     { params: Promise.resolve(path === undefined ? params : ({ ...params, path: [path].flat() } as never)) },
   );
   const type = response.headers.get('content-type') ?? '';
-  if (type.includes('json')) return { status: response.status, body: await response.json() };
+  // Only a JSON document is parsed: an NDJSON export is many documents, read as text below.
+  if (type.startsWith('application/json')) return { status: response.status, body: await response.json() };
   await response.body?.cancel();
   return { status: response.status, body: null };
 }

@@ -5,7 +5,7 @@ import { formatQuery } from '@/app/audit/_lib/qualifiers';
 import { trackAccess } from '@/lib/access-log';
 import { authorize } from '@/lib/auth/request-actor';
 import { prisma } from '@/lib/db';
-import { apiRoute, json } from '../_lib/http';
+import { apiRoute, json, otherMethods } from '../_lib/http';
 import { auditParams } from './audit-params';
 
 /**
@@ -33,3 +33,5 @@ export const GET = apiRoute(async (request, _context, { requestId }) => {
     next: view.next ? encodeAuditCursor(view.next) : null,
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

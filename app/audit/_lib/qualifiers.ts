@@ -1,5 +1,6 @@
 import { ADDRESS_EVENT_TYPES, type AddressEventType, isAddressId } from '@/domain/address';
 import type { Source } from '@/domain/messages';
+import { hasForbiddenCharacters } from '@/lib/validation/address';
 import { EVENT_LABELS, parseAt } from '../../addresses/_lib/labels';
 
 /**
@@ -132,6 +133,11 @@ export function toFilter(terms: readonly Term[]): AuditFilter {
   };
   for (const { key, value } of terms) {
     const v = value.trim();
+    // A NUL cannot reach PostgreSQL text, and no recorded value holds the characters address fields
+    // refuse: a bad filter, rather than a failed query.
+    if (hasForbiddenCharacters(v)) {
+      throw new QualifierError(key, `the ${key} filter may not contain control, invisible or broken characters`);
+    }
     switch (key) {
       case 'actor':
         filter.actors.push(v);
@@ -183,11 +189,17 @@ function assertNever(value: never): never {
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Years PostgreSQL and the ISO form both read the same way (year 0 and below are not). */
+const inRange = (d: Date | null): Date | null => {
+  const year = d?.getUTCFullYear();
+  return d && year !== undefined && year >= 1 && year <= 9999 ? d : null;
+};
+
 /** The first instant of a day (or the instant itself for a full time). */
 function startOf(text: string): Date | null {
   if (DATE_ONLY.test(text)) {
     const d = new Date(`${text}T00:00:00.000Z`);
-    return Number.isNaN(d.getTime()) ? null : d;
+    return Number.isNaN(d.getTime()) ? null : inRange(d);
   }
   return parseInstant(text);
 }
@@ -206,7 +218,7 @@ function parseInstant(text: string): Date | null {
   // parseAt reads "2026-11-01 14:03" as the end of that minute (for "as of" views); a bound
   // written with a time means that exact instant, so spell the seconds out first.
   const full = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$/.test(text) ? `${text}:00` : text;
-  return parseAt(full);
+  return inRange(parseAt(full));
 }
 
 function applyCreated(filter: AuditFilter, value: string): void {

@@ -55,7 +55,8 @@ export interface SeedOptions {
 const SOURCES: Source[] = ['ui', 'api', 'import'];
 
 /**
- * Inserts `addresses × eventsPerAddress` events, interleaved across streams in time order.
+ * Inserts `addresses × eventsPerAddress` events, interleaved across streams in time order, as raw
+ * rows with chosen times and actors: pass the owner's pool (the app may only append).
  * Returns the address ids.
  */
 export async function seedAuditEvents(pool: pg.Pool, options: SeedOptions): Promise<string[]> {

@@ -4,7 +4,7 @@ import { formatQuery } from '@/app/audit/_lib/qualifiers';
 import { trackAccess } from '@/lib/access-log';
 import { authorize } from '@/lib/auth/request-actor';
 import { prisma } from '@/lib/db';
-import { apiRoute } from '../../_lib/http';
+import { apiRoute, otherMethods } from '../../_lib/http';
 import { auditParams } from '../audit-params';
 
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' } as const;
@@ -36,3 +36,5 @@ export const GET = apiRoute(async (request, _context, { requestId }) => {
     },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');
