@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger } from '@/lib/ledger';
 import { writeHistory } from '@/projections/testing';
@@ -42,7 +43,9 @@ describe('npm run verify', () => {
     const { rows } = await t.pool.query<{ p: string }>(
       'SELECT position::text AS p FROM events WHERE stream_version = 2 ORDER BY events.position LIMIT 1',
     );
-    const client = await t.pool.connect();
+    // As the superuser, the one role that may switch the immutability trigger off.
+    const client = new pg.Client({ connectionString: t.superuserUrl });
+    await client.connect();
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL session_replication_role = replica');
@@ -51,7 +54,7 @@ describe('npm run verify', () => {
       ]);
       await client.query('COMMIT');
     } finally {
-      client.release();
+      await client.end();
     }
     const broken = verify();
     expect(broken.code).toBe(1);

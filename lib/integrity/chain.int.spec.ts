@@ -77,7 +77,8 @@ describe('event hashes: SQL and JS agree', () => {
   it('for events inserted without a hash (the trigger chains them)', async () => {
     const streamId = `chain-${randomUUID()}`;
     for (const version of [1, 2]) {
-      await db.pool.query(
+      // A raw INSERT (the owner's right; the app appends through append_events only).
+      await db.ownerPool.query(
         `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
          VALUES ($1, $2, gen_random_uuid(), 'T', 1, $3, '{}')`,
         [streamId, version, JSON.stringify(awkward)],
@@ -98,7 +99,7 @@ describe('the migration', () => {
       const before = all.filter((name) => name < '20261201040000');
       for (const name of before)
         await cp(path.join('prisma/migrations', name), path.join(dir, name), { recursive: true });
-      await migrate(old.url, dir);
+      await migrate(old.ownerUrl, dir);
       // Written by the append function as it was before the chain existed.
       const streamId = `old-${randomUUID()}`;
       for (const [version, data] of [awkward, { n: 2 }, { n: 3 }].entries()) {
@@ -109,7 +110,7 @@ describe('the migration', () => {
           'test_channel',
         ]);
       }
-      await migrate(old.url);
+      await migrate(old.ownerUrl);
       const hashes = await rehash(old.pool, streamId);
       expect(hashes).toHaveLength(3);
       for (const h of hashes) expect(h.computed).toBe(h.stored);

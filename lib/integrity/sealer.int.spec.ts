@@ -27,7 +27,7 @@ describe('the sealer', () => {
     expect(before.length).toBeGreaterThan(0);
 
     // The slow writer takes a position first and commits after a faster one.
-    const slow = await db.pool.connect();
+    const slow = await db.ownerPool.connect(); // a raw INSERT: the owner's right, not the app's
     try {
       await slow.query('BEGIN');
       await slow.query(
