@@ -15,7 +15,8 @@ const EVENTS = 10_000;
 beforeAll(async () => {
   t = await createTestDatabase();
   process.env.DATABASE_URL = t.url;
-  await t.pool.query(
+  // Raw rows, 10,000 of them at once: the owner's right (the app appends through append_events).
+  await t.ownerPool.query(
     `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
      SELECT $1, v, gen_random_uuid(),
             CASE WHEN v = 1 THEN 'AddressRegistered' WHEN v % 10 = 0 THEN 'AddressCorrected' ELSE 'AddressChanged' END,

@@ -96,7 +96,8 @@ export async function seedAuditEvents(pool: pg.Pool, options: SeedOptions): Prom
         source,
         ...(reason ? { reason } : {}),
       });
-      const street = `${10 + (a % 90)} ${pick(['Main', 'Elm', 'Congress', 'Exchange'])} Street`;
+      // A house number of its own: the duplicate guard refuses two active addresses alike.
+      const street = `${10 + a} ${pick(['Main', 'Elm', 'Congress', 'Exchange'])} Street`;
       let type: string;
       let schemaVersion = 1;
       let data: Record<string, unknown>;
