@@ -4,7 +4,7 @@ import { addressStreamId } from '@/domain/address';
 import type { EventMetadata } from '@/domain/messages';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { createTestDatabase, type TestDatabase, waitForAllEventsVisible } from '@/test/db';
 import { replayAddresses } from './address-view/projection';
 import { readCheckpoint } from './checkpoints';
 import { type RebuildProgress, RebuildVerificationError, rebuildProjections } from './rebuild';
@@ -151,6 +151,8 @@ describe('rebuilding the projections from event zero', () => {
       { expectedVersion: 0 },
     );
 
+    // The rebuild replays what gap-safe readers see: wait until that includes these events.
+    await waitForAllEventsVisible(db.pool);
     await rebuildProjections({ databaseUrl: db.url, searchIndex: index, log });
 
     const expected = {
