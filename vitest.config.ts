@@ -28,7 +28,10 @@ export default defineConfig({
           exclude,
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
-          testTimeout: 30_000,
+          // Several specs start CLI and worker processes (`npx tsx …`); on a loaded two-core CI
+          // runner those took past 30 s and failed although correct. Waits inside tests keep
+          // their own shorter bounds, so a real hang still fails with a message naming it.
+          testTimeout: 90_000,
           hookTimeout: 60_000,
           // Two cores: each file gets its own database, so files may run side by side.
           maxWorkers: 2,

@@ -20,6 +20,11 @@ import {
 // The worker as `npm start` runs it: a separate process (`npx tsx scripts/projector.ts`), killed
 // and restarted for real. Each test gets its own database so the processes never share state.
 
+// Each test starts `npx tsx` processes and waits up to a minute for them; on a loaded CI machine
+// that took longer than the tier's 30 s default (the test then failed, and its pending wait
+// surfaced later as an unhandled error). The waits inside keep their own, clearer bounds.
+const PROCESS_TEST_TIMEOUT_MS = 180_000;
+
 let db: TestDatabase;
 let ledger: Ledger;
 let index: SearchIndex;
@@ -91,7 +96,7 @@ describe('the projector process', () => {
     // Checkpoint and rows commit together, so every event was applied exactly once in total.
     expect(Number(done.eventsProcessed)).toBe(total);
     await expectReadModelsEqualReplay();
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('started twice at once, processes with one worker only and hands over when that one is killed', async () => {
     await writeHistory(ledger, 10, 'two-a');
@@ -122,7 +127,7 @@ describe('the projector process', () => {
     expect(standbyId).not.toBe(activeId);
     const expected = replayAddresses(await allEvents(db.pool));
     expect(await addressViewDocs(db.pool)).toEqual(expected);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('on SIGTERM finishes the batch in progress, commits it, and exits with status 0', async () => {
     await writeHistory(ledger, 30, 'term');
@@ -143,5 +148,5 @@ describe('the projector process', () => {
     // The batch that was in flight when the signal came was committed, and no further batch began.
     expect((await readCheckpoint(db.pool, 'address_view')).cursor).toBe(batch.to);
     expect(child.logs.filter(isLog('applying batch', 'address_view'))).toHaveLength(1);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
