@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
-import type { BatchAppendItem, BatchAppendOutcome, EventStore, NewEvent } from './event-store/postgres-event-store';
+import type { BatchAppendItem, BatchAppendOutcome, CommandRecord, EventStore, NewEvent } from './event-store/event-store';
 import type { Command, Decider, Event, RecordedEvent } from './messages';
 
 export interface HandleOptions<State = unknown> {
@@ -40,6 +40,22 @@ export interface CommandHandlerDeps<State, C extends Command, E extends Event> {
   decider: Decider<State, C, E>;
   streamIdOf(command: C): string;
   schemaVersionOf(event: E): number;
+  /** Keep the decider's state beside the stream, so a long history is not replayed per command. */
+  snapshots?: SnapshotPolicy<State>;
+}
+
+export interface SnapshotPolicy<State> {
+  /** Names the decider (one stream could be folded by several). */
+  kind: string;
+  /** The state layout's version: a snapshot of another shape is not read, but rebuilt. */
+  shape: number;
+  /** A new snapshot is written once this many events were folded on top of the last one. */
+  every: number;
+  /** The state as stored JSON, and back (the store keeps JSON). */
+  toJson(state: State): unknown;
+  fromJson(json: unknown): State;
+  /** A snapshot that could not be written (it is a cache: the command has succeeded anyway). */
+  onError?(error: unknown): void;
 }
 
 // Each retry means another writer won; n racers need at most n - 1 retries.
@@ -69,22 +85,51 @@ export function hashRequest(value: unknown): string {
 export function createCommandHandler<State, C extends Command, E extends Event>(deps: CommandHandlerDeps<State, C, E>) {
   const { store, decider } = deps;
 
+  const fold = (state: State, events: readonly E[]) =>
+    decider.evolveAll ? decider.evolveAll(state, events) : events.reduce(decider.evolve, state);
+  const policy = deps.snapshots;
+
+  /**
+   * The state to decide on: from the caller's copy of the stream, or in one read from the store,
+   * which also answers a repeated command from its stored result (then nothing is decided).
+   */
+  async function load(streamId: string, record: CommandRecord, attempt: number, given?: readonly RecordedEvent[]) {
+    const first = attempt === 0;
+    if (given) {
+      const previous = await store.findCommand(record.commandId, record.requestHash);
+      return { previous, state: fold(decider.initialState(), given as unknown as E[]), version: given.at(-1)?.streamVersion ?? 0, folded: given.length };
+    }
+    const loaded = await store.loadForCommand(streamId, {
+      snapshot: policy && { kind: policy.kind, shape: policy.shape },
+      command: first ? record : undefined,
+    });
+    const base = loaded.snapshot && policy ? policy.fromJson(loaded.snapshot.state) : decider.initialState();
+    const state = fold(base, loaded.events as unknown as E[]);
+    const version = loaded.events.at(-1)?.streamVersion ?? loaded.snapshot?.version ?? 0;
+    return { previous: loaded.previous, state, version, folded: loaded.events.length };
+  }
+
+  /** Off the command's path: the answer does not wait for it, and a failure only costs a replay later. */
+  function snapshotAfter(streamId: string, state: State, events: readonly E[], version: number, folded: number) {
+    if (!policy || folded + events.length < policy.every) return;
+    const json = policy.toJson(fold(state, events));
+    store
+      .saveSnapshot(streamId, { kind: policy.kind, shape: policy.shape, version, state: json })
+      .catch((error: unknown) => policy.onError?.(error));
+  }
+
   return async function handle(command: C, options: HandleOptions<State> = {}): Promise<HandleResult> {
     const streamId = deps.streamIdOf(command);
     const requestHash = options.requestHash ?? hashRequest({ type: command.type, data: command.data });
     const record = { commandId: command.metadata.commandId, requestHash };
-
     for (let attempt = 0; ; attempt++) {
-      // Both reads at once: a repeated command answers from its stored result, without deciding.
-      const given = attempt === 0 ? options.history : undefined;
-      const read: Promise<readonly RecordedEvent[]> = given ? Promise.resolve(given) : store.readStream(streamId);
-      const [previous, history] = await Promise.all([
-        attempt === 0 ? store.findCommand(record.commandId, requestHash) : null,
-        read,
-      ]);
+      const { previous, state, version: loadedVersion, folded } = await load(
+        streamId,
+        record,
+        attempt,
+        attempt === 0 ? options.history : undefined,
+      );
       if (previous) return { ...previous, appended: 0, replayed: true };
-      const state = history.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
-      const loadedVersion = history.at(-1)?.streamVersion ?? 0;
       // An empty stream is not a conflict but a missing aggregate: let `decide` say so (not found).
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion && loadedVersion > 0) {
         throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);
@@ -97,6 +142,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       const toAppend: NewEvent[] = events.map((e) => ({ ...e, schemaVersion: deps.schemaVersionOf(e) }));
       try {
         const result = await store.append(streamId, toAppend, { expectedVersion: loadedVersion, command: record });
+        if (!result.replayed) snapshotAfter(streamId, state, events, result.version, folded);
         return {
           // A replay answers the stored result's stream, not this call's: a registration mints a new
           // id per request, so 30 racing retries of one Idempotency-Key would otherwise answer 29 ids

@@ -63,5 +63,7 @@ export interface Decider<State, C extends Command, E extends Event> {
   decide(command: C, state: State): E[];
   /** Applies one event; the state counts its own version (events are replayed in stream order). */
   evolve(state: State, event: E): State;
+  /** `evolve` over many events at once, for a state that is costly to copy per event (linear). */
+  evolveAll?(state: State, events: readonly E[]): State;
   initialState(): State;
 }

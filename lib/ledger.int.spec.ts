@@ -178,6 +178,10 @@ describe('a command decided on what the caller already read', () => {
         reads++;
         return ledger.store.readStream(...args);
       },
+      loadForCommand: (...args: Parameters<typeof ledger.store.loadForCommand>) => {
+        reads++;
+        return ledger.store.loadForCommand(...args);
+      },
     };
     const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
       store,

@@ -1,4 +1,5 @@
 import {
+  ADDRESS_STATE_SHAPE,
   type AddressCommand,
   type AddressEvent,
   type AddressState,
@@ -9,10 +10,26 @@ import {
   replay,
   upcast,
 } from '@/domain/address';
-import { createBatchCommandHandler, createCommandHandler } from '@/domain/command-handler';
-import { createEventStore, type ReadStreamOptions } from '@/domain/event-store/postgres-event-store';
+import { createBatchCommandHandler, createCommandHandler, type SnapshotPolicy } from '@/domain/command-handler';
+import type { ReadStreamOptions } from '@/domain/event-store/event-store';
+import { createEventStore } from '@/domain/event-store/postgres-event-store';
 import type { RecordedEvent } from '@/domain/messages';
 import { type Db, prisma } from './db';
+import { logger } from './logger';
+
+/**
+ * Address state beside each stream, every 500 events folded on top of the last snapshot (or of
+ * nothing): a command on a long history reads the snapshot and at most a few hundred events
+ * instead of all of them. The state is plain JSON already; the shape number guards its layout.
+ */
+export const ADDRESS_SNAPSHOTS: SnapshotPolicy<AddressState> = {
+  kind: 'address',
+  shape: ADDRESS_STATE_SHAPE,
+  every: 500,
+  toJson: (state) => state,
+  fromJson: (json) => json as AddressState,
+  onError: (error) => logger.warn({ err: String(error) }, 'address snapshot not written; the next command replays'),
+};
 
 /**
  * The write side wired together: the event store (reading old shapes through the upcasters) and
@@ -25,6 +42,7 @@ export function createLedger(db: Db) {
     decider: addressDecider,
     streamIdOf: (command: AddressCommand) => addressStreamId(command.data.addressId),
     schemaVersionOf: (event: AddressEvent) => CURRENT_SCHEMA_VERSIONS[event.type],
+    snapshots: ADDRESS_SNAPSHOTS,
   };
   const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>(deps);
   /** Registrations (commands that start a stream) in batches of one round trip (imports). */

@@ -169,6 +169,18 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     await c.addressKey.create({ data: written });
     return { written, read: await c.addressKey.findUniqueOrThrow({ where: { streamId } }) };
   },
+  StreamHead: async (c) => {
+    // The trigger on `events` writes heads; the owner may too (the runtime role only reads them).
+    const written = { streamId: `schema-${randomUUID()}`, version: 3, hash: new Uint8Array(32).fill(7) };
+    await c.streamHead.create({ data: written });
+    return { written, read: await c.streamHead.findUniqueOrThrow({ where: { streamId: written.streamId } }) };
+  },
+  StreamSnapshot: async (c) => {
+    const written = { streamId: `schema-${randomUUID()}`, kind: 'address', shape: 1, version: 2, state: { a: 1 } };
+    await c.streamSnapshot.create({ data: written });
+    const key = { streamId: written.streamId, kind: written.kind, shape: written.shape };
+    return { written, read: await c.streamSnapshot.findUniqueOrThrow({ where: { streamId_kind_shape: key } }) };
+  },
   User: async (c) => {
     const written = {
       email: `${randomUUID()}@example.test`,

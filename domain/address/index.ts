@@ -2,14 +2,14 @@ import type { Decider } from '../messages';
 import type { AddressCommand } from './commands';
 import { decide } from './decide';
 import type { AddressEvent } from './events';
-import { evolve } from './evolve';
+import { evolve, evolveAll } from './evolve';
 import { type AddressState, initialState } from './state';
 
 export * from './commands';
 export { decide, eventMetadata } from './decide';
 export * from './errors';
 export * from './events';
-export { assertNever, evolve } from './evolve';
+export { assertNever, evolve, evolveAll } from './evolve';
 export * from './fields';
 export * from './merge';
 export * from './replay';
@@ -21,5 +21,6 @@ export * from './upcasters';
 export const addressDecider: Decider<AddressState, AddressCommand, AddressEvent> = {
   decide,
   evolve,
+  evolveAll,
   initialState,
 };

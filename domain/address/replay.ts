@@ -1,13 +1,11 @@
 import { UnknownVersion } from './errors';
 import type { AddressEvent } from './events';
-import { evolve } from './evolve';
+import { evolveAll } from './evolve';
 import { type AddressState, initialState } from './state';
 
 /** Folds `evolve` over the events, in the order given (stream order), starting from `from`. */
 export function replay(events: Iterable<AddressEvent>, from: AddressState = initialState()): AddressState {
-  let state = from;
-  for (const event of events) state = evolve(state, event);
-  return state;
+  return evolveAll(from, events);
 }
 
 export interface StateAtOptions {
@@ -35,15 +33,15 @@ export function stateAt(events: readonly AddressEvent[], options: StateAtOptions
     limit = version;
   }
   const cutoff = at === undefined ? undefined : toMillis(at);
-  let state = initialState();
-  for (const event of events.slice(0, limit)) {
-    if (cutoff !== undefined) {
+  if (cutoff !== undefined) {
+    const late = events.findIndex((event, i) => {
+      if (i >= limit) return false;
       const recordedAt = recordedAtOf(event);
-      if (recordedAt === undefined || Date.parse(recordedAt) > cutoff) break;
-    }
-    state = evolve(state, event);
+      return recordedAt === undefined || Date.parse(recordedAt) > cutoff;
+    });
+    if (late !== -1) limit = late;
   }
-  return state;
+  return evolveAll(initialState(), events.slice(0, limit));
 }
 
 function toMillis(at: string | Date): number {

@@ -25,3 +25,10 @@ export interface AddressState {
 export function initialState(): AddressState {
   return { exists: false, status: 'active', fields: null, version: 0, history: [] };
 }
+
+/**
+ * The version of AddressState's layout, stored with every snapshot of it (lib/ledger.ts): raise it
+ * whenever a field of the state or of its history entries is added, removed or changes meaning,
+ * and snapshots of the old layout are no longer read (they are rebuilt from the events).
+ */
+export const ADDRESS_STATE_SHAPE = 1;

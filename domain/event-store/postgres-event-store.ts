@@ -1,65 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/lib/db';
-import type { Event, EventMetadata, RecordedEvent } from '../messages';
-import { decodeCursor, encodeCursor, type GlobalCursor } from './cursor';
+import type { EventMetadata, RecordedEvent } from '../messages';
+import { decodeCursor, encodeCursor } from './cursor';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './errors';
+import type {
+  AppendResult,
+  BatchAppendItem,
+  BatchAppendOutcome,
+  CommandRecord,
+  EventStore,
+  LoadedStream,
+  LoadForCommandOptions,
+  NewEvent,
+  ReadAllOptions,
+  ReadAllResult,
+  ReadStreamOptions,
+  StoredSnapshot,
+  Upcaster,
+} from './event-store';
+
+// The interface's types, for the callers that imported them from here.
+export type * from './event-store';
 
 /** The channel the projector LISTENs on; the payload is the last position of the append. */
 export const EVENTS_CHANNEL = 'address_ledger_events';
-
-export interface NewEvent extends Event {
-  schemaVersion: number;
-}
-
-/** Identifies the command behind an append so a repeat returns the first result. */
-export interface CommandRecord {
-  commandId: string;
-  /** Hash of the request body: the same id with another body is refused, not replayed. */
-  requestHash: string;
-}
-
-export interface AppendResult {
-  streamId: string;
-  /** The stream's version after the append (unchanged when there was nothing to append). */
-  version: number;
-  /** Global position of the last appended event, or null when nothing was appended. */
-  position: string | null;
-  /** True when this is the stored result of an earlier identical command. */
-  replayed: boolean;
-}
-
-export interface StoredEventShape {
-  type: string;
-  schemaVersion: number;
-  data: unknown;
-}
-
-/** Reads old event shapes as the current ones (see domain/address/upcasters.ts). */
-export type Upcaster = (event: StoredEventShape) => StoredEventShape;
-
-export interface ReadStreamOptions {
-  fromVersion?: number;
-  toVersion?: number;
-  /** Only events recorded at or before this instant (for "what did it look like at …"). */
-  recordedAtOrBefore?: Date;
-  limit?: number;
-}
-
-export interface ReadAllOptions {
-  after?: string | GlobalCursor | null;
-  limit?: number;
-  types?: string[];
-}
-
-/** An event of the global order with the cursor that resumes right after it. */
-export type FeedEvent = RecordedEvent & { cursor: string };
-
-export interface ReadAllResult {
-  events: FeedEvent[];
-  /** Cursor of the last event returned; pass it as `after` for the next page. */
-  next: string;
-}
 
 /** A row of `events` as EVENT_COLUMNS selects it. */
 export interface EventRow {
@@ -80,13 +45,14 @@ export const EVENT_COLUMNS = Prisma.sql`position, stream_id, stream_version, eve
 
 const identity: Upcaster = (e) => e;
 
-export type EventStore = ReturnType<typeof createEventStore>;
+/** Events per page when a whole stream is read (a 50,000-event stream is five reads, none capped). */
+const STREAM_PAGE = 10_000;
 
 /**
  * The Postgres event store (DESIGN §4). Appends go through Prisma in one transaction per command;
  * the global order is read gap-safely, below the oldest transaction still in flight.
  */
-export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
+export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}): EventStore {
   const upcast = options.upcast ?? identity;
   const toRecorded = (row: EventRow) => recordedEvent(row, upcast);
 
@@ -98,9 +64,37 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
   }
 
   async function streamVersion(streamId: string): Promise<number> {
-    const rows = await db.$queryRaw<{ v: number | null }[]>`
-      SELECT max(stream_version) AS v FROM events WHERE stream_id = ${streamId}`;
+    const rows = await db.$queryRaw<
+      { v: number }[]
+    >`SELECT version AS v FROM stream_heads WHERE stream_id = ${streamId}`;
     return rows[0]?.v ?? 0;
+  }
+
+  async function readPage(streamId: string, from: number, to: number, at: Date | null, limit: number) {
+    const rows = await db.$queryRaw<EventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM events
+      WHERE stream_id = ${streamId} AND stream_version BETWEEN ${from} AND ${to}
+        AND (${at}::timestamptz IS NULL OR recorded_at <= ${at}::timestamptz)
+      ORDER BY events.stream_version
+      LIMIT ${limit}`;
+    return rows.map(toRecorded);
+  }
+
+  async function readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = opts.fromVersion ?? 1;
+    const to = opts.toVersion ?? 2_147_483_647;
+    const at = opts.recordedAtOrBefore ?? null;
+    if (opts.limit !== undefined) return readPage(streamId, from, to, at, opts.limit);
+    // Every event, page by page: a single capped read once made a stream past 10,000 events
+    // look stale to `handle`, which then failed every command on it with a version conflict.
+    const events: RecordedEvent[] = [];
+    for (let next = from; next <= to; ) {
+      const page = await readPage(streamId, next, to, at, STREAM_PAGE);
+      for (const e of page) events.push(e);
+      if (page.length < STREAM_PAGE) break;
+      next = page.at(-1)!.streamVersion + 1;
+    }
+    return events;
   }
 
   return {
@@ -207,18 +201,69 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
       });
     },
 
-    async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-      const from = opts.fromVersion ?? 1;
-      const to = opts.toVersion ?? 2_147_483_647;
-      const limit = opts.limit ?? 10_000;
-      const at = opts.recordedAtOrBefore ?? null;
-      const rows = await db.$queryRaw<EventRow[]>`
-        SELECT ${EVENT_COLUMNS} FROM events
-        WHERE stream_id = ${streamId} AND stream_version BETWEEN ${from} AND ${to}
-          AND (${at}::timestamptz IS NULL OR recorded_at <= ${at}::timestamptz)
-        ORDER BY events.stream_version
-        LIMIT ${limit}`;
-      return rows.map(toRecorded);
+    readStream,
+
+    async loadForCommand(streamId: string, opts: LoadForCommandOptions): Promise<LoadedStream> {
+      const kind = opts.snapshot?.kind ?? null;
+      const shape = opts.snapshot?.shape ?? null;
+      const commandId = opts.command?.commandId ?? null;
+      // One round trip for what `handle` needs: the command's stored result (a repeat needs
+      // nothing else), the snapshot, and the first page of events after it (json_agg keeps it
+      // one row). A longer tail than a page is read on by readStream.
+      const rows = await db.$queryRaw<
+        { command: StoredCommandRow | null; snapshot: SnapshotRow | null; events: JsonEventRow[] }[]
+      >`
+        WITH s AS (
+          SELECT version, state FROM stream_snapshots
+          WHERE stream_id = ${streamId} AND kind = ${kind} AND shape = ${shape}::int
+        )
+        SELECT
+          (SELECT json_build_object('result', pc.result, 'request_hash', pc.request_hash)
+             FROM processed_commands pc WHERE pc.command_id = ${commandId}::text) AS command,
+          (SELECT json_build_object('version', s.version, 'state', s.state) FROM s) AS snapshot,
+          coalesce((
+            SELECT json_agg(e ORDER BY e.stream_version) FROM (
+              SELECT position::text AS position, stream_id, stream_version, event_id::text AS event_id, type,
+                     schema_version, data, metadata, recorded_at, transaction_id::text AS transaction_id
+              FROM events
+              WHERE stream_id = ${streamId} AND stream_version > coalesce((SELECT version FROM s), 0)
+              ORDER BY stream_version LIMIT ${STREAM_PAGE}
+            ) e), '[]'::json) AS events`;
+      const row = rows[0]!;
+      if (row.command) {
+        if (row.command.request_hash !== opts.command!.requestHash) {
+          throw new IdempotencyKeyReusedError(opts.command!.commandId);
+        }
+        return {
+          previous: { ...(row.command.result as Omit<AppendResult, 'replayed'>), replayed: true },
+          snapshot: null,
+          events: [],
+        };
+      }
+      const events: RecordedEvent[] = row.events.map((e) =>
+        toRecorded({ ...e, position: BigInt(e.position), recorded_at: new Date(e.recorded_at) }),
+      );
+      if (events.length === STREAM_PAGE) {
+        const rest = await readStream(streamId, { fromVersion: events.at(-1)!.streamVersion + 1 });
+        for (const e of rest) events.push(e);
+      }
+      const snapshot = row.snapshot && {
+        kind: kind!,
+        shape: shape!,
+        version: row.snapshot.version,
+        state: row.snapshot.state,
+      };
+      return { previous: null, snapshot, events };
+    },
+
+    async saveSnapshot(streamId: string, snapshot: StoredSnapshot): Promise<void> {
+      // A snapshot never moves back: two writers racing keep the newer one.
+      await db.$executeRaw`
+        INSERT INTO stream_snapshots AS s (stream_id, kind, shape, version, state)
+        VALUES (${streamId}, ${snapshot.kind}, ${snapshot.shape}::int, ${snapshot.version}::int, ${JSON.stringify(snapshot.state)}::jsonb)
+        ON CONFLICT (stream_id, kind, shape) DO UPDATE
+          SET version = excluded.version, state = excluded.state, taken_at = now()
+          WHERE excluded.version > s.version`;
     },
 
     /**
@@ -260,17 +305,6 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}) {
   };
 }
 
-export interface BatchAppendItem {
-  streamId: string;
-  events: NewEvent[];
-  expectedVersion: number;
-  command?: CommandRecord;
-}
-
-export type BatchAppendOutcome =
-  | { ok: true; result: AppendResult }
-  | { ok: false; error: VersionConflictError | IdempotencyKeyReusedError };
-
 /** A stored row as the event it is, read through the upcaster (for readers outside this store too). */
 export function recordedEvent(row: EventRow, upcast: Upcaster = identity): RecordedEvent & { transactionId: string } {
   const current = upcast({ type: row.type, schemaVersion: row.schema_version, data: row.data });
@@ -288,6 +322,19 @@ export function recordedEvent(row: EventRow, upcast: Upcaster = identity): Recor
     transactionId: row.transaction_id,
   };
 }
+
+interface StoredCommandRow {
+  result: unknown;
+  request_hash: string;
+}
+
+interface SnapshotRow {
+  version: number;
+  state: unknown;
+}
+
+/** An EventRow as json_agg delivers it: bigint and timestamp as text. */
+type JsonEventRow = Omit<EventRow, 'position' | 'recorded_at'> & { position: string; recorded_at: string };
 
 interface AppendRow {
   outcome: 'appended' | 'unchanged' | 'conflict' | 'already_processed';

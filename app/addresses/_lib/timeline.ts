@@ -8,9 +8,8 @@ import {
   type AddressState,
   type AddressStatus,
   changedFieldNames,
-  evolve,
   fieldValue,
-  initialState,
+  replay,
 } from '@/domain/address';
 import type { Actor, RecordedEvent, Source } from '@/domain/messages';
 import { EVENT_LABELS, FIELD_LABELS, formatRelative } from './labels';
@@ -50,7 +49,7 @@ export interface TimelineEntry {
  * from the replayed snapshots (so it shows what actually changed, not what a command asked for).
  */
 export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): TimelineEntry[] {
-  const history = snapshots(events);
+  const { history } = replay(events);
   const entries: TimelineEntry[] = events.map((event, i) => {
     const before = i > 0 ? (history[i - 1]?.fieldsAfter ?? null) : null;
     const after = history[i]?.fieldsAfter ?? null;
@@ -94,14 +93,6 @@ export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): T
  * copies it on every event, which is quadratic: a 10,000-event timeline took seconds. Each step
  * here starts from a state without history, so the fold is linear (evolve never reads history).
  */
-function snapshots(events: readonly AddressEvent[]): { fieldsAfter: AddressState['fields']; status: AddressStatus }[] {
-  let state = initialState();
-  return events.map((event) => {
-    state = evolve({ ...state, history: [] }, event);
-    return { fieldsAfter: state.fields, status: state.status };
-  });
-}
-
 /** Versions a revert may target: changes and corrections (registrations and status events cannot be reverted). */
 export function revertibleVersions(entries: readonly TimelineEntry[]): TimelineEntry[] {
   return entries.filter((e) => e.type === 'AddressChanged' || e.type === 'AddressCorrected');
