@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
-import type { BatchAppendItem, BatchAppendOutcome, CommandRecord, EventStore, NewEvent } from './event-store/event-store';
+import type {
+  BatchAppendItem,
+  BatchAppendOutcome,
+  CommandRecord,
+  EventStore,
+  NewEvent,
+} from './event-store/event-store';
 import type { Command, Decider, Event, RecordedEvent } from './messages';
 
 export interface HandleOptions<State = unknown> {
@@ -97,7 +103,12 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
     const first = attempt === 0;
     if (given) {
       const previous = await store.findCommand(record.commandId, record.requestHash);
-      return { previous, state: fold(decider.initialState(), given as unknown as E[]), version: given.at(-1)?.streamVersion ?? 0, folded: given.length };
+      return {
+        previous,
+        state: fold(decider.initialState(), given as unknown as E[]),
+        version: given.at(-1)?.streamVersion ?? 0,
+        folded: given.length,
+      };
     }
     const loaded = await store.loadForCommand(streamId, {
       snapshot: policy && { kind: policy.kind, shape: policy.shape },
@@ -123,12 +134,12 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
     const requestHash = options.requestHash ?? hashRequest({ type: command.type, data: command.data });
     const record = { commandId: command.metadata.commandId, requestHash };
     for (let attempt = 0; ; attempt++) {
-      const { previous, state, version: loadedVersion, folded } = await load(
-        streamId,
-        record,
-        attempt,
-        attempt === 0 ? options.history : undefined,
-      );
+      const {
+        previous,
+        state,
+        version: loadedVersion,
+        folded,
+      } = await load(streamId, record, attempt, attempt === 0 ? options.history : undefined);
       if (previous) return { ...previous, appended: 0, replayed: true };
       // An empty stream is not a conflict but a missing aggregate: let `decide` say so (not found).
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion && loadedVersion > 0) {

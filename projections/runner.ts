@@ -54,8 +54,10 @@ export class ProjectionRunner {
   private failures = 0;
   private ready = false;
   private lastHeartbeat = 0;
-  /** Grows while a NOTIFY'd event stays hidden behind an older open transaction. */
+  /** Grows while a NOTIFY'd event stays hidden behind an older open transaction, or after a batch. */
   private quickRetryMs = 10;
+  /** The last batch found events: look again soon, backing off, before waiting for a NOTIFY. */
+  private followingUp = false;
   private readonly name: string;
   private loop: Promise<void> | null = null;
 
@@ -116,7 +118,12 @@ export class ProjectionRunner {
           const applied = await this.runBatch();
           if (this.failures > 0) log.info({ projection: this.name }, 'projection recovered');
           this.failures = 0;
-          if (applied === 0) await this.idle();
+          if (applied > 0) {
+            this.followingUp = true;
+            this.quickRetryMs = 10;
+          } else {
+            await this.idle();
+          }
         } catch (error) {
           await this.onFailure(error);
         }
@@ -254,13 +261,17 @@ export class ProjectionRunner {
 
   /**
    * Nothing to read. After a NOTIFY the event may still be hidden behind an older transaction
-   * that has not committed (the gap-safe read waits for it), so look again soon; otherwise wait
-   * for the next NOTIFY or the poll interval.
+   * that has not committed (the gap-safe read waits for it), so look again soon. After a batch
+   * too: appends NOTIFY only from one transaction in flight at a time (notify_events, migration
+   * 20261202020000), so one that committed just after the notifying one sent none; the looks
+   * back off (20, 40, 80 … ms up to the poll interval), so it is found within about twice its
+   * delay. Otherwise wait for the next NOTIFY or the poll interval.
    */
   private async idle(): Promise<void> {
-    if (this.notified) {
+    if (this.notified || this.followingUp) {
       this.quickRetryMs = Math.min(this.quickRetryMs * 2, this.o.pollMs);
-      await this.sleep(this.quickRetryMs, false);
+      if (this.quickRetryMs >= this.o.pollMs) this.followingUp = false;
+      await this.sleep(this.quickRetryMs, !this.notified);
       return;
     }
     this.quickRetryMs = 10;

@@ -5,7 +5,6 @@ import {
   type AddressEventType,
   type AddressFieldName,
   type AddressFields,
-  type AddressState,
   type AddressStatus,
   changedFieldNames,
   fieldValue,

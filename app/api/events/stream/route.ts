@@ -20,6 +20,12 @@ const query = z.strictObject({
 const PAGE = 500;
 /** Polling backs up NOTIFY (a lost notification delays an event by at most this). */
 const POLL_MS = 2_000;
+/**
+ * After a page with events, look again soon (doubling up to POLL_MS): appends NOTIFY only from
+ * one transaction in flight at a time (notify_events, migration 20261202020000), so one that
+ * committed just after the notifying one sent none of its own.
+ */
+const FOLLOW_UP_MS = 20;
 /** A comment line now and then keeps proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 
@@ -85,6 +91,7 @@ export const GET = apiRoute(async (request) => {
     async start(controller) {
       controller.enqueue(encoder.encode(`retry: ${POLL_MS}\n: connected\n\n`));
       let lastWrite = Date.now();
+      let followUpMs = POLL_MS;
       try {
         while (!closed) {
           const page = await store.readAll({ after: cursor, limit: PAGE, types: q.types });
@@ -93,14 +100,19 @@ export const GET = apiRoute(async (request) => {
             controller.enqueue(encoder.encode(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${json}\n\n`));
           }
           cursor = page.next;
-          if (page.events.length > 0) lastWrite = Date.now();
+          if (page.events.length > 0) {
+            lastWrite = Date.now();
+            followUpMs = FOLLOW_UP_MS;
+          } else {
+            followUpMs = Math.min(followUpMs * 2, POLL_MS);
+          }
           if (page.events.length === PAGE) continue;
           if (Date.now() - lastWrite >= HEARTBEAT_MS) {
             controller.enqueue(encoder.encode(': keep-alive\n\n'));
             lastWrite = Date.now();
           }
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, POLL_MS);
+            const timer = setTimeout(resolve, followUpMs);
             wake = () => {
               clearTimeout(timer);
               resolve();
