@@ -1,9 +1,9 @@
 import {
-  ADDRESS_STATE_SHAPE,
   type AddressCommand,
   type AddressEvent,
   type AddressState,
   addressDecider,
+  addressSnapshots,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
   isDomainError,
@@ -17,17 +17,9 @@ import type { RecordedEvent } from '@/domain/messages';
 import { type Db, prisma } from './db';
 import { logger } from './logger';
 
-/**
- * Address state beside each stream, every 500 events folded on top of the last snapshot (or of
- * nothing): a command on a long history reads the snapshot and at most a few hundred events
- * instead of all of them. The state is plain JSON already; the shape number guards its layout.
- */
+/** Address snapshots (domain/address/snapshot.ts); a failed write is logged, the next command replays. */
 export const ADDRESS_SNAPSHOTS: SnapshotPolicy<AddressState> = {
-  kind: 'address',
-  shape: ADDRESS_STATE_SHAPE,
-  every: 500,
-  toJson: (state) => state,
-  fromJson: (json) => json as AddressState,
+  ...addressSnapshots,
   onError: (error) => logger.warn({ err: String(error) }, 'address snapshot not written; the next command replays'),
 };
 

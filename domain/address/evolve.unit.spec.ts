@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownVersion } from './errors';
 import type { AddressEvent } from './events';
-import { evolve } from './evolve';
+import { evolve, evolveAll } from './evolve';
 import { replay, stateAt } from './replay';
 import { initialState } from './state';
 import { addressIdFromStream, addressStreamId, isAddressStreamId } from './stream';
@@ -121,5 +121,50 @@ describe('stream ids', () => {
     expect(isAddressStreamId('user-1')).toBe(false);
     expect(() => addressIdFromStream('user-1')).toThrow(/not an address stream/);
     expect(() => addressStreamId('')).toThrow();
+  });
+});
+
+describe('folding many events (replay, stateAt, evolveAll)', () => {
+  /**
+   * Counts walks over long arrays (1,000 elements or more) through the iterator protocol (spread,
+   * Array.from, for…of): a fold that copies the history per event walks it once per event. With
+   * the iterator replaced, V8 leaves its fast path and every spread calls it, so each is counted.
+   */
+  function longArrayWalksDuring(work: () => void): number {
+    const original = Array.prototype[Symbol.iterator];
+    let walks = 0;
+    Array.prototype[Symbol.iterator] = function (this: unknown[]) {
+      if (this.length >= 1_000) walks++;
+      return original.call(this);
+    };
+    try {
+      work();
+    } finally {
+      Array.prototype[Symbol.iterator] = original;
+    }
+    return walks;
+  }
+  const history = (n: number) => [registered(), ...Array.from({ length: n }, (_, i) => changed({ city: `C${i}` }))];
+
+  it('walks a 2,000-event history once, not once per event (no copy of the history per event)', () => {
+    const events = history(2_000);
+    const folds = [
+      () => replay(events),
+      () => stateAt(events, { version: 1_500 }),
+      () => evolveAll(initialState(), events),
+    ];
+    for (const fold of folds) {
+      // The events themselves, once, by the fold's own loop; the history is grown in place.
+      expect(longArrayWalksDuring(fold)).toBeLessThanOrEqual(1);
+      expect(fold().history).toHaveLength(fold().version);
+    }
+  });
+
+  it('gives what evolve one event at a time gives, and leaves the state it started from unchanged', () => {
+    const events = history(50);
+    const start = replay(events.slice(0, 10));
+    const copy = structuredClone(start);
+    expect(evolveAll(start, events.slice(10))).toEqual(events.slice(10).reduce(evolve, start));
+    expect(start).toEqual(copy);
   });
 });

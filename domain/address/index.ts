@@ -13,6 +13,7 @@ export { assertNever, evolve, evolveAll } from './evolve';
 export * from './fields';
 export * from './merge';
 export * from './replay';
+export * from './snapshot';
 export * from './state';
 export * from './stream';
 export * from './upcasters';

@@ -1,0 +1,230 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type AddressCommand,
+  type AddressEvent,
+  type AddressState,
+  addressDecider,
+  addressSnapshots,
+  addressStreamId,
+  CURRENT_SCHEMA_VERSIONS,
+  DomainError,
+  replay,
+} from './address';
+import {
+  ADDRESS_ID,
+  archiveAddress,
+  changeAddress,
+  registerAddress,
+  restoreAddress,
+  testMetadata,
+} from './address/testing';
+import { createCommandHandler, type SnapshotPolicy } from './command-handler';
+import { IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
+import type { NewEvent } from './event-store/event-store';
+import { createInMemoryEventStore } from './event-store/in-memory-event-store';
+import type { RecordedEvent } from './messages';
+
+/*
+ * The command handler's branches against the EventStore interface (an in-memory store); the
+ * Postgres store's own guarantees are proven in domain/event-store/*.int.spec.ts.
+ */
+const STREAM = addressStreamId(ADDRESS_ID);
+let ids = 0;
+/** Each command with its own id, as every caller sends them. */
+const fresh = <C extends AddressCommand>(command: C, commandId = `cmd-${++ids}`): C => ({
+  ...command,
+  metadata: { ...command.metadata, commandId },
+});
+const cityChanged = (city: string): NewEvent => ({
+  type: 'AddressChanged',
+  schemaVersion: 1,
+  data: { addressId: ADDRESS_ID, changes: { city } },
+  metadata: { ...testMetadata, commandId: `other-${city}` },
+});
+
+function setup(
+  options: { beforeAppend?: (streamId: string) => Promise<void> | void; snapshots?: SnapshotPolicy<AddressState> } = {},
+) {
+  const memory = createInMemoryEventStore({ beforeAppend: (id) => options.beforeAppend?.(id) });
+  const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
+    store: memory.store,
+    decider: addressDecider,
+    streamIdOf: (command) => addressStreamId(command.data.addressId),
+    schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
+    snapshots: options.snapshots,
+  });
+  const events = () => memory.store.readStream(STREAM) as Promise<RecordedEvent<AddressEvent>[]>;
+  return { ...memory, handle, events };
+}
+
+describe('a repeated command (idempotency)', () => {
+  it('answers its first result without deciding or appending again', async () => {
+    const { handle, calls, events } = setup();
+    const register = fresh(registerAddress());
+    const first = await handle(register);
+    expect(first).toMatchObject({ streamId: STREAM, version: 1, appended: 1, replayed: false });
+    let decided = false;
+    const again = await handle(register, { check: () => (decided = true) });
+    expect(again).toEqual({ ...first, appended: 0, replayed: true });
+    expect(decided).toBe(false);
+    expect(calls.append).toBe(1);
+    expect(await events()).toHaveLength(1);
+  });
+
+  it('refuses the same id with another request, and appends nothing', async () => {
+    const { handle, events } = setup();
+    await handle(fresh(registerAddress()));
+    const change = fresh(changeAddress({ city: 'Chicago' }), 'same-id');
+    await handle(change);
+    const other = { ...change, data: { ...change.data, changes: { city: 'Berlin' } } };
+    await expect(handle(other)).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    expect((await events()).map((e) => e.type)).toEqual(['AddressRegistered', 'AddressChanged']);
+  });
+
+  it('answers the result of the same command when it won the race on the stream meanwhile', async () => {
+    const register = fresh(registerAddress());
+    let raced = false;
+    const memory = setup({
+      beforeAppend: async () => {
+        if (raced) return;
+        raced = true;
+        // The same form submitted twice: the other request appends first.
+        await memory.handle(register);
+      },
+    });
+    const result = await memory.handle(register);
+    expect(result).toMatchObject({ streamId: STREAM, version: 1, appended: 0, replayed: true });
+    expect(await memory.events()).toHaveLength(1);
+  });
+});
+
+describe('a conflict with the version the caller saw', () => {
+  it('is found before deciding: nothing appended, no retry', async () => {
+    const { handle, calls, events } = setup();
+    await handle(fresh(registerAddress()));
+    await handle(fresh(changeAddress({ city: 'Chicago' })));
+    const stale = handle(fresh(changeAddress({ city: 'Berlin' })), { expectedVersion: 1 });
+    await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(stale).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect(calls.append).toBe(2);
+    expect(await events()).toHaveLength(2);
+  });
+
+  it('is the caller’s also when another writer appends between the read and the append', async () => {
+    let race = false;
+    const memory = setup({ beforeAppend: () => void (race && memory.insert(STREAM, [cityChanged('Chicago')])) });
+    await memory.handle(fresh(registerAddress()));
+    race = true;
+    const result = memory.handle(fresh(changeAddress({ city: 'Berlin' })), { expectedVersion: 1 });
+    await expect(result).rejects.toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect(memory.calls.append).toBe(2);
+    expect((await memory.events()).map((e) => e.data)).not.toContainEqual(
+      expect.objectContaining({ changes: { city: 'Berlin' } }),
+    );
+  });
+});
+
+describe('a race without an expected version (imports, scripts)', () => {
+  it('is decided again on the fresh state and appended on top of the writers that won', async () => {
+    let wins = 0;
+    const memory = setup({
+      beforeAppend: () => void (wins > 0 && (wins--, memory.insert(STREAM, [cityChanged(`W${wins}`)]))),
+    });
+    await memory.handle(fresh(registerAddress()));
+    wins = 2;
+    const result = await memory.handle(fresh(archiveAddress('moved')));
+    expect(result).toMatchObject({ version: 4, appended: 1, replayed: false });
+    expect(memory.calls.append).toBe(4);
+    expect((await memory.events()).map((e) => e.type)).toEqual([
+      'AddressRegistered',
+      'AddressChanged',
+      'AddressChanged',
+      'AddressArchived',
+    ]);
+  });
+
+  it('gives up with a conflict after 10 retries when another writer always wins', async () => {
+    let race = false;
+    const memory = setup({ beforeAppend: () => void (race && memory.insert(STREAM, [cityChanged('X')])) });
+    await memory.handle(fresh(registerAddress()));
+    race = true;
+    await expect(memory.handle(fresh(archiveAddress('moved')))).rejects.toBeInstanceOf(VersionConflictError);
+    expect(memory.calls.append).toBe(1 + 11);
+    expect((await memory.events()).some((e) => e.type === 'AddressArchived')).toBe(false);
+  });
+});
+
+describe('snapshots', () => {
+  const every = (n: number, shape = addressSnapshots.shape): SnapshotPolicy<AddressState> => ({
+    ...addressSnapshots,
+    every: n,
+    shape,
+  });
+  /** Runs `command` and returns the state it was decided on (the `check` hook sees it). */
+  async function decidedOn(handle: ReturnType<typeof setup>['handle'], command: AddressCommand) {
+    let seen: AddressState | null = null;
+    try {
+      await handle(fresh(command), { check: (state) => (seen = state) });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+    return seen;
+  }
+
+  it('are written once enough events were folded, and read with the events after them', async () => {
+    const memory = setup({ snapshots: every(3) });
+    await memory.handle(fresh(registerAddress()));
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    expect(memory.snapshots.size).toBe(0);
+    await memory.handle(fresh(changeAddress({ city: 'B' })));
+    const [stored] = [...memory.snapshots.values()];
+    expect(stored).toMatchObject({ kind: 'address', shape: addressSnapshots.shape, version: 3 });
+    expect(stored!.state).toEqual(replay(await memory.events()));
+    // The next command reads the snapshot and no event at all.
+    const before = await memory.events();
+    expect(await decidedOn(memory.handle, changeAddress({ city: 'C' }))).toEqual(replay(before));
+  });
+
+  it('of another state shape are not read: the state is rebuilt from the events, and a snapshot of its shape written', async () => {
+    const memory = setup({ snapshots: every(2, addressSnapshots.shape + 1) });
+    await memory.handle(fresh(registerAddress()));
+    // A snapshot that lies about the state, of the layout before this code's.
+    await memory.store.saveSnapshot(STREAM, {
+      kind: 'address',
+      shape: addressSnapshots.shape,
+      version: 1,
+      state: { ...replay(await memory.events()), fields: null },
+    });
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    const before = await memory.events();
+    expect(await decidedOn(memory.handle, changeAddress({ city: 'B' }))).toEqual(replay(before));
+    expect([...memory.snapshots.values()].map((s) => [s.shape, s.version])).toEqual([
+      [addressSnapshots.shape, 1],
+      [addressSnapshots.shape + 1, 2],
+    ]);
+  });
+
+  it('give the state a full replay gives, for random command histories and snapshot intervals (property)', async () => {
+    const command = fc.oneof(
+      fc.constantFrom('A', 'B', 'C').map((city) => changeAddress({ city })),
+      fc.constantFrom('1 Main St', '2 Elm St').map((line1) => changeAddress({ line1 })),
+      fc.constant(archiveAddress('moved')),
+      fc.constant(restoreAddress()),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (commands, n) => {
+        const memory = setup({ snapshots: every(n) });
+        await memory.handle(fresh(registerAddress()));
+        for (const c of commands) {
+          const before = await memory.events();
+          expect(await decidedOn(memory.handle, c)).toEqual(replay(before));
+        }
+        const snapshot = [...memory.snapshots.values()][0];
+        if (snapshot) expect(snapshot.state).toEqual(replay((await memory.events()).slice(0, snapshot.version)));
+        if ((await memory.events()).length >= n) expect(snapshot).toBeDefined();
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
