@@ -129,7 +129,11 @@ describe('a race without an expected version (imports, scripts)', () => {
   it('is decided again on the fresh state and appended on top of the writers that won', async () => {
     let wins = 0;
     const memory = setup({
-      beforeAppend: () => void (wins > 0 && (wins--, memory.insert(STREAM, [cityChanged(`W${wins}`)]))),
+      beforeAppend: () => {
+        if (wins === 0) return;
+        wins--;
+        memory.insert(STREAM, [cityChanged(`W${wins}`)]);
+      },
     });
     await memory.handle(fresh(registerAddress()));
     wins = 2;
