@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AddressState, addressSnapshots, addressStreamId, replay } from '@/domain/address';
+import type { NewEvent } from '@/domain/event-store/event-store';
+import { createLedger, type Ledger } from '@/lib/ledger';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { waitFor } from '@/test/wait';
+
+/*
+ * Issue 14: readStream once returned at most 10,000 events, so an address past that saw a stale
+ * version, retried 11 times and refused every command with a version conflict. A long history is
+ * now read in pages, and after the first command from a snapshot plus the events after it.
+ */
+let db: TestDatabase;
+let ledger: Ledger;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ledger = createLedger(db.prisma);
+});
+afterAll(async () => db?.drop());
+
+const EVENTS = 50_000;
+const CHUNK = 5_000;
+const metadata = {
+  actor: { id: 'u-1', name: 'Ida', role: 'operator' as const },
+  correlationId: 'long',
+  source: 'api' as const,
+};
+
+/** A registration in the first stored shape (read through the upcaster), then EVENTS - 1 changes. */
+async function longHistory(addressId: string): Promise<string> {
+  const streamId = addressStreamId(addressId);
+  // Owner: a raw row of the old shape; the app's role may only append through the functions.
+  await db.ownerPool.query(
+    `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+     VALUES ($1, 1, $2, 'AddressRegistered', 1, $3, $4)`,
+    [
+      streamId,
+      randomUUID(),
+      { addressId, street: '1 Long Road', city: 'Bath', zip: '04530', countryCode: 'us' },
+      { ...metadata, commandId: 'long-0' },
+    ],
+  );
+  // Short transactions (one batch each): a long one would hold back gap-safe readers everywhere.
+  for (let version = 1; version < EVENTS; version += CHUNK) {
+    const events: NewEvent[] = Array.from({ length: Math.min(CHUNK, EVENTS - version) }, (_, i) => ({
+      type: 'AddressChanged',
+      schemaVersion: 1,
+      data: { addressId, changes: { city: `City ${version + i + 1}` } },
+      metadata: { ...metadata, commandId: `long-${version + i}` },
+    }));
+    const [outcome] = await ledger.store.appendBatch([{ streamId, expectedVersion: version, events }]);
+    expect(outcome?.ok).toBe(true);
+  }
+  return streamId;
+}
+
+describe('an address with 50,000 events', () => {
+  it('takes commands decided on the state a full replay gives, first from the events, then from a snapshot', {
+    timeout: 240_000,
+  }, async () => {
+    const addressId = randomUUID();
+    const streamId = await longHistory(addressId);
+    expect(await ledger.store.streamVersion(streamId)).toBe(EVENTS);
+
+    const change = (city: string) => ({
+      type: 'ChangeAddress' as const,
+      data: { addressId, changes: { city } },
+      metadata: { ...metadata, commandId: randomUUID() },
+    });
+    let seen: AddressState | null = null;
+    const first = await ledger.handle(change('Portland'), { check: (state) => (seen = state) });
+    expect(first).toMatchObject({ version: EVENTS + 1, appended: 1, replayed: false });
+
+    const { events, state } = await ledger.loadAddress(addressId);
+    expect(events).toHaveLength(EVENTS + 1);
+    expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: EVENTS + 1 }, (_, i) => i + 1));
+    expect(state.fields).toMatchObject({ line1: '1 Long Road', city: 'Portland', country: 'US' });
+    expect(seen).toEqual(replay(events.slice(0, EVENTS)));
+
+    // The first command folded every event, so it left a snapshot of the state it produced.
+    const snapshot = await waitFor('the snapshot of the long stream', async () => {
+      const { rows } = await db.pool.query<{ version: number; state: AddressState }>(
+        'SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND kind = $2 AND shape = $3',
+        [streamId, addressSnapshots.kind, addressSnapshots.shape],
+      );
+      return rows[0];
+    });
+    expect(snapshot.version).toBe(EVENTS + 1);
+    expect(snapshot.state).toEqual(state);
+
+    const second = await ledger.handle(change('Augusta'), { check: (s) => (seen = s) });
+    expect(second).toMatchObject({ version: EVENTS + 2, appended: 1 });
+    expect(seen).toEqual(state);
+  });
+});
