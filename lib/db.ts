@@ -4,10 +4,25 @@ import { PrismaClient } from '@/generated/prisma/client';
 
 export type Db = PrismaClient;
 
-/** A Prisma client on the pure-JS `pg` driver: no Rust engine is needed at run time. */
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/**
+ * A Prisma client on the pure-JS `pg` driver: no Rust engine is needed at run time. Its pool is
+ * ours (ended with the client), so the command path can use it directly: see `poolOf`.
+ */
 export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
-  return new PrismaClient({ adapter });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(client, pool);
+  return client;
+}
+
+/**
+ * The `pg` pool under a client made by `createPrisma`, for the few hot statements that are
+ * faster as prepared statements on plain `pg` (domain/event-store/postgres-event-store.ts).
+ */
+export function poolOf(db: PrismaClient): pg.Pool | undefined {
+  return pools.get(db);
 }
 
 export function createPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {

@@ -14,7 +14,7 @@ import { createBatchCommandHandler, createCommandHandler, type SnapshotPolicy } 
 import type { ReadStreamOptions } from '@/domain/event-store/event-store';
 import { createEventStore } from '@/domain/event-store/postgres-event-store';
 import type { RecordedEvent } from '@/domain/messages';
-import { type Db, prisma } from './db';
+import { type Db, poolOf, prisma } from './db';
 import { logger } from './logger';
 
 /** Address snapshots (domain/address/snapshot.ts); a failed write is logged, the next command replays. */
@@ -28,7 +28,7 @@ export const ADDRESS_SNAPSHOTS: SnapshotPolicy<AddressState> = {
  * the command handler for the Address aggregate. Tests build one per test database.
  */
 export function createLedger(db: Db) {
-  const store = createEventStore(db, { upcast });
+  const store = createEventStore(db, { upcast, pool: poolOf(db) });
   const deps = {
     store,
     decider: addressDecider,

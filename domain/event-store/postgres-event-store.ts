@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/lib/db';
 import type { EventMetadata, RecordedEvent } from '../messages';
@@ -45,6 +46,31 @@ export const EVENT_COLUMNS = Prisma.sql`position, stream_id, stream_version, eve
 
 const identity: Upcaster = (e) => e;
 
+// One statement, atomic on its own (prisma/migrations/*_append_function and later): lock, version
+// check on stream_heads, idempotency record, insert with the chained hash, throttled NOTIFY.
+const APPEND_SQL = `SELECT outcome, version, position, stored_result, stored_hash
+  FROM append_events($1, $2::int, $3::jsonb, $4::text, $5::text, $6)`;
+
+// One round trip for what `handle` needs: the command's stored result (a repeat needs nothing
+// else), the snapshot, and the first page of events after it (json_agg keeps it one row; a
+// longer tail is read on by readStream).
+const LOAD_FOR_COMMAND_SQL = `
+  WITH s AS (
+    SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND kind = $2 AND shape = $3::int
+  )
+  SELECT
+    (SELECT json_build_object('result', pc.result, 'request_hash', pc.request_hash)
+       FROM processed_commands pc WHERE pc.command_id = $4::text) AS command,
+    (SELECT json_build_object('version', s.version, 'state', s.state) FROM s) AS snapshot,
+    coalesce((
+      SELECT json_agg(e ORDER BY e.stream_version) FROM (
+        SELECT position::text AS position, stream_id, stream_version, event_id::text AS event_id, type,
+               schema_version, data, metadata, recorded_at, transaction_id::text AS transaction_id
+        FROM events
+        WHERE stream_id = $1 AND stream_version > coalesce((SELECT version FROM s), 0)
+        ORDER BY stream_version LIMIT $5::int
+      ) e), '[]'::json) AS events`;
+
 /** Events per page when a whole stream is read (a 50,000-event stream is five reads, none capped). */
 const STREAM_PAGE = 10_000;
 
@@ -52,9 +78,20 @@ const STREAM_PAGE = 10_000;
  * The Postgres event store (DESIGN §4). Appends go through Prisma in one transaction per command;
  * the global order is read gap-safely, below the oldest transaction still in flight.
  */
-export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}): EventStore {
+export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg.Pool } = {}): EventStore {
   const upcast = options.upcast ?? identity;
   const toRecorded = (row: EventRow) => recordedEvent(row, upcast);
+  const { pool } = options;
+  /**
+   * The command path's two statements (loadForCommand, append) as named prepared statements on
+   * plain `pg` when a pool is given: Prisma's $queryRaw on the same SQL took about 1.5× as long
+   * per read (bench/write-path.ts, "read p50, prisma vs pg"): it serialises through its query
+   * engine and prepares nothing. Everything else stays on Prisma.
+   */
+  async function hot<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    if (pool) return (await pool.query<T & pg.QueryResultRow>({ name, text, values })).rows;
+    return db.$queryRawUnsafe<T[]>(text, ...values);
+  }
 
   async function findCommand(commandId: string, requestHash: string): Promise<AppendResult | null> {
     const found = await db.processedCommand.findUnique({ where: { commandId } });
@@ -122,13 +159,14 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}): E
       }));
       let rows: AppendRow[];
       try {
-        // One statement, atomic on its own (prisma/migrations/*_append_function): lock, version
-        // check, idempotency record, insert, stored result, NOTIFY.
-        rows = await db.$queryRaw<AppendRow[]>`
-          SELECT outcome, version, position, stored_result, stored_hash
-          FROM append_events(${streamId}, ${expectedVersion}::int, ${JSON.stringify(payload)}::jsonb,
-                             ${command?.commandId ?? null}::text, ${command?.requestHash ?? null}::text,
-                             ${EVENTS_CHANNEL})`;
+        rows = await hot<AppendRow>('append-events', APPEND_SQL, [
+          streamId,
+          expectedVersion,
+          JSON.stringify(payload),
+          command?.commandId ?? null,
+          command?.requestHash ?? null,
+          EVENTS_CHANNEL,
+        ]);
       } catch (error) {
         const duplicateOf = duplicateAddressOf(error);
         if (duplicateOf !== null) throw new DuplicateAddressError(streamId, duplicateOf);
@@ -207,28 +245,11 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster } = {}): E
       const kind = opts.snapshot?.kind ?? null;
       const shape = opts.snapshot?.shape ?? null;
       const commandId = opts.command?.commandId ?? null;
-      // One round trip for what `handle` needs: the command's stored result (a repeat needs
-      // nothing else), the snapshot, and the first page of events after it (json_agg keeps it
-      // one row). A longer tail than a page is read on by readStream.
-      const rows = await db.$queryRaw<
-        { command: StoredCommandRow | null; snapshot: SnapshotRow | null; events: JsonEventRow[] }[]
-      >`
-        WITH s AS (
-          SELECT version, state FROM stream_snapshots
-          WHERE stream_id = ${streamId} AND kind = ${kind} AND shape = ${shape}::int
-        )
-        SELECT
-          (SELECT json_build_object('result', pc.result, 'request_hash', pc.request_hash)
-             FROM processed_commands pc WHERE pc.command_id = ${commandId}::text) AS command,
-          (SELECT json_build_object('version', s.version, 'state', s.state) FROM s) AS snapshot,
-          coalesce((
-            SELECT json_agg(e ORDER BY e.stream_version) FROM (
-              SELECT position::text AS position, stream_id, stream_version, event_id::text AS event_id, type,
-                     schema_version, data, metadata, recorded_at, transaction_id::text AS transaction_id
-              FROM events
-              WHERE stream_id = ${streamId} AND stream_version > coalesce((SELECT version FROM s), 0)
-              ORDER BY stream_version LIMIT ${STREAM_PAGE}
-            ) e), '[]'::json) AS events`;
+      const rows = await hot<{
+        command: StoredCommandRow | null;
+        snapshot: SnapshotRow | null;
+        events: JsonEventRow[];
+      }>('load-for-command', LOAD_FOR_COMMAND_SQL, [streamId, kind, shape, commandId, STREAM_PAGE]);
       const row = rows[0]!;
       if (row.command) {
         if (row.command.request_hash !== opts.command!.requestHash) {
