@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
 import type {
+  AppendResult,
   BatchAppendItem,
   BatchAppendOutcome,
   CommandRecord,
@@ -94,6 +95,14 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
   const fold = (state: State, events: readonly E[]) =>
     decider.evolveAll ? decider.evolveAll(state, events) : events.reduce(decider.evolve, state);
   const policy = deps.snapshots;
+  /** The events a command gives on an empty stream, or null when it is refused there. */
+  const decideOnInitialState = (command: C): E[] | null => {
+    try {
+      return decider.decide(command, decider.initialState());
+    } catch {
+      return null;
+    }
+  };
 
   /**
    * The state to decide on: from the caller's copy of the stream, or in one read from the store,
@@ -133,6 +142,37 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
     const streamId = deps.streamIdOf(command);
     const requestHash = options.requestHash ?? hashRequest({ type: command.type, data: command.data });
     const record = { commandId: command.metadata.commandId, requestHash };
+    const toNew = (events: readonly E[]): NewEvent[] =>
+      events.map((e) => ({ ...e, schemaVersion: deps.schemaVersionOf(e) }));
+    const answer = (result: AppendResult, appended: number): HandleResult => ({
+      // A replay answers the stored result's stream, not this call's: a registration mints a new
+      // id per request, so 30 racing retries of one Idempotency-Key would otherwise answer 29 ids
+      // that were never written.
+      streamId: result.streamId,
+      version: result.version,
+      position: result.position,
+      appended: result.replayed ? 0 : appended,
+      replayed: result.replayed,
+    });
+
+    // A command that starts a stream (a registration) is decided on the initial state and
+    // appended at version 0 at once: one round trip instead of two (the read found nothing
+    // anyway). The append stays the judge: a repeat answers its stored result, and a stream that
+    // exists is a conflict, after which the command is decided on what is stored, as always.
+    // Not with a boundary check, which must see the stored state.
+    if (!options.history && !options.check && (options.expectedVersion ?? 0) === 0) {
+      const events = decideOnInitialState(command);
+      if (events && events.length > 0) {
+        try {
+          const result = await store.append(streamId, toNew(events), { expectedVersion: 0, command: record });
+          if (!result.replayed) snapshotAfter(streamId, decider.initialState(), events, result.version, 0);
+          return answer(result, events.length);
+        } catch (error) {
+          if (!(error instanceof VersionConflictError)) throw error;
+        }
+      }
+    }
+
     for (let attempt = 0; ; attempt++) {
       const {
         previous,
@@ -150,20 +190,10 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion) {
         throw new VersionConflictError(streamId, options.expectedVersion, loadedVersion);
       }
-      const toAppend: NewEvent[] = events.map((e) => ({ ...e, schemaVersion: deps.schemaVersionOf(e) }));
       try {
-        const result = await store.append(streamId, toAppend, { expectedVersion: loadedVersion, command: record });
+        const result = await store.append(streamId, toNew(events), { expectedVersion: loadedVersion, command: record });
         if (!result.replayed) snapshotAfter(streamId, state, events, result.version, folded);
-        return {
-          // A replay answers the stored result's stream, not this call's: a registration mints a new
-          // id per request, so 30 racing retries of one Idempotency-Key would otherwise answer 29 ids
-          // that were never written.
-          streamId: result.streamId,
-          version: result.version,
-          position: result.position,
-          appended: result.replayed ? 0 : events.length,
-          replayed: result.replayed,
-        };
+        return answer(result, events.length);
       } catch (error) {
         // Someone appended between our read and our write. With a caller-supplied version that is
         // the caller's conflict; without one, decide again on the fresh state.

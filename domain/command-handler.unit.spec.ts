@@ -232,3 +232,22 @@ describe('snapshots', () => {
     );
   });
 });
+
+describe('a command that starts a stream', () => {
+  it('is appended without reading the stream first (one call to the store)', async () => {
+    const { handle, calls, events } = setup();
+    expect(await handle(fresh(registerAddress()))).toMatchObject({ version: 1, appended: 1, replayed: false });
+    expect(calls).toMatchObject({ append: 1, loadForCommand: 0 });
+    expect(await events()).toHaveLength(1);
+  });
+
+  it('on a stream that exists is decided on the stored state, as any other command', async () => {
+    const { handle, calls, events } = setup();
+    await handle(fresh(registerAddress()));
+    await handle(fresh(changeAddress({ city: 'Chicago' })));
+    const again = handle(fresh(registerAddress()));
+    await expect(again).rejects.toBeInstanceOf(DomainError);
+    expect(calls.loadForCommand).toBe(2);
+    expect(await events()).toHaveLength(2);
+  });
+});
