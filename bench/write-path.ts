@@ -188,9 +188,7 @@ async function main() {
     }
     console.log(JSON.stringify(out));
   } finally {
-    await prisma.$disconnect();
-    await owner.end();
-    await runtime.end();
+    await Promise.allSettled([prisma.$disconnect(), owner.end(), runtime.end()]);
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
