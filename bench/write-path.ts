@@ -70,8 +70,22 @@ async function main() {
     const record = (name: string, unit: string, ours: number[], raw: number[]) => {
       const o = median(ours);
       const r = median(raw);
-      out[name] = { ours: Math.round(o * 100) / 100, raw: Math.round(r * 100) / 100, ratio: Math.round((o / r) * 100) / 100, unit };
-      console.log(name.padEnd(28), unit.padEnd(10), 'ours', out[name].ours, 'raw', out[name].raw, 'ratio', out[name].ratio);
+      out[name] = {
+        ours: Math.round(o * 100) / 100,
+        raw: Math.round(r * 100) / 100,
+        ratio: Math.round((o / r) * 100) / 100,
+        unit,
+      };
+      console.log(
+        name.padEnd(28),
+        unit.padEnd(10),
+        'ours',
+        out[name].ours,
+        'raw',
+        out[name].raw,
+        'ratio',
+        out[name].ratio,
+      );
     };
 
     // Warm up both paths (plans, pools, JIT).
@@ -95,7 +109,11 @@ async function main() {
       for (let r = 0; r < 3; r++) {
         let t = now();
         for (let b = 0; b < batches; b++) {
-          const rows = Array.from({ length: 100 }, () => [`address-${randomUUID()}`, JSON.stringify(fields()), JSON.stringify({ actor })]);
+          const rows = Array.from({ length: 100 }, () => [
+            `address-${randomUUID()}`,
+            JSON.stringify(fields()),
+            JSON.stringify({ actor }),
+          ]);
           await owner.query(
             `INSERT INTO bench_plain (stream_id, stream_version, data, metadata)
              SELECT s, 1, d::jsonb, m::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, d, m)`,
