@@ -163,12 +163,18 @@ describe('the search Meilisearch is sent', () => {
       meiliFilter(query({ city: 'ZÜRICH', region: 'Québec', country: 'ca', postalCode: 'k1a 0', status: 'active' })),
     ).toEqual([
       'country = "CA"',
-      'regionKey = "quebec"',
+      // Québec is ISO 3166-2 CA-QC: documents that say "QC" match too (filter-forms.ts).
+      'regionKey IN ["quebec", "qc"]',
       'cityKey = "zurich"',
       'status = "active"',
       'postalPrefixes = "K1A0"',
     ]);
     expect(meiliFilter(query({ city: 'a "quoted" \\ city' }))).toEqual(['cityKey = "a \\"quoted\\" \\\\ city"']);
+    expect(meiliFilter(query({ region: 'Maine', country: 'US' }))).toEqual([
+      'country = "US"',
+      'regionKey IN ["maine", "me"]',
+    ]);
+    expect(meiliFilter(query({ region: 'Lower Bogsworth' }))).toEqual(['regionKey = "lower bogsworth"']);
   });
 
   it('falls back to every way of leaving one word out, in one federated search that counts the union', () => {

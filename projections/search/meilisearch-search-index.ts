@@ -12,12 +12,14 @@ import {
 } from 'meilisearch';
 import { logger } from '@/lib/logger';
 import {
+  didYouMeanFromHits,
   type FederatedSearchRequest,
   fallbackRequest,
   hitsWithinCap,
   idFilter,
   isValidDocumentId,
   type MeiliDocument,
+  meiliFilterParts,
   meiliSettings,
   searchRequest,
   settingsToUpdate,
@@ -34,6 +36,7 @@ import {
   type SearchQuery,
   type SearchResult,
   toHit,
+  type UnmatchedFilter,
 } from './search-index';
 
 export const DEFAULT_MEILI_INDEX = 'addresses';
@@ -214,13 +217,29 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
     const entries = Object.entries(distribution ?? {}).flatMap(([field, values]) =>
       Object.entries(values).map(([value, n]) => [field, value, n] as const),
     );
+    const hits = hitsWithinCap(response.hits, query, maxTotalHits);
+    const total = response.totalHits ?? 0;
     return {
-      hits: hitsWithinCap(response.hits, query, maxTotalHits).map((hit) => toHit(hit.doc, query.q)),
-      ...cappedTotal(response.totalHits ?? 0, maxTotalHits),
+      hits: hits.map((hit) => toHit(hit.doc, query.q)),
+      ...cappedTotal(total, maxTotalHits),
       page: query.page,
       perPage: query.perPage,
       facets: facetCounts(entries),
+      didYouMean: didYouMeanFromHits(
+        words,
+        hits.map((hit) => hit.doc),
+      ),
+      unmatchedFilters: total === 0 ? await filtersMatchingNothing(query) : [],
     };
+  }
+
+  /** Which of the query's filters no document passes, each on its own (one small search each). */
+  async function filtersMatchingNothing(query: SearchQuery): Promise<UnmatchedFilter[]> {
+    const parts = meiliFilterParts(query);
+    const found = await Promise.all(
+      parts.map((part) => index.search('', { filter: [part.filter], limit: 1, attributesToRetrieve: ['id'] })),
+    );
+    return parts.filter((_, i) => found[i]!.hits.length === 0).map(({ field, value }) => ({ field, value }));
   }
 
   const self: SearchIndex = {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { searchIndexContract } from './contract';
-import { createPostgresSearchIndex, POSTGRES_SEARCH_TABLE } from './postgres-search-index';
+import { createPostgresSearchIndex, POSTGRES_SEARCH_TABLE, wordsTableOf } from './postgres-search-index';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -16,17 +16,23 @@ searchIndexContract('Postgres', {
     // a table is the owner's right, not the app's; registered as a read model so that its rebuild
     // copy may be made and swapped by the runtime role like the live one's.
     const table = `${POSTGRES_SEARCH_TABLE}_${randomBytes(4).toString('hex')}`;
-    await db.ownerPool.query(`CREATE TABLE ${table} (LIKE ${POSTGRES_SEARCH_TABLE} INCLUDING ALL)`);
-    await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO address_ledger_runtime`);
-    await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [table]);
+    const words = wordsTableOf(table);
+    for (const [copy, live] of [
+      [table, POSTGRES_SEARCH_TABLE],
+      [words, wordsTableOf(POSTGRES_SEARCH_TABLE)],
+    ]) {
+      await db.ownerPool.query(`CREATE TABLE ${copy} (LIKE ${live} INCLUDING ALL)`);
+      await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${copy} TO address_ledger_runtime`);
+      await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [copy]);
+    }
     const index = createPostgresSearchIndex({ connectionString: db.url, table, ...options });
     await index.setup();
     return {
       index,
       async dispose() {
         await index.close();
-        await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild`);
-        await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = $1', [table]);
+        await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild, ${words}, ${words}_rebuild`);
+        await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = ANY($1)', [[table, words]]);
       },
     };
   },
