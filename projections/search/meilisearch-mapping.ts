@@ -19,7 +19,7 @@ import {
   type SearchQuery,
   type UnmatchedFilter,
 } from './search-index';
-import { alternativesFor, didYouMean, type FoundWord, fuzzyAllowed } from './spelling';
+import { didYouMean, type FoundWord, fuzzyAllowed, readWord } from './spelling';
 
 /**
  * The oldest server these settings and requests work on, and why:
@@ -238,13 +238,17 @@ export function didYouMeanFromHits(words: readonly string[], docs: readonly Addr
   }
   const corrections = new Map<string, string>();
   for (const word of words.filter(fuzzyAllowed)) {
-    if ([...counts.keys()].some((v) => v.startsWith(word))) continue;
     const found: FoundWord[] = [...counts].map(([v, documents]) => {
       const similarity = trigramSimilarity(word, v);
       return { word: v, documents, similarity: similarity >= 0.5 ? similarity : 0 };
     });
-    const best = alternativesFor(word, found)[0];
-    if (best) corrections.set(word, best.word);
+    const longer = found.filter((f) => f.word !== word && f.word.startsWith(word)).map((f) => f.documents);
+    const { correction } = readWord(word, {
+      documents: counts.get(word) ?? 0,
+      prefixed: Math.max(0, ...longer),
+      found,
+    });
+    if (correction) corrections.set(word, correction);
   }
   return didYouMean(words, corrections);
 }

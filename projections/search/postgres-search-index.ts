@@ -19,14 +19,14 @@ import {
   toHit,
   type UnmatchedFilter,
 } from './search-index';
-import { type Alternative, alternativesFor, didYouMean, type FoundWord, fuzzyAllowed, oneEditAway } from './spelling';
+import { didYouMean, fuzzyAllowed, oneEditAway, readWord } from './spelling';
 
 export const POSTGRES_SEARCH_TABLE = 'address_search';
 /** The vocabulary of a search table (migration 20261202010000_search_vocabulary). */
 export const wordsTableOf = (table: string) => `${table}_words`;
 
 /**
- * pg_trgm's word_similarity threshold for the `<%` operator, asked of the vocabulary: 0.5 lets
+ * pg_trgm's word_similarity threshold for the `%>` operator, asked of the vocabulary: 0.5 lets
  * one typo in a word of seven or more letters through ("chesnut" → chestnut scores 0.55) while
  * unrelated words stay below.
  */
@@ -140,32 +140,35 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
    */
   async function lookUpWords(client: pg.PoolClient, words: readonly string[]) {
     const fuzzy = words.filter(fuzzyAllowed);
-    const out = new Map<string, { known: boolean; alternatives: Alternative[] }>();
+    const out = new Map<string, ReturnType<typeof readWord>>();
     if (fuzzy.length === 0) return out;
-    const { rows } = await client.query<{ w: string; known: boolean; found: Array<[string, number, number]> }>(
-      `SELECT q.w, k.known, (
+    const { rows } = await client.query<{
+      w: string;
+      documents: number;
+      prefixed: number;
+      found: Array<[string, number, number]>;
+    }>(
+      `SELECT q.w, k.documents, k.prefixed, (
            SELECT coalesce(json_agg(json_build_array(f.word, f.documents, f.similarity)), '[]'::json) FROM (
              SELECT v.word, v.documents, 0::float8 AS similarity FROM ${words$} v
-              WHERE NOT k.known AND v.word = ANY(q.edits::text[] COLLATE "C") AND v.documents > 0
+              WHERE k.documents = 0 AND v.word = ANY(q.edits::text[] COLLATE "C") AND v.documents > 0
              UNION ALL
              (SELECT v.word, v.documents, word_similarity(q.w, v.word)::float8 FROM ${words$} v
-               WHERE q.w <% v.word AND v.documents > 0 AND v.word <> (q.w COLLATE "C")
+               WHERE v.word %> q.w AND v.documents > 0 AND v.word <> (q.w COLLATE "C")
                ORDER BY 3 DESC, v.documents DESC LIMIT ${MAX_ALIKE})
            ) f) AS found
          FROM jsonb_to_recordset($1::jsonb) AS q(w text, edits text[])
          CROSS JOIN LATERAL (
-           SELECT EXISTS (SELECT 1 FROM ${words$} v WHERE v.documents > 0 AND v.word >= (q.w COLLATE "C")
-                            AND v.word < ((q.w || chr(1114111)) COLLATE "C")) AS known
+           SELECT coalesce(max(v.documents) FILTER (WHERE v.word = (q.w COLLATE "C")), 0) AS documents,
+                  coalesce(max(v.documents) FILTER (WHERE v.word <> (q.w COLLATE "C")), 0) AS prefixed
+             FROM ${words$} v
+            WHERE v.documents > 0 AND v.word >= (q.w COLLATE "C") AND v.word < ((q.w || chr(1114111)) COLLATE "C")
          ) k`,
       [JSON.stringify(fuzzy.map((w) => ({ w, edits: oneEditAway(w) })))],
     );
     for (const row of rows) {
-      // A word that occurs is taken as typed, its trigram look-alikes matched as they always were;
-      // only a word that occurs nowhere is corrected by its edits as well.
-      const found: FoundWord[] = row.found
-        .map(([word, documents, similarity]) => ({ word, documents, similarity }))
-        .filter((f) => !row.known || f.similarity > 0);
-      out.set(row.w, { known: row.known, alternatives: alternativesFor(row.w, found) });
+      const found = row.found.map(([word, documents, similarity]) => ({ word, documents, similarity }));
+      out.set(row.w, readWord(row.w, { documents: row.documents, prefixed: row.prefixed, found }));
     }
     return out;
   }
@@ -194,7 +197,9 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       );
       looked = await lookUpWords(client, words);
 
-      const tsq = (q: string) => `search_tsv @@ to_tsquery('simple', ${p(q)})`;
+      // A tsquery literal of folded words (letters and digits only), cast once when planned:
+      // to_tsquery() is only STABLE and would parse it again for every row scored.
+      const tsq = (q: string) => `search_tsv @@ ${p(q)}::tsquery`;
       const alternativesOf = (w: string) => looked.get(w)?.alternatives ?? [];
       // Each word: a prefix of a document word (which covers the word itself), or one of the
       // vocabulary words it may have meant, in one tsquery: a GIN lookup, never a scan.
@@ -225,10 +230,13 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
           SELECT id, updated_at, country, region, city, status, (${score})::float8 AS score
             FROM ${t} WHERE ${where(match)}
         ),
+        -- The page is cut before the documents are read: joining first would read (and
+        -- detoast) the document of every match, tens of thousands for "street".
         page AS (
-          SELECT s.doc, row_number() OVER (ORDER BY ${order}) AS ord
-            FROM matched m JOIN ${t} s ON s.id = m.id
-           ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}
+          SELECT s.doc, p.ord FROM (
+            SELECT m.id, row_number() OVER (ORDER BY ${order}) AS ord
+              FROM matched m ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}
+          ) p JOIN ${t} s ON s.id = p.id
         ),
         facet_counts AS (
           SELECT CASE WHEN GROUPING(country) = 0 THEN 'country' WHEN GROUPING(region) = 0 THEN 'region'
@@ -264,9 +272,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       client.release(broken);
     }
     const corrections = new Map<string, string>();
-    for (const [w, { known, alternatives }] of looked) {
-      if (!known && alternatives[0]) corrections.set(w, alternatives[0].word);
-    }
+    for (const [w, { correction }] of looked) if (correction) corrections.set(w, correction);
     return {
       hits: row.hits.map((doc) => toHit(doc, query.q)),
       ...cappedTotal(row.total, maxTotalHits),

@@ -117,14 +117,22 @@ export interface Alternative extends Candidate {
 }
 
 /**
- * What a query word also matches, best first: the vocabulary words within `maxEdits` of it (one
- * swapped, missing, extra or wrong letter; "mian" → main), each scoring 0.45 minus 0.01 per rank
- * (so the word more documents hold wins), then words only alike by trigrams ("jelerson" →
+ * How far the other edit candidates score below the best one: more than the 0.2 between a word in
+ * the address lines and one reached only through an alternate spelling, so that for "mian street"
+ * every Main St (street only as the alternate of St) ranks above the one Mina Street: the word
+ * most documents hold is the likeliest meaning (the classic choice of a spelling corrector).
+ */
+const EDIT_RUNNER_UP_GAP = 0.25;
+
+/**
+ * What a query word also matches, best score first: the vocabulary words within `maxEdits` of it
+ * (one swapped, missing, extra or wrong letter; "mian" → main), the best (most documents) scoring
+ * `editScore` and the others EDIT_RUNNER_UP_GAP less, and words only alike by trigrams ("jelerson" →
  * jefferson), scoring 0.4 × their similarity, as the trigram match always did. An exact word
  * scores 0.8–1.0 and a prefix 0.5–0.6 (postgres-search-index.ts), so a correction never outranks
- * what was typed.
+ * what was typed, unless `readWord` found the typed word misspelt.
  */
-export function alternativesFor(queryWord: string, found: readonly FoundWord[]): Alternative[] {
+export function alternativesFor(queryWord: string, found: readonly FoundWord[], editScore = 0.45): Alternative[] {
   const byEdits = candidatesFor(queryWord, found);
   const near = new Set(byEdits.map((c) => c.word));
   const alike = found
@@ -136,10 +144,57 @@ export function alternativesFor(queryWord: string, found: readonly FoundWord[]):
       edits: editDistance(queryWord, f.word),
       score: 0.4 * f.similarity,
     }));
-  return [...byEdits.map((c, i) => ({ ...c, score: Math.max(0.41, 0.45 - 0.01 * i) })), ...alike].slice(
-    0,
-    MAX_CANDIDATES,
-  );
+  // Best score first: the search scores a document by the first alternative it holds.
+  return [...byEdits.map((c, i) => ({ ...c, score: i === 0 ? editScore : editScore - EDIT_RUNNER_UP_GAP })), ...alike]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, MAX_CANDIDATES);
+}
+
+/** What the vocabulary says about one query word. */
+export interface WordInVocabulary {
+  /** Documents holding the word itself (0: it occurs nowhere as a whole word). */
+  documents: number;
+  /** The most documents holding one longer word it begins ("stret" begins "stretch"). */
+  prefixed: number;
+  /** Vocabulary words one or two edits away, and trigram look-alikes. */
+  found: readonly FoundWord[];
+}
+
+/**
+ * A word that occurs only as the start of rare words, one edit from a word this many times more
+ * common, is taken as misspelt: "stret" begins "Stretch" (a few addresses) and is one letter from
+ * "street" (tens of thousands), so Street ranks first and "did you mean" says so; while typing
+ * "stre" nothing changes.
+ */
+export const MISSPELT_RATIO = 10;
+
+/**
+ * How the search reads one query word: what it also matches and how those score, and the word to
+ * offer instead (null: take it as typed). A whole word of the index is taken as typed (its
+ * trigram look-alikes still match, below it). A word that occurs nowhere, or only as the start of
+ * rare words (MISSPELT_RATIO), is corrected to its best alternative, which then ranks above a mere
+ * prefix match (0.65 against 0.5–0.6). Otherwise its edits match too but rank below the prefix.
+ */
+export function readWord(
+  queryWord: string,
+  v: WordInVocabulary,
+): { alternatives: Alternative[]; correction: string | null } {
+  if (v.documents > 0) {
+    return {
+      alternatives: alternativesFor(
+        queryWord,
+        v.found.filter((f) => f.similarity > 0),
+      ),
+      correction: null,
+    };
+  }
+  const plain = alternativesFor(queryWord, v.found);
+  const best = plain[0];
+  const byEdits = best !== undefined && best.edits <= maxEdits(queryWord);
+  const misspelt =
+    best !== undefined && (v.prefixed === 0 || (byEdits && best.documents >= MISSPELT_RATIO * v.prefixed));
+  if (!misspelt) return { alternatives: plain, correction: null };
+  return { alternatives: byEdits ? alternativesFor(queryWord, v.found, 0.65) : plain, correction: best.word };
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { candidatesFor, didYouMean, editDistance, maxEdits, oneEditAway } from './spelling';
+import { alternativesFor, candidatesFor, didYouMean, editDistance, maxEdits, oneEditAway, readWord } from './spelling';
 
 const vocabulary = (counts: Record<string, number>) =>
   Object.entries(counts).map(([word, documents]) => ({ word, documents }));
@@ -98,5 +98,59 @@ describe('didYouMean', () => {
   it('is null when no word would change', () => {
     expect(didYouMean(['main', 'street'], new Map())).toBeNull();
     expect(didYouMean(['main'], new Map([['other', 'x']]))).toBeNull();
+  });
+});
+
+const found = (counts: Record<string, number>, similar: Record<string, number> = {}) => [
+  ...Object.entries(counts).map(([word, documents]) => ({ word, documents, similarity: 0 })),
+  ...Object.entries(similar).map(([word, similarity]) => ({ word, documents: 5, similarity })),
+];
+
+describe('alternativesFor', () => {
+  it('scores the most common word one edit away highest, the others far below, trigram look-alikes by similarity', () => {
+    const alternatives = alternativesFor('mian', found({ main: 900, mina: 3 }, { miami: 0.6 }));
+    expect(alternatives.map((a) => [a.word, a.score])).toEqual([
+      ['main', 0.45],
+      // 0.4 × 0.6: trigram look-alikes score as the trigram match always did.
+      ['miami', expect.closeTo(0.24, 5)],
+      ['mina', 0.2],
+    ]);
+  });
+});
+
+describe('readWord', () => {
+  it('corrects a word that occurs nowhere, and ranks the correction above a prefix match', () => {
+    const read = readWord('mian', { documents: 0, prefixed: 0, found: found({ main: 900, mina: 3 }) });
+    expect(read.correction).toBe('main');
+    expect(read.alternatives[0]).toMatchObject({ word: 'main', score: 0.65 });
+  });
+
+  it('corrects a word that only begins rare words when a common word is one edit away', () => {
+    // "stret" begins Stretch (4 addresses) and is one letter short of street (60,000).
+    const read = readWord('stret', { documents: 0, prefixed: 4, found: found({ street: 60_000 }) });
+    expect(read.correction).toBe('street');
+    expect(read.alternatives[0]?.score).toBeGreaterThan(0.6);
+  });
+
+  it('takes a word typed halfway as typed when what it begins is common', () => {
+    const read = readWord('stree', { documents: 0, prefixed: 60_000, found: found({ stree: 0, three: 50 }) });
+    expect(read.correction).toBeNull();
+    expect(read.alternatives.every((a) => a.score < 0.5)).toBe(true);
+  });
+
+  it('takes a whole word of the index as typed: no correction, only its trigram look-alikes below it', () => {
+    const read = readWord('main', { documents: 900, prefixed: 20, found: found({ man: 50 }, { maine: 0.8 }) });
+    expect(read.correction).toBeNull();
+    expect(read.alternatives.map((a) => a.word)).toEqual(['maine']);
+  });
+
+  it('offers a trigram look-alike when no word is near enough by edits', () => {
+    const read = readWord('jelerson', { documents: 0, prefixed: 0, found: found({}, { jefferson: 0.55 }) });
+    expect(read.correction).toBe('jefferson');
+    expect(read.alternatives[0]?.score).toBeCloseTo(0.22);
+  });
+
+  it('has nothing to offer for a word nothing is near', () => {
+    expect(readWord('zzzz', { documents: 0, prefixed: 0, found: [] })).toEqual({ alternatives: [], correction: null });
   });
 });
