@@ -2,6 +2,7 @@ import type { Settings } from 'meilisearch';
 import { describe, expect, it } from 'vitest';
 import type { AddressDoc } from '../address-view/projection';
 import {
+  didYouMeanFromHits,
   fallbackRequest,
   hitsWithinCap,
   isValidDocumentId,
@@ -300,5 +301,20 @@ describe('the server version check', () => {
     expect(versionProblem('1.15.0')).toMatch(/disableOnNumbers/);
     expect(versionProblem('0.99.9')).toMatch(/too old/);
     expect(versionProblem('nightly')).toMatch(/not a version number/);
+  });
+});
+
+describe('did you mean, from the hits Meilisearch returned', () => {
+  const hit = (line1: string) => ({ ...doc, id: line1, line1 });
+  it('replaces a word none of the hits holds by the nearest of their words, the commoner first', () => {
+    const hits = [hit('1 Main Street'), hit('2 Main St'), hit('3 Mina Street')];
+    expect(didYouMeanFromHits(['mian', 'street'], hits)).toBe('main street');
+    expect(didYouMeanFromHits(['12', 'mian', 'sreet'], hits)).toBe('12 main street');
+  });
+
+  it('is null when every word is in the hits (as a word or the start of one), or there are no hits', () => {
+    expect(didYouMeanFromHits(['main', 'stre'], [hit('1 Main Street')])).toBeNull();
+    expect(didYouMeanFromHits(['mian'], [])).toBeNull();
+    expect(didYouMeanFromHits(['zzzz'], [hit('1 Main Street')])).toBeNull();
   });
 });
