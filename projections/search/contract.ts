@@ -399,6 +399,9 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       await rebuild.swap();
       expect(await index.versions()).toEqual(new Map([[only.id, 7]]));
       expect(await ids({ q: 'ocean' })).toEqual([only.id]);
+      // The words it corrects to are the new index's own: Main is gone, Ocean is there.
+      expect((await index.search(q({ q: 'mian street' }))).didYouMean).toBeNull();
+      expect((await index.search(q({ q: 'ocen' }))).didYouMean).toBe('ocean');
     });
   });
 }

@@ -174,11 +174,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
   }
 
   async function search(query: SearchQuery): Promise<SearchResult> {
-    const params: unknown[] = [];
-    const p = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
+    const { params, p } = sqlParams();
 
     const filters = filterConditions(query);
     const words = queryWords(query.q);
@@ -286,11 +282,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
 
   /** Which of these filters no document of the index passes, each on its own. */
   async function filtersMatchingNothing(client: pg.PoolClient, filters: readonly Filter[]): Promise<UnmatchedFilter[]> {
-    const params: unknown[] = [];
-    const p = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
+    const { params, p } = sqlParams();
     const checks = filters.map((f, i) => `EXISTS (SELECT 1 FROM ${t} WHERE ${f.sql(p)}) AS f${i}`);
     const { rows } = await client.query<Record<string, boolean>>(`SELECT ${checks.join(', ')}`, params);
     return filters.filter((_, i) => !rows[0]![`f${i}`]).map(({ field, value }) => ({ field, value }));
@@ -361,6 +353,16 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     },
   };
   return index;
+}
+
+/** Bind parameters of one statement: `p(value)` adds one and returns its placeholder. */
+function sqlParams() {
+  const params: unknown[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  return { params, p };
 }
 
 /** Trigram look-alikes of one query word asked of the vocabulary (the best by similarity). */
