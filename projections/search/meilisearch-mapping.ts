@@ -317,6 +317,36 @@ export function fallbackRequest(
   };
 }
 
+/** How much a match of the words as typed weighs against one of the corrected words. */
+export const TYPED_QUERY_WEIGHT = 0.5;
+
+/**
+ * When "did you mean" found a correction: the corrected words and the words as typed in one
+ * federated search, the typed ones weighing TYPED_QUERY_WEIGHT, so the corrected street ranks
+ * first (as Postgres ranks the most common correction first) and the other typo matches still
+ * follow; total and facets count the union. Null for `sort=updated`, where ranking plays no part.
+ */
+export function correctedRequest(
+  query: SearchQuery,
+  words: readonly string[],
+  corrected: readonly string[],
+  indexUid: string,
+): FederatedSearchRequest | null {
+  if (query.sort !== 'relevance') return null;
+  const common = commonParams(query);
+  return {
+    federation: {
+      page: query.page,
+      hitsPerPage: query.perPage,
+      facetsByIndex: { [indexUid]: [...FACET_FIELDS] },
+    },
+    queries: [
+      { indexUid, q: corrected.join(' '), ...common },
+      { indexUid, q: words.join(' '), ...common, federationOptions: { weight: TYPED_QUERY_WEIGHT } },
+    ],
+  };
+}
+
 /** The hits of a response that lie within the cap (Meilisearch counts one past it). */
 export function hitsWithinCap<T>(hits: readonly T[], query: SearchQuery, maxTotalHits: number): T[] {
   return hits.slice(0, pageWindow(query, maxTotalHits).limit);

@@ -2,6 +2,7 @@ import type { Settings } from 'meilisearch';
 import { describe, expect, it } from 'vitest';
 import type { AddressDoc } from '../address-view/projection';
 import {
+  correctedRequest,
   didYouMeanFromHits,
   fallbackRequest,
   hitsWithinCap,
@@ -316,5 +317,25 @@ describe('did you mean, from the hits Meilisearch returned', () => {
     expect(didYouMeanFromHits(['main', 'stre'], [hit('1 Main Street')])).toBeNull();
     expect(didYouMeanFromHits(['mian'], [])).toBeNull();
     expect(didYouMeanFromHits(['zzzz'], [hit('1 Main Street')])).toBeNull();
+  });
+});
+
+describe('the search for corrected words', () => {
+  it('asks for the corrected words first and the typed ones at half weight, keeping filters and page', () => {
+    const request = correctedRequest(
+      query({ q: 'mian st', city: 'Bangor', page: 2 }),
+      ['mian', 'st'],
+      ['main', 'st'],
+      'addresses',
+    );
+    expect(request?.federation).toMatchObject({ page: 2, hitsPerPage: 20 });
+    expect(request?.queries.map((x) => [x.q, x.filter, x.federationOptions])).toEqual([
+      ['main st', ['cityKey = "bangor"'], undefined],
+      ['mian st', ['cityKey = "bangor"'], { weight: 0.5 }],
+    ]);
+  });
+
+  it('is not asked when results are sorted by the last update', () => {
+    expect(correctedRequest(query({ q: 'mian', sort: 'updated' }), ['mian'], ['main'], 'addresses')).toBeNull();
   });
 });

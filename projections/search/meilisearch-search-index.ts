@@ -12,6 +12,7 @@ import {
 } from 'meilisearch';
 import { logger } from '@/lib/logger';
 import {
+  correctedRequest,
   didYouMeanFromHits,
   type FederatedSearchRequest,
   fallbackRequest,
@@ -214,6 +215,17 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
       response = await client.multiSearch(fallback);
       distribution = response.facetsByIndex?.[uid]?.distribution;
     }
+    const didYouMean = didYouMeanFromHits(
+      words,
+      hitsWithinCap(response.hits, query, maxTotalHits).map((hit) => hit.doc),
+    );
+    // Meilisearch ranks two one-typo words alike ("mian": Main and Mina), then by the last update;
+    // asking for the corrected words first, as Postgres ranks them, puts the intended street on top.
+    const corrected = didYouMean && !fallback ? correctedRequest(query, words, didYouMean.split(' '), uid) : null;
+    if (corrected) {
+      response = await client.multiSearch(corrected);
+      distribution = response.facetsByIndex?.[uid]?.distribution;
+    }
     const entries = Object.entries(distribution ?? {}).flatMap(([field, values]) =>
       Object.entries(values).map(([value, n]) => [field, value, n] as const),
     );
@@ -225,10 +237,7 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
       page: query.page,
       perPage: query.perPage,
       facets: facetCounts(entries),
-      didYouMean: didYouMeanFromHits(
-        words,
-        hits.map((hit) => hit.doc),
-      ),
+      didYouMean,
       unmatchedFilters: total === 0 ? await filtersMatchingNothing(query) : [],
     };
   }

@@ -346,13 +346,28 @@ describe('Meilisearch adapter: searches', () => {
       totalHits: 3,
       facetDistribution: {},
     });
-    expect((await index.search(q({ q: 'mian street' }))).didYouMean).toBe('main street');
+    // Then the corrected words first, the typed ones weighing less, in one federated search.
+    const main = doc({ line1: '1 Main Street' });
+    server.searchAnswers.push({
+      hits: [{ doc: main }],
+      totalHits: 3,
+      facetsByIndex: { addresses: { distribution: { city: { Portland: 3 } }, stats: {} } },
+    });
+    const result = await index.search(q({ q: 'mian street' }));
+    expect(result).toMatchObject({ didYouMean: 'main street', total: 3, facets: { city: { Portland: 3 } } });
+    expect(result.hits.map((h) => h.id)).toEqual([main.id]);
+    const [request] = server.named('multiSearch')[0]!.args as [FederatedSearchRequest];
+    expect(request.queries.map((x) => [x.q, x.federationOptions?.weight])).toEqual([
+      ['main street', undefined],
+      ['mian street', 0.5],
+    ]);
     server.searchAnswers.push({
       hits: [{ doc: doc({ line1: '1 Main Street' }) }],
       totalHits: 1,
       facetDistribution: {},
     });
     expect((await index.search(q({ q: 'main street' }))).didYouMean).toBeNull();
+    expect(server.named('multiSearch')).toHaveLength(1);
   });
 
   it('when nothing is found, asks for each filter alone and names those no document passes', async () => {
