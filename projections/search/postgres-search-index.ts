@@ -19,7 +19,7 @@ import {
   toHit,
   type UnmatchedFilter,
 } from './search-index';
-import { didYouMean, fuzzyAllowed, oneEditAway, readWord } from './spelling';
+import { didYouMean, fuzzyAllowed, oneEditAway, readWord, type WordInVocabulary } from './spelling';
 
 export const POSTGRES_SEARCH_TABLE = 'address_search';
 /** The vocabulary of a search table (migration 20261202010000_search_vocabulary). */
@@ -140,35 +140,39 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
    */
   async function lookUpWords(client: pg.PoolClient, words: readonly string[]) {
     const fuzzy = words.filter(fuzzyAllowed);
-    const out = new Map<string, ReturnType<typeof readWord>>();
+    const out = new Map<string, ReturnType<typeof readWord> & Omit<WordInVocabulary, 'found'>>();
     if (fuzzy.length === 0) return out;
+    // One SELECT per word, each with its own constants: with a lateral reference instead, the
+    // planner cannot use the trigram index and reads the whole vocabulary for every word.
+    const { params, p } = sqlParams();
+    const selects = fuzzy.map((w) => {
+      const word = `${p(w)}::text`;
+      return `SELECT ${word} AS w, k.documents, k.prefixed, (
+           SELECT coalesce(json_agg(json_build_array(f.word, f.documents, f.similarity)), '[]'::json) FROM (
+             SELECT v.word, v.documents, 0::float8 AS similarity FROM ${words$} v
+              WHERE v.word = ANY(${p(oneEditAway(w))}::text[] COLLATE "C") AND v.documents > 0
+             UNION ALL
+             (SELECT v.word, v.documents, word_similarity(${word}, v.word)::float8 FROM ${words$} v
+               WHERE v.word %> ${word} AND v.documents > 0 AND v.word <> (${word} COLLATE "C")
+               ORDER BY 3 DESC, v.documents DESC LIMIT ${MAX_ALIKE})
+           ) f WHERE k.documents = 0) AS found
+         FROM (
+           SELECT coalesce(max(v.documents) FILTER (WHERE v.word = (${word} COLLATE "C")), 0) AS documents,
+                  coalesce(max(v.documents) FILTER (WHERE v.word <> (${word} COLLATE "C")), 0) AS prefixed
+             FROM ${words$} v
+            WHERE v.documents > 0 AND v.word >= (${word} COLLATE "C") AND v.word < ((${word} || chr(1114111)) COLLATE "C")
+         ) k`;
+    });
     const { rows } = await client.query<{
       w: string;
       documents: number;
       prefixed: number;
       found: Array<[string, number, number]>;
-    }>(
-      `SELECT q.w, k.documents, k.prefixed, (
-           SELECT coalesce(json_agg(json_build_array(f.word, f.documents, f.similarity)), '[]'::json) FROM (
-             SELECT v.word, v.documents, 0::float8 AS similarity FROM ${words$} v
-              WHERE k.documents = 0 AND v.word = ANY(q.edits::text[] COLLATE "C") AND v.documents > 0
-             UNION ALL
-             (SELECT v.word, v.documents, word_similarity(q.w, v.word)::float8 FROM ${words$} v
-               WHERE v.word %> q.w AND v.documents > 0 AND v.word <> (q.w COLLATE "C")
-               ORDER BY 3 DESC, v.documents DESC LIMIT ${MAX_ALIKE})
-           ) f) AS found
-         FROM jsonb_to_recordset($1::jsonb) AS q(w text, edits text[])
-         CROSS JOIN LATERAL (
-           SELECT coalesce(max(v.documents) FILTER (WHERE v.word = (q.w COLLATE "C")), 0) AS documents,
-                  coalesce(max(v.documents) FILTER (WHERE v.word <> (q.w COLLATE "C")), 0) AS prefixed
-             FROM ${words$} v
-            WHERE v.documents > 0 AND v.word >= (q.w COLLATE "C") AND v.word < ((q.w || chr(1114111)) COLLATE "C")
-         ) k`,
-      [JSON.stringify(fuzzy.map((w) => ({ w, edits: oneEditAway(w) })))],
-    );
+    }>(selects.join(' UNION ALL '), params);
     for (const row of rows) {
       const found = row.found.map(([word, documents, similarity]) => ({ word, documents, similarity }));
-      out.set(row.w, readWord(row.w, { documents: row.documents, prefixed: row.prefixed, found }));
+      const vocabulary = { documents: row.documents, prefixed: row.prefixed, found };
+      out.set(row.w, { ...vocabulary, ...readWord(row.w, vocabulary) });
     }
     return out;
   }
@@ -203,14 +207,24 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
         tsq([`'${w}':*`, ...alternativesOf(w).map((a) => `'${a.word}'`)].join(' | ')),
       );
       const scores = words.map((w) => {
+        // The vocabulary already said whether the word occurs, whole or as a prefix: a branch
+        // that cannot match is left out (each is a tsvector test on every matching row).
+        const seen = looked.get(w);
+        const whole = !seen || seen.documents > 0;
+        const begins = !seen || seen.documents > 0 || seen.prefixed > 0;
         const typos = alternativesOf(w)
           .map((a) => `WHEN ${tsq(`'${a.word}'`)} THEN ${a.score.toFixed(4)}`)
           .join(' ');
         // Exact word > prefix > a typo; as written in the address lines (A) > city, postal code…
         // (B) > only through an alternate spelling (C); a typo scores by how near it is (spelling.ts).
-        return `CASE WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}':B`)} THEN 0.9 WHEN ${tsq(`'${w}'`)} THEN 0.8
-          WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*B`)} THEN 0.55 WHEN ${tsq(`'${w}':*`)} THEN 0.5
-          ${typos} ELSE 0 END`;
+        const exact = whole
+          ? `WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}':B`)} THEN 0.9 WHEN ${tsq(`'${w}'`)} THEN 0.8`
+          : '';
+        const prefix = begins
+          ? `WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*B`)} THEN 0.55 WHEN ${tsq(`'${w}':*`)} THEN 0.5`
+          : '';
+        const branches = `${exact} ${prefix} ${typos}`.trim();
+        return branches ? `CASE ${branches} ELSE 0 END` : '0';
       });
       const score = scores.length > 0 ? scores.join(' + ') : '0';
       const filterSql = filters.map((f) => f.sql(p));
