@@ -290,6 +290,11 @@ export type FederatedSearchRequest = FederatedMultiSearchParams & {
   federation: FederatedMultiSearchParams['federation'] & { page: number; hitsPerPage: number };
 };
 
+/** One merged, exhaustively counted page of a federated search, with the facets of the union. */
+function federation(query: SearchQuery, indexUid: string): FederatedSearchRequest['federation'] {
+  return { page: query.page, hitsPerPage: query.perPage, facetsByIndex: { [indexUid]: [...FACET_FIELDS] } };
+}
+
 /**
  * When nothing matches every word: the documents that match all words but one, any one — one
  * query per word left out, merged by Meilisearch into one ranked, de-duplicated list whose total
@@ -304,11 +309,7 @@ export function fallbackRequest(
   if (words.length < 2) return null;
   const common = commonParams(query);
   return {
-    federation: {
-      page: query.page,
-      hitsPerPage: query.perPage,
-      facetsByIndex: { [indexUid]: [...FACET_FIELDS] },
-    },
+    federation: federation(query, indexUid),
     queries: words.map((_, skip) => ({
       indexUid,
       q: words.filter((_, i) => i !== skip).join(' '),
@@ -335,11 +336,7 @@ export function correctedRequest(
   if (query.sort !== 'relevance') return null;
   const common = commonParams(query);
   return {
-    federation: {
-      page: query.page,
-      hitsPerPage: query.perPage,
-      facetsByIndex: { [indexUid]: [...FACET_FIELDS] },
-    },
+    federation: federation(query, indexUid),
     queries: [
       { indexUid, q: corrected.join(' '), ...common },
       { indexUid, q: words.join(' '), ...common, federationOptions: { weight: TYPED_QUERY_WEIGHT } },
