@@ -150,12 +150,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       return `SELECT ${word} AS w, k.documents, k.prefixed, (
            SELECT coalesce(json_agg(json_build_array(f.word, f.documents, f.similarity)), '[]'::json) FROM (
              SELECT v.word, v.documents, 0::float8 AS similarity FROM ${words$} v
-              WHERE v.word = ANY(${p(oneEditAway(w))}::text[] COLLATE "C") AND v.documents > 0
+              WHERE k.documents = 0 AND v.word = ANY(${p(oneEditAway(w))}::text[] COLLATE "C") AND v.documents > 0
              UNION ALL
              (SELECT v.word, v.documents, word_similarity(${word}, v.word)::float8 FROM ${words$} v
                WHERE v.word %> ${word} AND v.documents > 0 AND v.word <> (${word} COLLATE "C")
                ORDER BY 3 DESC, v.documents DESC LIMIT ${MAX_ALIKE})
-           ) f WHERE k.documents = 0) AS found
+           ) f) AS found
          FROM (
            SELECT coalesce(max(v.documents) FILTER (WHERE v.word = (${word} COLLATE "C")), 0) AS documents,
                   coalesce(max(v.documents) FILTER (WHERE v.word <> (${word} COLLATE "C")), 0) AS prefixed

@@ -170,9 +170,9 @@ export const MISSPELT_RATIO = 10;
 
 /**
  * How the search reads one query word: what it also matches and how those score, and the word to
- * offer instead (null: take it as typed). A whole word of the index is taken as typed: it names
- * real addresses, and matching its look-alikes too ("main": Domain Road) only buried them and
- * scored every row of common words twice. A word that occurs nowhere, or only as the start of
+ * offer instead (null: take it as typed). A whole word of the index is taken as typed, and its
+ * trigram look-alikes still match below it ("tree" finds Pinetree Drive, as the trigram match
+ * always did). A word that occurs nowhere, or only as the start of
  * rare words (MISSPELT_RATIO), is corrected to its best alternative, which then ranks above a mere
  * prefix match (0.65 against 0.5–0.6). Otherwise its edits match too but rank below the prefix.
  */
@@ -180,7 +180,15 @@ export function readWord(
   queryWord: string,
   v: WordInVocabulary,
 ): { alternatives: Alternative[]; correction: string | null } {
-  if (v.documents > 0) return { alternatives: [], correction: null };
+  if (v.documents > 0) {
+    return {
+      alternatives: alternativesFor(
+        queryWord,
+        v.found.filter((f) => f.similarity > 0),
+      ),
+      correction: null,
+    };
+  }
   const plain = alternativesFor(queryWord, v.found);
   const best = plain[0];
   const byEdits = best !== undefined && best.edits <= maxEdits(queryWord);

@@ -138,9 +138,10 @@ describe('readWord', () => {
     expect(read.alternatives.every((a) => a.score < 0.5)).toBe(true);
   });
 
-  it('takes a whole word of the index as typed: no correction, no look-alikes', () => {
-    const read = readWord('main', { documents: 900, prefixed: 20, found: found({ man: 50 }, { domain: 0.6 }) });
-    expect(read).toEqual({ alternatives: [], correction: null });
+  it('takes a whole word of the index as typed: no correction, no edits, its trigram look-alikes below it', () => {
+    const read = readWord('tree', { documents: 900, prefixed: 20, found: found({ three: 50 }, { pinetree: 0.6 }) });
+    expect(read.correction).toBeNull();
+    expect(read.alternatives.map((a) => a.word)).toEqual(['pinetree']);
   });
 
   it('offers a trigram look-alike when no word is near enough by edits', () => {
