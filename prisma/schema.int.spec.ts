@@ -265,6 +265,11 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     await c.addressSearch.create({ data: written });
     return { written, read: await c.addressSearch.findUniqueOrThrow({ where: { id: written.id } }) };
   },
+  AddressSearchWord: async (c) => {
+    const written = { word: `schema${randomUUID().slice(0, 8)}`, documents: 3 };
+    await c.addressSearchWord.create({ data: written });
+    return { written, read: await c.addressSearchWord.findUniqueOrThrow({ where: { word: written.word } }) };
+  },
   EventSeal: async (c) => {
     // Rows only: whether a signature is good is verify's business (lib/integrity/verify.int.spec.ts).
     const written = {

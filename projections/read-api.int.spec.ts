@@ -183,6 +183,9 @@ describe('GET /api/addresses (search)', () => {
       totalIsCapped: false,
       page: 1,
       perPage: 5,
+      // "chesnut" occurs in no address: the nearest word of the index is offered.
+      didYouMean: 'chestnut st',
+      unmatchedFilters: [],
       lag: { events: 0, seconds: 0, failing: false },
     });
     expect(res.body.hits.map((h: { city: string }) => h.city).sort()).toEqual(['Bangor', 'Portland']);
@@ -203,9 +206,80 @@ describe('GET /api/addresses (search)', () => {
     expect(german.body.hits.map((h: { country: string }) => h.country)).toEqual(['DE']);
   });
 
+  it('reads countries and regions as people type them, names a filter that matches nothing, and suggests a spelling', async () => {
+    await startWorker();
+    const maine = await register({
+      line1: '40 Main Street',
+      city: 'Augusta',
+      region: 'Maine',
+      postalCode: '04330',
+      country: 'US',
+    });
+    const me = await register({
+      line1: '41 Main Street',
+      city: 'Augusta',
+      region: 'ME',
+      postalCode: '04330',
+      country: 'US',
+    });
+    await register({ line1: '3 Mina Street', city: 'Augusta', region: 'ME', postalCode: '04330', country: 'US' });
+    await waitForProjection(db.pool, 'address_search');
+    const search = async (query: string) => call(addressesRoute.GET, { path: `/api/addresses?${query}` });
+    const both = [maine.id, me.id].sort();
+
+    for (const country of ['US', 'usa', 'United%20States', 'united+states+of+america']) {
+      const res = await search(`q=main&city=augusta&country=${country}`);
+      expect(res.status, country).toBe(200);
+      expect(res.body.hits.map((h: { id: string }) => h.id).sort(), country).toEqual(both);
+    }
+    // The region as registered either way: the name finds the code and the code the name.
+    for (const region of ['Maine', 'ME', 'maine', 'US-ME']) {
+      const res = await search(`q=main+street&city=augusta&region=${region}`);
+      expect(res.body.hits.map((h: { id: string }) => h.id).sort(), region).toEqual(both);
+    }
+
+    const typo = await search('q=mian+street&city=augusta');
+    expect(typo.status).toBe(200);
+    expect(typo.body.didYouMean).toBe('main street');
+    // Main (two addresses) before Mina (one), although "mian" is one swap from both.
+    expect(
+      typo.body.hits
+        .slice(0, 2)
+        .map((h: { id: string }) => h.id)
+        .sort(),
+    ).toEqual(both);
+    expect(
+      typo.body.hits[0].highlights.line1.map((r: { start: number; length: number }) =>
+        typo.body.hits[0].line1.slice(r.start, r.start + r.length),
+      ),
+    ).toEqual(['Main', 'Street']);
+
+    const unmatched = await search('q=main&region=Mainee&country=US');
+    expect(unmatched.status).toBe(200);
+    expect(unmatched.body).toMatchObject({
+      total: 0,
+      didYouMean: null,
+      unmatchedFilters: [{ field: 'region', value: 'Mainee' }],
+    });
+    const france = await search('country=France');
+    expect(france.body).toMatchObject({ total: 0, unmatchedFilters: [{ field: 'country', value: 'FR' }] });
+    const nothing = await search('q=zzzz+yyyy&city=augusta');
+    expect(nothing.body).toMatchObject({ total: 0, unmatchedFilters: [] });
+
+    // A country that is no country is refused, never ignored (which would widen the search).
+    for (const country of ['Atlantis', 'ZZ', 'XYZ', '12']) {
+      const res = await search(`country=${country}`);
+      expect(res.status, country).toBe(422);
+      expect(
+        res.body.error.details.issues.map((i: { path: string }) => i.path),
+        country,
+      ).toEqual(['country']);
+    }
+  });
+
   it('refuses invalid query parameters with 422 validation_failed and the offending paths', async () => {
     const res = await call(addressesRoute.GET, {
-      path: '/api/addresses?country=USA&sort=random&page=0&perPage=1000&status=gone',
+      path: '/api/addresses?country=Atlantis&sort=random&page=0&perPage=1000&status=gone',
     });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('validation_failed');

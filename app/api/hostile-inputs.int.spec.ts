@@ -117,6 +117,8 @@ interface ParameterSpec {
   headers?: string[];
   /** Parameters for which every hostile value must be refused (4xx), e.g. cursors of a live stream. */
   refuseAll?: string[];
+  /** Values of one parameter tried besides the shared corpus: the forms its parser reads. */
+  extraValues?: Record<string, string[]>;
 }
 
 const FIELDS = thirdStreet;
@@ -138,6 +140,15 @@ const PARAMETERS: Record<string, ParameterSpec> = {
     prepare: async () => ({ query: { q: 'Auburn' } }),
     query: ['q', 'country', 'region', 'city', 'postalCode', 'status', 'sort', 'page', 'perPage'],
     headers: READ_HEADERS,
+    // Countries and regions are read by name and code (projections/search/filter-forms.ts); a value
+    // that names nothing is a validation_failed (country) or an unmatched filter (region), never a 500.
+    extraValues: {
+      q: ['mian street', 'zzzz yyyy xxxx', 'a'.repeat(200), 'ß'.repeat(64), "'main':* | !x", 'st & | ! ( ) :*'],
+      country: ['USA', 'usa', 'United States', 'Atlantis', 'ZZ', 'XYZ', 'U.S.A.', "Côte d'Ivoire", 'x'.repeat(101)],
+      region: ['Maine', 'US-ME', 'maine', 'Mainee', 'ME', '%', '_', '\\', "' OR 1=1 --", 'é'.repeat(101)],
+      city: ['Nowhere', '%', '_'],
+      postalCode: ['%', '_', '\\', '0'.repeat(21)],
+    },
   },
   'GET /api/addresses/[id]': {
     prepare: async () => ({ params: { id: (await address()).id } }),
@@ -410,7 +421,7 @@ describe('hostile input to every route', () => {
         ...(spec.query ?? []).map((name) => ({
           where: 'query',
           name,
-          values: HOSTILE_TEXT,
+          values: [...HOSTILE_TEXT, ...(spec.extraValues?.[name] ?? [])],
           vary: (v: unknown) => ({ query: { [name]: v as string } }),
         })),
         ...(spec.headers ?? []).map((name) => ({

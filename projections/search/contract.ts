@@ -41,6 +41,8 @@ export const CONTRACT_DOCS = {
   main120: doc({ line1: '120 Main Street', city: 'Portland', region: 'ME', postalCode: '04101', country: 'US' }),
   mainSt: doc({ line1: '12 Main St', city: 'Bangor', region: 'ME', postalCode: '04401', country: 'US' }),
   chestnut: doc({ line1: '7 Chestnut Street', city: 'Nashua', region: 'NH', postalCode: '03060', country: 'US' }),
+  // One edit from "mian" like Main, but rarer; its state written out (ISO 3166-2 US-NH's name).
+  mina: doc({ line1: '3 Mina Street', city: 'Dover', region: 'New Hampshire', postalCode: '03820', country: 'US' }),
   ocean: doc({ line1: '44 Ocean Avenue', city: 'Portland', region: 'ME', postalCode: '04103', country: 'US' }),
   poland: doc({ line1: '28 Poland Spring Road', city: 'Auburn', region: 'ME', postalCode: '04210', country: 'US' }),
   archived: doc({
@@ -149,10 +151,94 @@ export function searchIndexContract(name: string, target: ContractTarget) {
 
     it('filters by country, region and city ignoring case and accents, and by status', async () => {
       expect((await ids({ country: 'de' })).sort()).toEqual([D.berlin.id]);
-      expect((await ids({ region: 'nh' })).sort()).toEqual([D.chestnut.id]);
+      expect((await ids({ region: 'nh' })).sort()).toEqual([D.chestnut.id, D.mina.id].sort());
       expect(await ids({ city: 'ZURICH' })).toEqual([D.zurich.id]);
       expect(await ids({ status: 'archived' })).toEqual([D.archived.id]);
       expect(await ids({ q: 'main', city: 'portland' })).toHaveLength(2);
+    });
+
+    it('ranks the intended street first for a swapped or missing letter in a short word', async () => {
+      const mains = [D.main12.id, D.main120.id, D.mainSt.id].sort();
+      // "mian" is one swap from main (three addresses) and from mina (one): the commoner word wins.
+      const mian = await ids({ q: 'mian street' });
+      expect(mian.slice(0, 3).sort()).toEqual(mains);
+      expect(mian).toContain(D.mina.id);
+      expect((await ids({ q: 'mian st' })).slice(0, 3).sort()).toEqual(mains);
+      expect(await ids({ q: '12 mian street', city: 'Portland' })).toEqual([D.main12.id, D.main120.id]);
+      // A letter missing from "street", two ways.
+      for (const query of ['main sreet', 'main stret', 'mian stret']) {
+        expect((await ids({ q: query })).slice(0, 3).sort(), query).toEqual(mains);
+      }
+      expect(await ids({ q: 'chestnut sreet' })).toEqual([D.chestnut.id]);
+      expect(await ids({ q: 'ocean avenu' })).toEqual([D.ocean.id]);
+    });
+
+    it('marks the word a typo matched', async () => {
+      const [hit] = (await index.search(q({ q: 'mian street', city: 'Bangor' }))).hits;
+      expect(hit?.id).toBe(D.mainSt.id);
+      expect(hit?.highlights.line1?.map((h) => hit.line1.slice(h.start, h.start + h.length))).toEqual(['Main', 'St']);
+    });
+
+    it('offers "did you mean" from its own words when a query word occurs in no address', async () => {
+      const dym = async (text: string) => (await index.search(q({ q: text }))).didYouMean;
+      expect(await dym('mian street')).toBe('main street');
+      expect(await dym('12 Mian St')).toBe('12 main st');
+      expect(await dym('chesnut')).toBe('chestnut');
+      expect(await dym('ocen avenue')).toBe('ocean avenue');
+      // Every word occurs (as a word or the start of one, "avenu" as typed halfway): nothing to suggest.
+      for (const text of [
+        'main street',
+        'Poland Spr',
+        '12 Main Str',
+        'ocean avenu',
+        'chestnut',
+        '',
+        'zzzz main',
+        '04102',
+      ]) {
+        expect(await dym(text), text).toBeNull();
+      }
+    });
+
+    it('reads a region by its ISO 3166-2 name or code, whichever the address was registered with', async () => {
+      const me = ALL.filter((d) => d.region === 'ME')
+        .map((d) => d.id)
+        .sort();
+      expect((await ids({ region: 'Maine' })).sort()).toEqual(me);
+      expect((await ids({ region: 'maine', country: 'US' })).sort()).toEqual(me);
+      expect((await ids({ region: 'US-ME' })).sort()).toEqual(me);
+      expect((await ids({ region: 'New Hampshire' })).sort()).toEqual([D.chestnut.id, D.mina.id].sort());
+      // Québec is CA-QC, not Ottawa's Ontario; Maine is no region of Canada.
+      expect(await ids({ region: 'Ontario', country: 'CA' })).toEqual([D.ottawa.id]);
+      expect(await ids({ region: 'Maine', country: 'CA' })).toEqual([]);
+      expect(await ids({ region: 'Zürich' })).toEqual([D.zurich.id]);
+    });
+
+    it('says which filter matches no address at all when nothing is found', async () => {
+      const unmatched = async (query: Partial<SearchQuery>) => {
+        const result = await index.search(q(query));
+        return { total: result.total, unmatched: result.unmatchedFilters };
+      };
+      expect(await unmatched({ region: 'Mainee' })).toEqual({
+        total: 0,
+        unmatched: [{ field: 'region', value: 'Mainee' }],
+      });
+      expect(await unmatched({ q: 'main', country: 'US', city: 'Nowhere' })).toEqual({
+        total: 0,
+        unmatched: [{ field: 'city', value: 'Nowhere' }],
+      });
+      expect(await unmatched({ country: 'FR', postalCode: '999' })).toEqual({
+        total: 0,
+        unmatched: [
+          { field: 'country', value: 'FR' },
+          { field: 'postalCode', value: '999' },
+        ],
+      });
+      // Each filter matches some address, only not together (nor with the words): nothing to name.
+      expect(await unmatched({ city: 'Bath', status: 'active' })).toEqual({ total: 0, unmatched: [] });
+      expect(await unmatched({ q: 'zzzz yyyy', city: 'Portland' })).toEqual({ total: 0, unmatched: [] });
+      // Something found: every filter matched.
+      expect((await unmatched({ region: 'ME', city: 'Bath' })).unmatched).toEqual([]);
     });
 
     it('keeps the filters when no address matches every word and fewer words are tried', async () => {
@@ -313,6 +399,9 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       await rebuild.swap();
       expect(await index.versions()).toEqual(new Map([[only.id, 7]]));
       expect(await ids({ q: 'ocean' })).toEqual([only.id]);
+      // The words it corrects to are the new index's own: Main is gone, Ocean is there.
+      expect((await index.search(q({ q: 'mian street' }))).didYouMean).toBeNull();
+      expect((await index.search(q({ q: 'ocen' }))).didYouMean).toBe('ocean');
     });
   });
 }

@@ -9,8 +9,17 @@
  */
 import type { FederatedMultiSearchParams, Filter, SearchParams, Settings } from 'meilisearch';
 import type { AddressDoc } from '../address-view/projection';
-import { documentWords, FUZZY_MIN_LENGTH, foldText, postalCodeKey, wordPrefixes } from './normalize';
-import { FACET_FIELDS, MAX_FACET_VALUES, pageWindow, type SearchQuery } from './search-index';
+import { regionForms } from './filter-forms';
+import { documentWords, FUZZY_MIN_LENGTH, foldText, postalCodeKey, trigramSimilarity, wordPrefixes } from './normalize';
+import {
+  FACET_FIELDS,
+  type FilterField,
+  MAX_FACET_VALUES,
+  pageWindow,
+  type SearchQuery,
+  type UnmatchedFilter,
+} from './search-index';
+import { didYouMean, type FoundWord, fuzzyAllowed, readWord } from './spelling';
 
 /**
  * The oldest server these settings and requests work on, and why:
@@ -189,15 +198,59 @@ export function idFilter(ids: readonly string[]): string {
   return `id IN [${ids.map(quote).join(', ')}]`;
 }
 
+/** Each of a query's filters as a Meilisearch filter expression, with what the caller gave. */
+export function meiliFilterParts(query: SearchQuery): Array<UnmatchedFilter & { filter: string }> {
+  const out: Array<UnmatchedFilter & { filter: string }> = [];
+  const add = (field: FilterField, value: string | undefined, filter: () => string) => {
+    if (value) out.push({ field, value, filter: filter() });
+  };
+  add('country', query.country, () => `country = ${quote(query.country!.toUpperCase())}`);
+  // A region also matches its ISO 3166-2 code or name, as in Postgres (filter-forms.ts).
+  add('region', query.region, () => {
+    const keys = [...new Set(regionForms(query.region!, query.country).map(foldKey))];
+    return keys.length === 1 ? `regionKey = ${quote(keys[0]!)}` : `regionKey IN [${keys.map(quote).join(', ')}]`;
+  });
+  add('city', query.city, () => `cityKey = ${quote(foldKey(query.city!))}`);
+  add('status', query.status, () => `status = ${quote(query.status!)}`);
+  add('postalCode', query.postalCode, () => `postalPrefixes = ${quote(postalCodeKey(query.postalCode!))}`);
+  return out;
+}
+
 /** The Meilisearch filter for a query's filters (an AND of equalities). */
 export function meiliFilter(query: SearchQuery): string[] {
-  const filter: string[] = [];
-  if (query.country) filter.push(`country = ${quote(query.country.toUpperCase())}`);
-  if (query.region) filter.push(`regionKey = ${quote(foldKey(query.region))}`);
-  if (query.city) filter.push(`cityKey = ${quote(foldKey(query.city))}`);
-  if (query.status) filter.push(`status = ${quote(query.status)}`);
-  if (query.postalCode) filter.push(`postalPrefixes = ${quote(postalCodeKey(query.postalCode))}`);
-  return filter;
+  return meiliFilterParts(query).map((part) => part.filter);
+}
+
+/**
+ * "Did you mean" from the documents Meilisearch returned: Meilisearch has no call that lists its
+ * words, so the words of these hits stand in for the vocabulary the Postgres adapter keeps. A
+ * query word that none of them holds (as a word or the start of one) is replaced by the nearest
+ * of their words by the same rules (spelling.ts `alternativesFor`). Meilisearch matched the typo
+ * itself (its typo tolerance counts a swap as one typo), so the word it meant is among the hits.
+ */
+export function didYouMeanFromHits(words: readonly string[], docs: readonly AddressDoc[]): string | null {
+  const counts = new Map<string, number>();
+  for (const doc of docs) {
+    const w = documentWords(doc);
+    for (const word of new Set([...w.primary, ...w.secondary, ...w.alternates])) {
+      counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+  }
+  const corrections = new Map<string, string>();
+  for (const word of words.filter(fuzzyAllowed)) {
+    const found: FoundWord[] = [...counts].map(([v, documents]) => {
+      const similarity = trigramSimilarity(word, v);
+      return { word: v, documents, similarity: similarity >= 0.5 ? similarity : 0 };
+    });
+    const longer = found.filter((f) => f.word !== word && f.word.startsWith(word)).map((f) => f.documents);
+    const { correction } = readWord(word, {
+      documents: counts.get(word) ?? 0,
+      prefixed: Math.max(0, ...longer),
+      found,
+    });
+    if (correction) corrections.set(word, correction);
+  }
+  return didYouMean(words, corrections);
 }
 
 /** The parameters every search shares, whatever words it sends. */
@@ -237,6 +290,11 @@ export type FederatedSearchRequest = FederatedMultiSearchParams & {
   federation: FederatedMultiSearchParams['federation'] & { page: number; hitsPerPage: number };
 };
 
+/** One merged, exhaustively counted page of a federated search, with the facets of the union. */
+function federation(query: SearchQuery, indexUid: string): FederatedSearchRequest['federation'] {
+  return { page: query.page, hitsPerPage: query.perPage, facetsByIndex: { [indexUid]: [...FACET_FIELDS] } };
+}
+
 /**
  * When nothing matches every word: the documents that match all words but one, any one — one
  * query per word left out, merged by Meilisearch into one ranked, de-duplicated list whose total
@@ -251,16 +309,38 @@ export function fallbackRequest(
   if (words.length < 2) return null;
   const common = commonParams(query);
   return {
-    federation: {
-      page: query.page,
-      hitsPerPage: query.perPage,
-      facetsByIndex: { [indexUid]: [...FACET_FIELDS] },
-    },
+    federation: federation(query, indexUid),
     queries: words.map((_, skip) => ({
       indexUid,
       q: words.filter((_, i) => i !== skip).join(' '),
       ...common,
     })),
+  };
+}
+
+/** How much a match of the words as typed weighs against one of the corrected words. */
+export const TYPED_QUERY_WEIGHT = 0.5;
+
+/**
+ * When "did you mean" found a correction: the corrected words and the words as typed in one
+ * federated search, the typed ones weighing TYPED_QUERY_WEIGHT, so the corrected street ranks
+ * first (as Postgres ranks the most common correction first) and the other typo matches still
+ * follow; total and facets count the union. Null for `sort=updated`, where ranking plays no part.
+ */
+export function correctedRequest(
+  query: SearchQuery,
+  words: readonly string[],
+  corrected: readonly string[],
+  indexUid: string,
+): FederatedSearchRequest | null {
+  if (query.sort !== 'relevance') return null;
+  const common = commonParams(query);
+  return {
+    federation: federation(query, indexUid),
+    queries: [
+      { indexUid, q: corrected.join(' '), ...common },
+      { indexUid, q: words.join(' '), ...common, federationOptions: { weight: TYPED_QUERY_WEIGHT } },
+    ],
   };
 }
 

@@ -2,6 +2,8 @@ import type { Settings } from 'meilisearch';
 import { describe, expect, it } from 'vitest';
 import type { AddressDoc } from '../address-view/projection';
 import {
+  correctedRequest,
+  didYouMeanFromHits,
   fallbackRequest,
   hitsWithinCap,
   isValidDocumentId,
@@ -163,12 +165,18 @@ describe('the search Meilisearch is sent', () => {
       meiliFilter(query({ city: 'ZÜRICH', region: 'Québec', country: 'ca', postalCode: 'k1a 0', status: 'active' })),
     ).toEqual([
       'country = "CA"',
-      'regionKey = "quebec"',
+      // Québec is ISO 3166-2 CA-QC: documents that say "QC" match too (filter-forms.ts).
+      'regionKey IN ["quebec", "qc"]',
       'cityKey = "zurich"',
       'status = "active"',
       'postalPrefixes = "K1A0"',
     ]);
     expect(meiliFilter(query({ city: 'a "quoted" \\ city' }))).toEqual(['cityKey = "a \\"quoted\\" \\\\ city"']);
+    expect(meiliFilter(query({ region: 'Maine', country: 'US' }))).toEqual([
+      'country = "US"',
+      'regionKey IN ["maine", "me"]',
+    ]);
+    expect(meiliFilter(query({ region: 'Lower Bogsworth' }))).toEqual(['regionKey = "lower bogsworth"']);
   });
 
   it('falls back to every way of leaving one word out, in one federated search that counts the union', () => {
@@ -294,5 +302,40 @@ describe('the server version check', () => {
     expect(versionProblem('1.15.0')).toMatch(/disableOnNumbers/);
     expect(versionProblem('0.99.9')).toMatch(/too old/);
     expect(versionProblem('nightly')).toMatch(/not a version number/);
+  });
+});
+
+describe('did you mean, from the hits Meilisearch returned', () => {
+  const hit = (line1: string) => ({ ...doc, id: line1, line1 });
+  it('replaces a word none of the hits holds by the nearest of their words, the commoner first', () => {
+    const hits = [hit('1 Main Street'), hit('2 Main St'), hit('3 Mina Street')];
+    expect(didYouMeanFromHits(['mian', 'street'], hits)).toBe('main street');
+    expect(didYouMeanFromHits(['12', 'mian', 'sreet'], hits)).toBe('12 main street');
+  });
+
+  it('is null when every word is in the hits (as a word or the start of one), or there are no hits', () => {
+    expect(didYouMeanFromHits(['main', 'stre'], [hit('1 Main Street')])).toBeNull();
+    expect(didYouMeanFromHits(['mian'], [])).toBeNull();
+    expect(didYouMeanFromHits(['zzzz'], [hit('1 Main Street')])).toBeNull();
+  });
+});
+
+describe('the search for corrected words', () => {
+  it('asks for the corrected words first and the typed ones at half weight, keeping filters and page', () => {
+    const request = correctedRequest(
+      query({ q: 'mian st', city: 'Bangor', page: 2 }),
+      ['mian', 'st'],
+      ['main', 'st'],
+      'addresses',
+    );
+    expect(request?.federation).toMatchObject({ page: 2, hitsPerPage: 20 });
+    expect(request?.queries.map((x) => [x.q, x.filter, x.federationOptions])).toEqual([
+      ['main st', ['cityKey = "bangor"'], undefined],
+      ['mian st', ['cityKey = "bangor"'], { weight: 0.5 }],
+    ]);
+  });
+
+  it('is not asked when results are sorted by the last update', () => {
+    expect(correctedRequest(query({ q: 'mian', sort: 'updated' }), ['mian'], ['main'], 'addresses')).toBeNull();
   });
 });

@@ -12,12 +12,15 @@ import {
 } from 'meilisearch';
 import { logger } from '@/lib/logger';
 import {
+  correctedRequest,
+  didYouMeanFromHits,
   type FederatedSearchRequest,
   fallbackRequest,
   hitsWithinCap,
   idFilter,
   isValidDocumentId,
   type MeiliDocument,
+  meiliFilterParts,
   meiliSettings,
   searchRequest,
   settingsToUpdate,
@@ -34,6 +37,7 @@ import {
   type SearchQuery,
   type SearchResult,
   toHit,
+  type UnmatchedFilter,
 } from './search-index';
 
 export const DEFAULT_MEILI_INDEX = 'addresses';
@@ -211,16 +215,40 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
       response = await client.multiSearch(fallback);
       distribution = response.facetsByIndex?.[uid]?.distribution;
     }
+    const didYouMean = didYouMeanFromHits(
+      words,
+      hitsWithinCap(response.hits, query, maxTotalHits).map((hit) => hit.doc),
+    );
+    // Meilisearch ranks two one-typo words alike ("mian": Main and Mina), then by the last update;
+    // asking for the corrected words first, as Postgres ranks them, puts the intended street on top.
+    const corrected = didYouMean && !fallback ? correctedRequest(query, words, didYouMean.split(' '), uid) : null;
+    if (corrected) {
+      response = await client.multiSearch(corrected);
+      distribution = response.facetsByIndex?.[uid]?.distribution;
+    }
     const entries = Object.entries(distribution ?? {}).flatMap(([field, values]) =>
       Object.entries(values).map(([value, n]) => [field, value, n] as const),
     );
+    const hits = hitsWithinCap(response.hits, query, maxTotalHits);
+    const total = response.totalHits ?? 0;
     return {
-      hits: hitsWithinCap(response.hits, query, maxTotalHits).map((hit) => toHit(hit.doc, query.q)),
-      ...cappedTotal(response.totalHits ?? 0, maxTotalHits),
+      hits: hits.map((hit) => toHit(hit.doc, query.q)),
+      ...cappedTotal(total, maxTotalHits),
       page: query.page,
       perPage: query.perPage,
       facets: facetCounts(entries),
+      didYouMean,
+      unmatchedFilters: total === 0 ? await filtersMatchingNothing(query) : [],
     };
+  }
+
+  /** Which of the query's filters no document passes, each on its own (one small search each). */
+  async function filtersMatchingNothing(query: SearchQuery): Promise<UnmatchedFilter[]> {
+    const parts = meiliFilterParts(query);
+    const found = await Promise.all(
+      parts.map((part) => index.search('', { filter: [part.filter], limit: 1, attributesToRetrieve: ['id'] })),
+    );
+    return parts.filter((_, i) => found[i]!.hits.length === 0).map(({ field, value }) => ({ field, value }));
   }
 
   const self: SearchIndex = {

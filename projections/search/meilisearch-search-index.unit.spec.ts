@@ -333,6 +333,68 @@ describe('Meilisearch adapter: searches', () => {
     expect(result.facets.city).toEqual({ Portland: 2, Bangor: 1 });
   });
 
+  it('offers "did you mean" from the words of the hits when a query word is in none of them', async () => {
+    const server = fakeServer({ indexes: ['addresses'] });
+    const index = createMeilisearchIndex({ host: 'http://fake', client: server.client });
+    // What Meilisearch answers for "mian street": its typo tolerance counts the swap as one typo.
+    server.searchAnswers.push({
+      hits: [
+        { doc: doc({ line1: '1 Main Street' }) },
+        { doc: doc({ line1: '2 Main St' }) },
+        { doc: doc({ line1: '3 Mina Street' }) },
+      ],
+      totalHits: 3,
+      facetDistribution: {},
+    });
+    // Then the corrected words first, the typed ones weighing less, in one federated search.
+    const main = doc({ line1: '1 Main Street' });
+    server.searchAnswers.push({
+      hits: [{ doc: main }],
+      totalHits: 3,
+      facetsByIndex: { addresses: { distribution: { city: { Portland: 3 } }, stats: {} } },
+    });
+    const result = await index.search(q({ q: 'mian street' }));
+    expect(result).toMatchObject({ didYouMean: 'main street', total: 3, facets: { city: { Portland: 3 } } });
+    expect(result.hits.map((h) => h.id)).toEqual([main.id]);
+    const [request] = server.named('multiSearch')[0]!.args as [FederatedSearchRequest];
+    expect(request.queries.map((x) => [x.q, x.federationOptions?.weight])).toEqual([
+      ['main street', undefined],
+      ['mian street', 0.5],
+    ]);
+    server.searchAnswers.push({
+      hits: [{ doc: doc({ line1: '1 Main Street' }) }],
+      totalHits: 1,
+      facetDistribution: {},
+    });
+    expect((await index.search(q({ q: 'main street' }))).didYouMean).toBeNull();
+    expect(server.named('multiSearch')).toHaveLength(1);
+  });
+
+  it('when nothing is found, asks for each filter alone and names those no document passes', async () => {
+    const server = fakeServer({ indexes: ['addresses'] });
+    const index = createMeilisearchIndex({ host: 'http://fake', client: server.client });
+    server.searchAnswers.push({ hits: [], totalHits: 0, facetDistribution: {} });
+    // In order: country alone finds a document, region alone finds one, city alone finds none.
+    server.searchAnswers.push({ hits: [{ id: 'a' }] }, { hits: [{ id: 'b' }] }, { hits: [] });
+    const result = await index.search(q({ q: 'main', country: 'US', region: 'Maine', city: 'Nowhere' }));
+    expect(result).toMatchObject({ total: 0, unmatchedFilters: [{ field: 'city', value: 'Nowhere' }] });
+    expect(
+      server
+        .named('search')
+        .slice(1)
+        .map((c) => [c.args[1], (c.args[2] as SearchParams).filter]),
+    ).toEqual([
+      ['', ['country = "US"']],
+      ['', ['regionKey IN ["maine", "me"]']],
+      ['', ['cityKey = "nowhere"']],
+    ]);
+    // Something found: no question asked.
+    server.searchAnswers.push({ hits: [{ doc: doc() }], totalHits: 1, facetDistribution: {} });
+    const calls = server.named('search').length;
+    expect((await index.search(q({ city: 'Portland' }))).unmatchedFilters).toEqual([]);
+    expect(server.named('search')).toHaveLength(calls + 1);
+  });
+
   it('has no fallback for a one-word query', async () => {
     const server = fakeServer({ indexes: ['addresses'] });
     const result = await createMeilisearchIndex({ host: 'http://fake', client: server.client }).search(

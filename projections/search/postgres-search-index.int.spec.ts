@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import type { AddressDoc } from '../address-view/projection';
 import { searchIndexContract } from './contract';
-import { createPostgresSearchIndex, POSTGRES_SEARCH_TABLE } from './postgres-search-index';
+import { createPostgresSearchIndex, POSTGRES_SEARCH_TABLE, wordsTableOf } from './postgres-search-index';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -16,18 +17,78 @@ searchIndexContract('Postgres', {
     // a table is the owner's right, not the app's; registered as a read model so that its rebuild
     // copy may be made and swapped by the runtime role like the live one's.
     const table = `${POSTGRES_SEARCH_TABLE}_${randomBytes(4).toString('hex')}`;
-    await db.ownerPool.query(`CREATE TABLE ${table} (LIKE ${POSTGRES_SEARCH_TABLE} INCLUDING ALL)`);
-    await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO address_ledger_runtime`);
-    await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [table]);
+    const words = wordsTableOf(table);
+    for (const [copy, live] of [
+      [table, POSTGRES_SEARCH_TABLE],
+      [words, wordsTableOf(POSTGRES_SEARCH_TABLE)],
+    ]) {
+      await db.ownerPool.query(`CREATE TABLE ${copy} (LIKE ${live} INCLUDING ALL)`);
+      await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${copy} TO address_ledger_runtime`);
+      await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [copy]);
+    }
     const index = createPostgresSearchIndex({ connectionString: db.url, table, ...options });
     await index.setup();
     return {
       index,
       async dispose() {
         await index.close();
-        await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild`);
-        await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = $1', [table]);
+        await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild, ${words}, ${words}_rebuild`);
+        await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = ANY($1)', [[table, words]]);
       },
     };
   },
+});
+
+describe('the Postgres index vocabulary', () => {
+  const base: AddressDoc = {
+    id: 'c0ffee00-0000-4000-8000-00000000abcd',
+    streamId: 'address-c0ffee00-0000-4000-8000-00000000abcd',
+    version: 1,
+    status: 'active',
+    line1: '5 Zebra Lane',
+    line2: null,
+    city: 'Quokkaville',
+    region: null,
+    postalCode: '04001',
+    country: 'US',
+    owner: null,
+    archivedReason: null,
+    registeredAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    lastEventType: 'AddressRegistered',
+    lastPosition: '1',
+    lastActor: { id: 'u', name: 'Vocabulary', role: 'operator' },
+  };
+  const counts = async () =>
+    Object.fromEntries(
+      (
+        await db.pool.query<{ word: string; documents: number }>(
+          `SELECT word, documents FROM address_search_words WHERE word IN ('zebra', 'yak', 'lane', 'quokkaville', 'ln')`,
+        )
+      ).rows.map((r) => [r.word, r.documents]),
+    );
+
+  it('counts the documents holding each word, following every new version and ignoring replays', async () => {
+    const index = createPostgresSearchIndex({ connectionString: db.url });
+    try {
+      const twin = { ...base, id: 'c0ffee00-0000-4000-8000-00000000abce', line1: '7 Zebra Lane' };
+      await index.upsert([base, twin]);
+      expect(await counts()).toEqual({ zebra: 2, lane: 2, ln: 2, quokkaville: 2 });
+      // A new version replaces its words; the twin keeps its own.
+      await index.upsert([{ ...base, version: 2, line1: '5 Yak Lane' }]);
+      expect(await counts()).toEqual({ zebra: 1, yak: 1, lane: 2, ln: 2, quokkaville: 2 });
+      // Replayed (older or equal) versions change nothing, in the documents or the counts.
+      await index.upsert([base, { ...base, version: 2, line1: '5 Yak Lane' }, twin]);
+      expect(await counts()).toEqual({ zebra: 1, yak: 1, lane: 2, ln: 2, quokkaville: 2 });
+      await index.upsert([{ ...twin, version: 2, line1: '7 Yak Lane' }]);
+      expect(await counts()).toEqual({ zebra: 0, yak: 2, lane: 2, ln: 2, quokkaville: 2 });
+      // A word no document holds any more is no correction: "zebar" is one swap from it.
+      expect((await index.search({ q: 'zebar', sort: 'relevance', page: 1, perPage: 5 })).didYouMean).toBeNull();
+      expect((await index.search({ q: 'yak lnae', sort: 'relevance', page: 1, perPage: 5 })).didYouMean).toBe(
+        'yak lane',
+      );
+    } finally {
+      await index.close();
+    }
+  });
 });

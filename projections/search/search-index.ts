@@ -1,5 +1,6 @@
 import type { AddressDoc } from '../address-view/projection';
 import { tokenize, wordMatches } from './normalize';
+import { editDistance, maxEdits } from './spelling';
 
 /**
  * The search index port. Two adapters implement it (Postgres: postgres-search-index.ts, the
@@ -12,15 +13,21 @@ export const SEARCH_SORTS = ['relevance', 'updated'] as const;
 export const FACET_FIELDS = ['country', 'region', 'city', 'status'] as const;
 export const HIGHLIGHT_FIELDS = ['line1', 'line2', 'city', 'region', 'postalCode', 'owner'] as const;
 
+export const FILTER_FIELDS = ['country', 'region', 'city', 'postalCode', 'status'] as const;
+
 export type FacetField = (typeof FACET_FIELDS)[number];
+export type FilterField = (typeof FILTER_FIELDS)[number];
 export type HighlightField = (typeof HIGHLIGHT_FIELDS)[number];
 
 export interface SearchQuery {
   /** Free text; empty lists everything that passes the filters. */
   q?: string;
-  /** ISO 3166-1 alpha-2. */
+  /** ISO 3166-1 alpha-2 (filter-forms.ts `countryCode` reads names and alpha-3 codes). */
   country?: string;
-  /** Exact, ignoring case and accents. */
+  /**
+   * Exact, ignoring case and accents; an ISO 3166-2 subdivision also matches by its code or its
+   * name ("Maine" finds "ME" and "ME" finds "Maine"; filter-forms.ts `regionForms`).
+   */
   region?: string;
   /** Exact, ignoring case and accents. */
   city?: string;
@@ -45,6 +52,12 @@ export type SearchHit = PublicAddress & { highlights: Partial<Record<HighlightFi
 
 export type FacetCounts = Record<FacetField, Record<string, number>>;
 
+/** A filter no address of the index passes (whatever the query and the other filters). */
+export interface UnmatchedFilter {
+  field: FilterField;
+  value: string;
+}
+
 export interface SearchResult {
   hits: SearchHit[];
   /** Matches counted, at most the index's `maxTotalHits` (SEARCH_MAX_TOTAL_HITS by default). */
@@ -54,6 +67,17 @@ export interface SearchResult {
   page: number;
   perPage: number;
   facets: FacetCounts;
+  /**
+   * The query with each word that occurs in no address replaced by the index's word it most
+   * likely meant ("mian street" → "main street"), folded as the index matches it; null when every
+   * word occurs (as a word or the start of one) or nothing near one does.
+   */
+  didYouMean: string | null;
+  /**
+   * When nothing matched: the filters no address has at all, so the caller learns which filter
+   * emptied the answer ("region=Mainee") instead of a bare 0. Empty otherwise.
+   */
+  unmatchedFilters: UnmatchedFilter[];
 }
 
 export interface SearchIndexHealth {
@@ -157,7 +181,8 @@ export function highlight(doc: AddressDoc, q: string | undefined): SearchHit['hi
     const ranges: Highlight[] = [];
     for (const match of value.matchAll(/[\p{L}\p{N}]+/gu)) {
       const folded = tokenize(match[0]);
-      if (folded.some((w) => words.some((q) => wordMatches(w, q)))) {
+      // A typo one or two edits away ("mian" in Main) is marked like the search matched it.
+      if (folded.some((w) => words.some((q) => wordMatches(w, q) || editDistance(w, q) <= maxEdits(q)))) {
         ranges.push({ start: match.index, length: match[0].length });
       }
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { authorize } from '@/lib/auth/request-actor';
 import { hasForbiddenCharacters } from '@/lib/validation/address';
 import { searchAddresses } from '@/projections/read-side';
+import { countryCode } from '@/projections/search/filter-forms';
 import { ADDRESS_STATUSES, SEARCH_SORTS } from '@/projections/search/search-index';
 import { commandMetadata, dispatch } from '../_lib/address-commands';
 import { apiRoute, json, otherMethods, parse, readJson } from '../_lib/http';
@@ -35,13 +36,15 @@ const optionalText = (max: number) =>
 
 const searchParams = z.object({
   q: optionalText(200),
-  country: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  // What people type ("US", "USA", "United States") becomes the alpha-2 code the index holds; a
+  // value that names no country is refused, not ignored (it would silently widen the search).
+  country: optionalText(100).pipe(
     z
       .string()
-      .trim()
-      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as US')
-      .transform((c) => c.toUpperCase())
+      .refine((c) => countryCode(c) !== null, {
+        error: 'must be a country: an ISO 3166-1 code (US, USA) or its English name (United States)',
+      })
+      .transform((c) => countryCode(c)!)
       .optional(),
   ),
   region: optionalText(100),
@@ -68,6 +71,8 @@ export const GET = apiRoute(async (request) => {
     page: result.page,
     perPage: result.perPage,
     facets: result.facets,
+    didYouMean: result.didYouMean,
+    unmatchedFilters: result.unmatchedFilters,
     lag: result.lag,
   });
 });
