@@ -1,3 +1,4 @@
+import { lockHeldSql } from '@/lib/advisory-locks';
 import type { CheckpointRow } from './checkpoints';
 import type { Queryable } from './pg';
 import { ownerLockName } from './runner';
@@ -50,13 +51,7 @@ export async function getProjectionStatus(q: Queryable): Promise<ProjectorStatus
             c.last_error_at, c.error_count, c.worker_id, c.heartbeat_at,
             lag.n AS lag_events,
             extract(epoch FROM (now() - pending.recorded_at))::float8 AS lag_seconds,
-            EXISTS (
-              SELECT 1 FROM pg_locks l
-               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                 AND l.classid = ((k.key >> 32) & 4294967295)::oid
-                 AND l.objid = (k.key & 4294967295)::oid
-            ) AS alive
+            ${lockHeldSql('k.key')} AS alive
        FROM projection_checkpoints c
       CROSS JOIN LATERAL (
         SELECT split_part(c.cursor, '-', 1)::xid8 AS tx, split_part(c.cursor, '-', 2)::bigint AS pos,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
-import { createPgPool, ident, isConnectionError, withTransaction } from '../pg';
+import { createPgPool, ident, withTransaction } from '../pg';
 import { createTableCopy, dropTableCopy, swapTables } from '../table-swap';
 import { documentWords, FUZZY_MIN_LENGTH, postalCodeKey, queryWords } from './normalize';
 import {
@@ -166,16 +166,17 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
                   FROM facet_counts WHERE value IS NOT NULL) f WHERE r <= ${MAX_FACET_VALUES}) AS facets`;
 
     type Row = { total: number; hits: AddressDoc[]; facets: Array<[keyof FacetCounts, string, number]> };
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    let row: Row;
-    try {
-      // Transaction-local settings: the pool may be shared with code that wants the defaults.
-      await client.query(
-        `BEGIN READ ONLY; SET LOCAL pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY_THRESHOLD}; SET LOCAL statement_timeout = ${statementTimeout}`,
-      );
-      row = (await client.query<Row>(sql(conditions.length > 0 ? conditions.join(' AND ') : null), params)).rows[0]!;
-      if (row.total === 0 && conditions.length >= 2) {
+    // Transaction-local settings: the pool may be shared with code that wants the defaults.
+    const settings = {
+      'pg_trgm.word_similarity_threshold': WORD_SIMILARITY_THRESHOLD,
+      statement_timeout: statementTimeout,
+    };
+    const row = await withTransaction(
+      pool,
+      async (client) => {
+        const all = (await client.query<Row>(sql(conditions.length > 0 ? conditions.join(' AND ') : null), params))
+          .rows[0]!;
+        if (all.total > 0 || conditions.length < 2) return all;
         // Nothing matches every word: accept documents that match all but one (a stray word such
         // as a unit, a misspelt short word, or a state written out). The OR keeps the indexes usable.
         // Written as an OR of ANDs (each leaving one word out) so that every branch is a
@@ -183,17 +184,10 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
         const relaxed = conditions
           .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
           .join(' OR ');
-        row = (await client.query<Row>(sql(relaxed), params)).rows[0]!;
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      // A connection that failed mid-query is destroyed rather than handed to the next search.
-      if (isConnectionError(error)) broken = error as Error;
-      else await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+        return (await client.query<Row>(sql(relaxed), params)).rows[0]!;
+      },
+      { readOnly: true, settings },
+    );
     return {
       hits: row.hits.map((doc) => toHit(doc, query.q)),
       ...cappedTotal(row.total, maxTotalHits),
