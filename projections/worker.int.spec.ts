@@ -206,45 +206,46 @@ describe('the projector', () => {
   });
 });
 
-describe('a failing event', () => {
-  let poisoned: TestDatabase;
-  afterAll(async () => poisoned?.drop());
+describe('a failing batch', () => {
+  let failingDb: TestDatabase;
+  afterAll(async () => failingDb?.drop());
 
+  // An event that cannot be applied parks its address (projections/parking.int.spec.ts); a batch
+  // that cannot be written at all (the database refuses the commit) holds the projection.
   it('is retried with backoff, recorded as the last error, and never advances the checkpoint', async () => {
-    poisoned = await createTestDatabase();
-    const c = commands(createLedger(poisoned.prisma));
+    failingDb = await createTestDatabase();
+    const c = commands(createLedger(failingDb.prisma));
     await c.register({ line1: '1 Good Street' });
-    // A schema version from the future: the upcaster refuses it, so the batch cannot be read.
-    // Owner: a raw row (the app's role cannot insert into events).
-    await poisoned.ownerPool.query(
-      `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-       VALUES ($1, 1, $2, 'AddressRegistered', 99, '{}', '{}')`,
-      [addressStreamId(randomUUID()), randomUUID()],
-    );
-    const before = await readCheckpoint(poisoned.pool, 'address_view');
+    await c.register({ line1: '2 Good Street' });
+    const before = await readCheckpoint(failingDb.pool, 'address_view');
     const projector = await startProjector({
-      databaseUrl: poisoned.url,
+      databaseUrl: failingDb.url,
       projections: ['address_view'],
       pollMs: 100,
       backoff: { initialMs: 40, maxMs: 160 },
       log,
+      hooks: {
+        beforeCommit: async () => {
+          throw new Error('could not write the batch: disk full');
+        },
+      },
     });
     running.push(projector);
     const failing = await waitFor('three failed attempts', async () => {
-      const cp = await readCheckpoint(poisoned.pool, 'address_view');
+      const cp = await readCheckpoint(failingDb.pool, 'address_view');
       return cp.errorCount >= 3 ? cp : null;
     });
-    expect(failing.lastError).toMatch(/schemaVersion|schema version|99/i);
+    expect(failing.lastError).toMatch(/disk full/);
     expect(failing.cursor).toBe(before.cursor);
     // Backoff: 40 + 80 + 160 + 160 … ms. Spinning would rack up hundreds of attempts meanwhile.
     const t0 = Date.now();
     const later = await waitFor('two more attempts', async () => {
-      const cp = await readCheckpoint(poisoned.pool, 'address_view');
+      const cp = await readCheckpoint(failingDb.pool, 'address_view');
       return cp.errorCount >= failing.errorCount + 2 ? cp : null;
     });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     expect(later.cursor).toBe(before.cursor);
-    const status = await getProjectionStatus(poisoned.pool);
+    const status = await getProjectionStatus(failingDb.pool);
     expect(status.projections.find((p) => p.name === 'address_view')).toMatchObject({ failing: true, lagEvents: 2 });
   });
 });
