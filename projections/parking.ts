@@ -55,15 +55,19 @@ const COLUMNS = `projection, stream_id, event_id::text AS event_id, event_type, 
 export async function loadParking(
   q: Queryable,
   projection: string,
-): Promise<{ parked: ParkedStream[]; skipped: Set<string> }> {
+): Promise<{ parked: ParkedStream[]; skipped: Set<string>; skippedStreams: Set<string> }> {
   const [parked, skipped] = await Promise.all([
     q.query<ParkedRow>(`SELECT ${COLUMNS} FROM parked_streams WHERE projection = $1`, [projection]),
-    q.query<{ event_id: string }>(
-      `SELECT event_id::text AS event_id FROM parked_stream_decisions WHERE projection = $1 AND action = 'skip'`,
+    q.query<{ event_id: string; stream_id: string }>(
+      `SELECT event_id::text AS event_id, stream_id FROM parked_stream_decisions WHERE projection = $1 AND action = 'skip'`,
       [projection],
     ),
   ]);
-  return { parked: parked.rows.map(toParked), skipped: new Set(skipped.rows.map((r) => r.event_id)) };
+  return {
+    parked: parked.rows.map(toParked),
+    skipped: new Set(skipped.rows.map((r) => r.event_id)),
+    skippedStreams: new Set(skipped.rows.map((r) => r.stream_id)),
+  };
 }
 
 /**
