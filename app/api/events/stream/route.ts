@@ -20,8 +20,8 @@ const query = z.strictObject({
 const PAGE = 500;
 /** Polling backs up NOTIFY (a lost notification delays an event by at most this). */
 const POLL_MS = 2_000;
-/** A comment line now and then keeps proxies from closing an idle stream. */
-const HEARTBEAT_MS = 15_000;
+/** A comment line now and then keeps proxies from closing an idle stream (SSE_HEARTBEAT_MS). */
+const heartbeatMs = () => Number(process.env.SSE_HEARTBEAT_MS) || 15_000;
 
 /** Live streams open per caller (token or user) in this process; SSE_MAX_STREAMS_PER_CALLER. */
 const openStreams = new Map<string, number>();
@@ -95,7 +95,7 @@ export const GET = apiRoute(async (request) => {
           cursor = page.next;
           if (page.events.length > 0) lastWrite = Date.now();
           if (page.events.length === PAGE) continue;
-          if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+          if (Date.now() - lastWrite >= heartbeatMs()) {
             controller.enqueue(encoder.encode(': keep-alive\n\n'));
             lastWrite = Date.now();
           }
