@@ -37,6 +37,8 @@ export interface RunnerOptions {
   backoff: { initialMs: number; maxMs: number };
   /** How often the active worker checks the digest (checkMs) and reads every event again (fullEveryMs). */
   completeness: { checkMs: number; fullEveryMs: number };
+  /** Off only to price the digest (bench/projection-digest.ts); a projection without it cannot be checked. */
+  digest?: boolean;
 }
 
 export type RunnerState = 'starting' | 'standby' | 'active' | 'stopped';
@@ -241,7 +243,7 @@ export class ProjectionRunner {
           events: batch.events.length,
           workerId: this.o.workerId,
         });
-        await recordDigest(q, this.name, batch.events);
+        if (this.o.digest !== false) await recordDigest(q, this.name, batch.events);
         await recordParking(q, this.name, outcome);
       });
       const { written } = outcome;
@@ -304,7 +306,7 @@ export class ProjectionRunner {
 
   /** Compares the projection's digest with the events' (projections/completeness.ts) now and then. */
   private async maybeCheckCompleteness(): Promise<void> {
-    if (Date.now() - this.lastCheck < this.o.completeness.checkMs) return;
+    if (this.o.digest === false || Date.now() - this.lastCheck < this.o.completeness.checkMs) return;
     this.lastCheck = Date.now();
     try {
       const verdict = await this.checker.check(this.o.pool);

@@ -26,6 +26,8 @@ export interface ProjectorOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Completeness checks (projections/completeness.ts): how often, and how often a full pass. */
   completeness?: { checkMs: number; fullEveryMs: number };
+  /** false: no completeness digest (only to measure what it costs: bench/projection-digest.ts). */
+  digest?: boolean;
   log?: Logger;
   workerId?: string;
   hooks?: ProjectionHooks;
@@ -87,6 +89,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
         backoff: options.backoff ?? DEFAULTS.backoff,
         completeness: options.completeness ?? DEFAULTS.completeness,
+        digest: options.digest,
       }),
   );
 
