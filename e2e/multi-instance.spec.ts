@@ -212,11 +212,11 @@ test.describe('several instances on one database', () => {
     await page.getByLabel('Owner reference').fill('multi-1');
     await page.getByRole('button', { name: 'Register address' }).click();
     await expect(page).toHaveURL(/\/addresses\/[0-9a-f-]{36}\?registered=1/);
+    const registeredId = /\/addresses\/([0-9a-f-]{36})/.exec(page.url())![1]!;
     await expect(page.getByText('1 Instance Row').first()).toBeVisible();
     const submitted = proxy.served.findLast((s) => s.action)!;
     expect(submitted.upstream).not.toBe(rendered.upstream);
     expect(new Set(proxy.served.map((s) => s.upstream)).size).toBe(INSTANCES);
-    await context.close();
 
     // The live feed through the proxy: the event just written, then heartbeats on the idle stream.
     const feed = await fetch(`${proxy.url}/api/events/stream?after=0-0`, {
@@ -272,5 +272,36 @@ test.describe('several instances on one database', () => {
     const replayed = replayAddresses(await allEvents(pool));
     expect(replayed.size).toBe(4);
     expect(await addressViewDocs(pool)).toEqual(replayed);
+
+    // An admin skips a parked address's event from /admin (served by whichever instance), at
+    // both widths. The row is written as the projector writes it (projections/parking.ts).
+    const [registration] = (await allEvents(pool)).filter((e) => e.streamId === `address-${registeredId}`);
+    await pool.query(
+      `INSERT INTO parked_streams (projection, stream_id, event_id, event_type, position, stream_version, error)
+       VALUES ('address_view', $1, $2, $3, $4, 1, 'UpcastError: staged by e2e/multi-instance.spec.ts')`,
+      [registration!.streamId, registration!.eventId, registration!.type, registration!.position],
+    );
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto('/admin');
+      await expect(page.locator(`tr[data-parked="${registeredId}"]`)).toBeVisible();
+      await page.screenshot({ path: test.info().outputPath(`admin-parked-${width}.png`), fullPage: true });
+    }
+    const row = page.locator(`tr[data-parked="${registeredId}"]`);
+    await row.getByRole('button', { name: 'Skip event' }).click();
+    await expect(row.getByText('Say why this event may be left out.')).toBeVisible();
+    await row.getByLabel('Reason').fill('staged by the multi-instance test');
+    await row.getByRole('button', { name: 'Skip event' }).click();
+    // The page refreshes and the row goes once the projector resumed the address: check the record.
+    await waitFor(
+      'the projector to resume the skipped address',
+      async () => (await projectorStatus(pool!)).every((p) => p.parked.length === 0),
+      { timeoutMs: 20_000 },
+    );
+    const { rows: decisions } = await pool.query('SELECT reason FROM parked_stream_decisions WHERE stream_id = $1', [
+      `address-${registeredId}`,
+    ]);
+    expect(decisions).toEqual([{ reason: 'staged by the multi-instance test' }]);
+    await context.close();
   });
 });
