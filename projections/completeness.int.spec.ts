@@ -1,40 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, type Ledger } from '@/lib/ledger';
+import { describe, expect, it } from 'vitest';
 import { logger } from '@/lib/logger';
-import { createTestDatabase, type TestDatabase, waitForAllEventsVisible } from '@/test/db';
+import { waitForAllEventsVisible } from '@/test/db';
 import { setCheckpoint } from './checkpoints';
 import { DIGEST_RANGE } from './completeness';
 import { readSideHealth } from './read-side';
 import { rebuildProjections } from './rebuild';
-import { createPostgresSearchIndex } from './search/postgres-search-index';
-import type { SearchIndex } from './search/search-index';
 import { getProjectionStatus } from './status';
+import { projectorTestbed } from './testbed';
 import { commands, headCursor, waitFor, waitForProjection, writeHistory } from './testing';
-import { type Projector, startProjector } from './worker';
 
-let db: TestDatabase;
-let ledger: Ledger;
-let index: SearchIndex;
-const running: Projector[] = [];
 const log = logger.child({ test: 'completeness' });
+const bed = projectorTestbed('completeness', {
+  batchSize: 20,
+  completeness: { checkMs: 200, fullEveryMs: 60_000 },
+});
 
-async function start() {
-  const projector = await startProjector({
-    databaseUrl: db.url,
-    searchIndex: index,
-    pollMs: 100,
-    lockRetryMs: 50,
-    batchSize: 20,
-    backoff: { initialMs: 50, maxMs: 400 },
-    completeness: { checkMs: 200, fullEveryMs: 60_000 },
-    log,
-  });
-  running.push(projector);
-  return projector;
-}
+const start = () => bed.start();
 
 async function projection(name: string) {
-  const status = await getProjectionStatus(db.pool);
+  const status = await getProjectionStatus(bed.db.pool);
   return status.projections.find((p) => p.name === name)!;
 }
 
@@ -49,54 +33,41 @@ const verdict = (name: string, complete: boolean, timeoutMs = 10_000) =>
     { timeoutMs },
   );
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ledger = createLedger(db.prisma);
-  index = createPostgresSearchIndex({ connectionString: db.url });
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
-afterAll(async () => {
-  await index?.close();
-  await db?.drop();
-});
-
 describe('completeness digests', () => {
   it('are complete after projecting, with the digest counting every event passed', async () => {
-    await writeHistory(ledger, 12, 'digest');
+    await writeHistory(bed.ledger, 12, 'digest');
     await start();
-    await waitForProjection(db.pool, 'address_view');
-    await waitForProjection(db.pool, 'address_search');
+    await waitForProjection(bed.db.pool, 'address_view');
+    await waitForProjection(bed.db.pool, 'address_search');
     for (const name of ['address_view', 'address_search']) {
       const p = await verdict(name, true);
       expect(p.incompleteRange).toBeNull();
-      const { rows } = await db.pool.query<{ n: string }>(
+      const { rows } = await bed.db.pool.query<{ n: string }>(
         'SELECT sum(event_count)::text AS n FROM projection_digests WHERE projection = $1',
         [name],
       );
-      const events = await db.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
+      const events = await bed.db.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
       expect(rows[0]!.n).toBe(events.rows[0]!.n);
     }
-    const health = await readSideHealth({ pool: db.pool, search: index });
+    const health = await readSideHealth({ pool: bed.db.pool, search: bed.index });
     expect(health.projector.status).toBe('ok');
   });
 
   it('reports an event hidden from a projection within 10 s, naming its range; a rebuild restores it', async () => {
     await start();
-    await waitForProjection(db.pool, 'address_view');
+    await waitForProjection(bed.db.pool, 'address_view');
     await verdict('address_view', true);
-    await Promise.all(running.splice(0).map((p) => p.stop()));
+    await bed.stopAll();
 
     // The bug this guards against: the checkpoint moves past an event that was never applied.
-    const hidden = await commands(ledger).register({ line1: '77 Hidden Lane', owner: 'hidden' });
-    await waitForAllEventsVisible(db.pool);
-    const { rows } = await db.pool.query<{ position: string }>(
+    const hidden = await commands(bed.ledger).register({ line1: '77 Hidden Lane', owner: 'hidden' });
+    await waitForAllEventsVisible(bed.db.pool);
+    const { rows } = await bed.db.pool.query<{ position: string }>(
       `SELECT position::text FROM events WHERE stream_id = $1`,
       [`address-${hidden}`],
     );
     const position = BigInt(rows[0]!.position);
-    await setCheckpoint(db.pool, 'address_view', await headCursor(db.pool));
+    await setCheckpoint(bed.db.pool, 'address_view', await headCursor(bed.db.pool));
 
     await start();
     const p = await verdict('address_view', false, 10_000);
@@ -110,7 +81,7 @@ describe('completeness digests', () => {
     expect(BigInt(p.incompleteRange!.expectedEvents) - BigInt(p.incompleteRange!.projectedEvents)).toBe(1n);
     // Its lag is zero all along: the lag alone would have said everything is fine.
     expect(p.lagEvents).toBe(0);
-    const health = await readSideHealth({ pool: db.pool, search: index });
+    const health = await readSideHealth({ pool: bed.db.pool, search: bed.index });
     expect(health.projector.status).toBe('degraded');
     expect(
       health.projector.status !== 'unknown' && health.projector.projections.find((x) => x.name === 'address_view'),
@@ -118,23 +89,23 @@ describe('completeness digests', () => {
     // The search projection did apply it and stays complete.
     expect((await verdict('address_search', true)).complete).toBe(true);
 
-    await rebuildProjections({ databaseUrl: db.url, searchIndex: index, projections: ['address_view'], log });
+    await rebuildProjections({ databaseUrl: bed.db.url, searchIndex: bed.index, projections: ['address_view'], log });
     await verdict('address_view', true);
-    const view = await db.pool.query('SELECT 1 FROM address_view WHERE address_id = $1', [hidden]);
+    const view = await bed.db.pool.query('SELECT 1 FROM address_view WHERE address_id = $1', [hidden]);
     expect(view.rowCount).toBe(1);
-    expect((await readSideHealth({ pool: db.pool, search: index })).projector.status).toBe('ok');
+    expect((await readSideHealth({ pool: bed.db.pool, search: bed.index })).projector.status).toBe('ok');
   });
 
   it('notices a digest row changed by hand (a full comparison of every range, not only new events)', async () => {
     await start();
     await verdict('address_view', true);
-    await db.pool.query(
+    await bed.db.pool.query(
       `UPDATE projection_digests SET hash_sum = hash_sum + 1
         WHERE projection = 'address_view' AND range_start = (SELECT min(range_start) FROM projection_digests)`,
     );
     const p = await verdict('address_view', false);
     expect(p.incompleteRange?.expectedEvents).toBe(p.incompleteRange?.projectedEvents);
-    await db.pool.query(
+    await bed.db.pool.query(
       `UPDATE projection_digests SET hash_sum = hash_sum - 1
         WHERE projection = 'address_view' AND range_start = (SELECT min(range_start) FROM projection_digests)`,
     );

@@ -1,24 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addressStreamId } from '@/domain/address';
 import type { RecordedEvent } from '@/domain/messages';
-import { createLedger, type Ledger } from '@/lib/ledger';
-import { logger } from '@/lib/logger';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { upcastStored } from './address-view/projection';
 import { decideParked, listDecisions, SkipReasonRequiredError } from './parking';
 import { getAddress, readSideHealth, searchAddresses } from './read-side';
-import { createPostgresSearchIndex } from './search/postgres-search-index';
-import type { SearchIndex } from './search/search-index';
 import { getProjectionStatus } from './status';
+import { projectorTestbed } from './testbed';
 import { commands, waitFor, waitForProjection } from './testing';
-import { type Projector, startProjector } from './worker';
 
-let db: TestDatabase;
-let ledger: Ledger;
-let index: SearchIndex;
-const running: Projector[] = [];
-const log = logger.child({ test: 'parking' });
 const admin = { id: 'user:admin', name: 'Ada Admin', role: 'admin' as const };
 
 /** The fix a deploy would bring: an upcaster for the schema version the projector cannot read yet. */
@@ -26,25 +16,16 @@ let fixed = false;
 const upcast = (event: RecordedEvent): RecordedEvent =>
   fixed && event.schemaVersion === 99 ? upcastStored({ ...event, schemaVersion: 1 }) : upcastStored(event);
 
-async function start() {
-  const projector = await startProjector({
-    databaseUrl: db.url,
-    searchIndex: index,
-    pollMs: 100,
-    lockRetryMs: 50,
-    batchSize: 50,
-    backoff: { initialMs: 50, maxMs: 400 },
-    completeness: { checkMs: 200, fullEveryMs: 60_000 },
-    hooks: { upcast },
-    log,
-  });
-  running.push(projector);
-  return projector;
-}
+const bed = projectorTestbed('parking', {
+  batchSize: 50,
+  completeness: { checkMs: 200, fullEveryMs: 60_000 },
+  hooks: { upcast },
+});
+const start = () => bed.start();
 
 /** A change of `addressId` at `version` as the owner writes it, bypassing the app (schema 99: from a newer writer). */
 async function rawChange(addressId: string, version: number, schemaVersion: number, city: string) {
-  const { rows } = await db.ownerPool.query<{ position: string }>(
+  const { rows } = await bed.db.ownerPool.query<{ position: string }>(
     `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
      VALUES ($1, $2, $3, 'AddressChanged', $4, $5, $6) RETURNING position::text`,
     [
@@ -60,36 +41,23 @@ async function rawChange(addressId: string, version: number, schemaVersion: numb
 }
 
 const parkedOf = async (addressId: string) =>
-  (await getProjectionStatus(db.pool)).projections.flatMap((p) =>
+  (await getProjectionStatus(bed.db.pool)).projections.flatMap((p) =>
     p.parked.filter((x) => x.streamId === addressStreamId(addressId)),
   );
 
 const viewVersion = async (addressId: string) =>
-  (await db.pool.query<{ version: number }>('SELECT version FROM address_view WHERE address_id = $1', [addressId]))
+  (await bed.db.pool.query<{ version: number }>('SELECT version FROM address_view WHERE address_id = $1', [addressId]))
     .rows[0]?.version ?? null;
 
 const search = (q: string) =>
-  searchAddresses({ q, page: 1, perPage: 10, sort: 'relevance' }, { pool: db.pool, search: index });
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ledger = createLedger(db.prisma);
-  index = createPostgresSearchIndex({ connectionString: db.url });
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
-afterAll(async () => {
-  await index?.close();
-  await db?.drop();
-});
+  searchAddresses({ q, page: 1, perPage: 10, sort: 'relevance' }, { pool: bed.db.pool, search: bed.index });
 
 describe('an event a projection cannot apply', () => {
   it('parks its address; every other address keeps projecting; retry after the fix applies it', async () => {
-    const c = commands(ledger);
+    const c = commands(bed.ledger);
     await start();
     const a = await c.register({ line1: '1 Poison Place', city: 'Augusta', postalCode: '04330', owner: 'park-a' });
-    await waitForProjection(db.pool, 'address_view');
+    await waitForProjection(bed.db.pool, 'address_view');
     const poisonPosition = await rawChange(a, 2, 99, 'Hallowell');
     const laterPosition = await rawChange(a, 3, 1, 'Gardiner');
 
@@ -118,62 +86,62 @@ describe('an event a projection cannot apply', () => {
     }
     // Its later event waits; the read models keep A at the version before the poison.
     expect(laterPosition > poisonPosition).toBe(true);
-    await waitForProjection(db.pool, 'address_view');
+    await waitForProjection(bed.db.pool, 'address_view');
     expect(await viewVersion(a)).toBe(1);
-    expect((await getAddress(a, db.pool))?.upToDate).toBe(false);
-    expect((await getAddress(b, db.pool))?.upToDate).toBe(true);
+    expect((await getAddress(a, bed.db.pool))?.upToDate).toBe(false);
+    expect((await getAddress(b, bed.db.pool))?.upToDate).toBe(true);
     const { hits } = await search('Poison Place');
     expect(hits.find((h) => h.id === a)?.upToDate).toBe(false);
-    expect((await readSideHealth({ pool: db.pool, search: index })).projector.status).toBe('degraded');
+    expect((await readSideHealth({ pool: bed.db.pool, search: bed.index })).projector.status).toBe('degraded');
 
     // A retry before the fix parks it again, one more attempt, the decision logged.
-    await decideParked(db.pool, a, { action: 'retry', reason: null, actor: admin });
+    await decideParked(bed.db.pool, a, { action: 'retry', reason: null, actor: admin });
     await waitFor('the retry to fail again', async () => {
       const rows = await parkedOf(a);
       return rows.length === 2 && rows.every((r) => r.attempts === 2 && r.requested === null);
     });
 
     fixed = true;
-    await decideParked(db.pool, a, {
+    await decideParked(bed.db.pool, a, {
       action: 'retry',
       reason: 'upcaster for AddressChanged v99 deployed',
       actor: admin,
     });
     await waitFor('A to be applied up to its last event', async () => (await viewVersion(a)) === 3);
     await waitFor('A to be unparked', async () => (await parkedOf(a)).length === 0);
-    const doc = await getAddress(a, db.pool);
+    const doc = await getAddress(a, bed.db.pool);
     expect(doc).toMatchObject({ city: 'Gardiner', version: 3, upToDate: true });
     await waitFor('search to have A at version 3', async () => {
-      const docs = await index.getDocuments([a]);
+      const docs = await bed.index.getDocuments([a]);
       return docs.get(a)?.version === 3;
     });
-    const decisions = (await listDecisions(db.pool)).filter((d) => d.streamId === addressStreamId(a));
+    const decisions = (await listDecisions(bed.db.pool)).filter((d) => d.streamId === addressStreamId(a));
     expect(decisions.map((d) => d.action)).toEqual(['retry', 'retry', 'retry', 'retry']);
     fixed = false;
   });
 
   it('skips an event only with a reason, records who and why, and resumes the address', async () => {
-    const c = commands(ledger);
+    const c = commands(bed.ledger);
     await start();
     const d = await c.register({ line1: '4 Skip Street', city: 'Bath', postalCode: '04530', owner: 'park-d' });
-    await waitForProjection(db.pool, 'address_view');
+    await waitForProjection(bed.db.pool, 'address_view');
     const poison = await rawChange(d, 2, 99, 'Brunswick');
     await rawChange(d, 3, 1, 'Topsham');
     await waitFor('D to be parked', async () => (await parkedOf(d)).length === 2);
 
-    await expect(decideParked(db.pool, d, { action: 'skip', reason: '  ', actor: admin })).rejects.toBeInstanceOf(
+    await expect(decideParked(bed.db.pool, d, { action: 'skip', reason: '  ', actor: admin })).rejects.toBeInstanceOf(
       SkipReasonRequiredError,
     );
     // The table refuses a skip without a reason too, whoever writes it.
     await expect(
-      db.pool.query(
+      bed.db.pool.query(
         `INSERT INTO parked_stream_decisions (projection, stream_id, event_id, event_type, position, action, actor_id, actor_name, actor_role)
          VALUES ('address_view', $1, $2, 'AddressChanged', $3, 'skip', 'x', 'x', 'admin')`,
         [addressStreamId(d), randomUUID(), poison],
       ),
     ).rejects.toThrow(/parked_stream_decisions_skip_reason/);
 
-    const decided = await decideParked(db.pool, d, {
+    const decided = await decideParked(bed.db.pool, d, {
       action: 'skip',
       reason: 'written by a test writer from the future',
       actor: admin,
@@ -182,8 +150,8 @@ describe('an event a projection cannot apply', () => {
     await waitFor('D to resume past the skipped event', async () => (await viewVersion(d)) === 3);
     await waitFor('D to be unparked', async () => (await parkedOf(d)).length === 0);
     // The skipped change left the city alone; the later change applied.
-    expect(await getAddress(d, db.pool)).toMatchObject({ city: 'Topsham', version: 3, upToDate: true });
-    const skips = (await listDecisions(db.pool)).filter((x) => x.streamId === addressStreamId(d));
+    expect(await getAddress(d, bed.db.pool)).toMatchObject({ city: 'Topsham', version: 3, upToDate: true });
+    const skips = (await listDecisions(bed.db.pool)).filter((x) => x.streamId === addressStreamId(d));
     expect(skips).toHaveLength(2);
     for (const s of skips) {
       expect(s).toMatchObject({
@@ -194,14 +162,14 @@ describe('an event a projection cannot apply', () => {
       });
     }
     // The log is append-only, for the owner too.
-    await expect(db.ownerPool.query(`UPDATE parked_stream_decisions SET reason = 'edited'`)).rejects.toThrow(
+    await expect(bed.db.ownerPool.query(`UPDATE parked_stream_decisions SET reason = 'edited'`)).rejects.toThrow(
       /append-only/,
     );
-    await expect(db.ownerPool.query('DELETE FROM parked_stream_decisions')).rejects.toThrow(/append-only/);
-    await expect(db.ownerPool.query('TRUNCATE parked_stream_decisions')).rejects.toThrow(/append-only/);
+    await expect(bed.db.ownerPool.query('DELETE FROM parked_stream_decisions')).rejects.toThrow(/append-only/);
+    await expect(bed.db.ownerPool.query('TRUNCATE parked_stream_decisions')).rejects.toThrow(/append-only/);
     // Both read models are complete: every event was passed, the skipped one included.
     await waitFor('both projections complete', async () => {
-      const status = await getProjectionStatus(db.pool);
+      const status = await getProjectionStatus(bed.db.pool);
       return status.projections.every((p) => p.complete === true && p.parked.length === 0);
     });
   });
