@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { logger } from '@/lib/logger';
 import { waitForAllEventsVisible } from '@/test/db';
+import { projectorTestbed } from '@/test/projector-testbed';
 import { setCheckpoint } from './checkpoints';
 import { DIGEST_RANGE } from './completeness';
 import { readSideHealth } from './read-side';
 import { rebuildProjections } from './rebuild';
 import { getProjectionStatus } from './status';
-import { projectorTestbed } from './testbed';
 import { commands, headCursor, waitFor, waitForProjection, writeHistory } from './testing';
 
 const log = logger.child({ test: 'completeness' });

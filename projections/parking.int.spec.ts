@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addressStreamId } from '@/domain/address';
 import type { RecordedEvent } from '@/domain/messages';
+import { projectorTestbed } from '@/test/projector-testbed';
 import { upcastStored } from './address-view/projection';
 import { decideParked, listDecisions, SkipReasonRequiredError } from './parking';
 import { getAddress, readSideHealth, searchAddresses } from './read-side';
 import { getProjectionStatus } from './status';
-import { projectorTestbed } from './testbed';
 import { commands, waitFor, waitForProjection } from './testing';
 
 const admin = { id: 'user:admin', name: 'Ada Admin', role: 'admin' as const };

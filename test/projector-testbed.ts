@@ -6,10 +6,10 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
+import { createPostgresSearchIndex } from '@/projections/search/postgres-search-index';
+import type { SearchIndex } from '@/projections/search/search-index';
+import { type Projector, type ProjectorOptions, startProjector } from '@/projections/worker';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { createPostgresSearchIndex } from './search/postgres-search-index';
-import type { SearchIndex } from './search/search-index';
-import { type Projector, type ProjectorOptions, startProjector } from './worker';
 
 export interface Testbed {
   readonly db: TestDatabase;
