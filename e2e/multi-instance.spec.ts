@@ -113,7 +113,7 @@ const pidOf = (workerId: string | null) => Number(workerId?.split(':')[1]);
 test.describe('several instances on one database', () => {
   test.skip(!!process.env.DATABASE_URL, 'needs the embedded PostgreSQL of this run (no DATABASE_URL)');
   // Starting three web servers and two projectors on a loaded 2-core runner.
-  test.setTimeout(240_000);
+  test.describe.configure({ timeout: 240_000 });
 
   const children: Child[] = [];
   let proxy: Awaited<ReturnType<typeof startProxy>> | null = null;
