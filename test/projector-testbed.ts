@@ -16,6 +16,8 @@ export interface Testbed {
   readonly ledger: Ledger;
   readonly index: SearchIndex;
   start(options?: Partial<ProjectorOptions>): Promise<Projector>;
+  /** A projector started some other way (e.g. on another database), stopped with the rest. */
+  track(projector: Projector): Projector;
   stopAll(): Promise<void>;
 }
 
@@ -59,6 +61,10 @@ export function projectorTestbed(label: string, defaults: Partial<ProjectorOptio
         ...defaults,
         ...options,
       });
+      running.push(projector);
+      return projector;
+    },
+    track(projector) {
       running.push(projector);
       return projector;
     },
