@@ -10,7 +10,7 @@
  * registered and changed once: about 5,500 events; BENCH_ADDRESSES limits the rows).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,8 @@ export async function benchProjectionDigest(databaseUrl: string, log: Logger, ro
 
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-digest-bench-'));
+  // Embedded PostgreSQL runs as `postgres` when we are root: it must be able to enter the directory.
+  await chmod(dir, 0o755);
   const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });
   const prisma = createPrisma(server.url, { max: 4 });
   try {
