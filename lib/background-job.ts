@@ -1,5 +1,5 @@
-import pg from 'pg';
-import type { Queryable } from '@/projections/pg';
+import type pg from 'pg';
+import { holdAdvisoryLock } from './advisory-locks';
 
 /*
  * What the admin page's background jobs (projections/rebuild-job.ts, lib/integrity/verify-job.ts)
@@ -52,46 +52,4 @@ export async function claimJob<J>(
   }
   slot.claimed = false;
   return null;
-}
-
-/**
- * Takes the session advisory lock `hashtextextended(name, 0)` on a connection of its own and
- * returns that connection — ending it releases the lock, and so does the process dying — or null
- * when someone else holds it. `onLost`: the connection failed later (it must not crash the process).
- */
-export async function holdAdvisoryLock(
-  databaseUrl: string,
-  name: string,
-  onLost: (error: Error) => void,
-): Promise<pg.Client | null> {
-  const lock = new pg.Client({ connectionString: databaseUrl, application_name: `lock:${name}` });
-  lock.on('error', onLost);
-  try {
-    await lock.connect();
-    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-      name,
-    ]);
-    if (rows[0]?.ok) return lock;
-  } catch (error) {
-    await lock.end().catch(() => {});
-    throw error;
-  }
-  await lock.end().catch(() => {});
-  return null;
-}
-
-/** Is the session advisory lock keyed `hashtextextended(name, 0)` held by anyone? Read from pg_locks. */
-export async function advisoryLockHeld(q: Queryable, name: string): Promise<boolean> {
-  const { rows } = await q.query<{ held: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM pg_locks l
-        CROSS JOIN LATERAL (SELECT hashtextextended($1, 0) AS key) k
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND l.classid = ((k.key >> 32) & 4294967295)::oid
-          AND l.objid = (k.key & 4294967295)::oid
-     ) AS held`,
-    [name],
-  );
-  return rows[0]?.held ?? false;
 }

@@ -48,7 +48,13 @@ export function createLedger(db: Db) {
     return { events, state: replay(events) };
   }
 
-  return { db, store, handle, handleBatch, loadAddress };
+  /**
+   * The same store without the upcasters, for the projector and rebuilds: they upcast each event
+   * themselves, so one event they cannot read parks its address instead of failing a whole page.
+   */
+  const rawStore = createEventStore(db);
+
+  return { db, store, rawStore, handle, handleBatch, loadAddress };
 }
 
 export type Ledger = ReturnType<typeof createLedger>;

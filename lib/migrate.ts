@@ -2,11 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { advisoryLock } from './advisory-locks';
 import { logger } from './logger';
 
 const MIGRATIONS_DIR = path.resolve(process.cwd(), 'prisma/migrations');
 // Any fixed number works; it only has to be the same in every process that migrates.
-const MIGRATION_LOCK_KEY = 4_711_2026;
+const MIGRATION_LOCK = 'migrations';
 
 export interface MigrationResult {
   applied: string[];
@@ -25,7 +26,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
   try {
     // One migrator at a time, for the whole run (creating the bookkeeping table included: two
     // concurrent CREATE TABLE IF NOT EXISTS can still collide on the table's row type).
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await advisoryLock(client, MIGRATION_LOCK);
     // Asked first: CREATE TABLE IF NOT EXISTS needs the right to create even when the table exists,
     // and the runtime role must be able to confirm that nothing is pending (README "Security").
     const { rows: bookkeeping } = await client.query<{ t: string | null }>(

@@ -226,6 +226,56 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     await c.projectionCheckpoint.create({ data: written });
     return { written, read: await c.projectionCheckpoint.findUniqueOrThrow({ where: { name: written.name } }) };
   },
+  ProjectionDigest: async (c) => {
+    // hash_sum is a sum of 64-bit hashes, beyond a JS number: compared as text.
+    const written = {
+      projection: `schema-${randomUUID()}`,
+      rangeStart: 20_000n,
+      eventCount: 3n,
+      hashSum: '-18446744073709551617',
+    };
+    await c.projectionDigest.create({ data: written });
+    const read = await c.projectionDigest.findUniqueOrThrow({
+      where: { projection_rangeStart: { projection: written.projection, rangeStart: 20_000n } },
+    });
+    return { written, read: { ...read, hashSum: read.hashSum.toString() } };
+  },
+  ParkedStream: async (c) => {
+    const written = {
+      projection: 'address_view',
+      streamId: `address-${randomUUID()}`,
+      eventId: randomUUID(),
+      eventType: 'AddressChanged',
+      position: 42n,
+      streamVersion: 2,
+      error: 'UpcastError: newer than this code understands',
+      requested: 'retry',
+      requestedAt: new Date(),
+    };
+    await c.parkedStream.create({ data: written });
+    return {
+      written,
+      read: await c.parkedStream.findUniqueOrThrow({
+        where: { projection_streamId: { projection: written.projection, streamId: written.streamId } },
+      }),
+    };
+  },
+  ParkedStreamDecision: async (c) => {
+    const written = {
+      projection: 'address_view',
+      streamId: `address-${randomUUID()}`,
+      eventId: randomUUID(),
+      eventType: 'AddressChanged',
+      position: 42n,
+      action: 'skip',
+      reason: 'written by a broken importer',
+      actorId: 'a',
+      actorName: 'A',
+      actorRole: 'admin',
+    };
+    await c.parkedStreamDecision.create({ data: written });
+    return { written, read: await c.parkedStreamDecision.findFirstOrThrow({ where: { streamId: written.streamId } }) };
+  },
   AddressView: async (c) => {
     const addressId = randomUUID();
     const now = new Date();

@@ -3,12 +3,38 @@ import pg from 'pg';
 /** Anything that runs a query: a pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.ClientBase;
 
+export interface TransactionOptions {
+  readOnly?: boolean;
+  /** One snapshot for every statement (the completeness checker compares two reads of it). */
+  repeatableRead?: boolean;
+  /** `SET LOCAL` settings (numbers or plain words only: they are written into the SQL). */
+  settings?: Record<string, number | string>;
+}
+
+const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+const SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
+
 /** Runs `fn` in one transaction on a client of its own; rolls back on any error. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const begin = [
+    'BEGIN',
+    options.repeatableRead ? ' ISOLATION LEVEL REPEATABLE READ' : '',
+    options.readOnly ? ' READ ONLY' : '',
+    ...Object.entries(options.settings ?? {}).map(([name, value]) => {
+      if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(String(value))) {
+        throw new Error(`not a plain setting: ${name} = ${value}`);
+      }
+      return `; SET LOCAL ${name} = ${value}`;
+    }),
+  ].join('');
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

@@ -6,11 +6,13 @@ import { subscribe } from '@/lib/pg-listen';
 import { type AddressDoc, replayAddresses } from './address-view/projection';
 import { loadDoc } from './address-view/writer';
 import { PROJECTED_CHANNEL } from './checkpoints';
+import { parkedAddressIds } from './parking';
 import { createPgPool, type Queryable } from './pg';
 import { createSearchIndex, searchConfigFromEnv } from './search/factory';
 import {
   type PublicAddress,
   publicAddress,
+  type SearchHit,
   type SearchIndex,
   type SearchIndexHealth,
   type SearchQuery,
@@ -45,13 +47,38 @@ export function readSide(): ReadSide {
   return side;
 }
 
-export async function getAddress(id: string, q: Queryable = readSide().pool): Promise<PublicAddress | null> {
+/**
+ * An address as the read side shows it. `upToDate: false`: a projection parked this address (one
+ * of its events could not be applied), so what the read models show may be older than its events
+ * (projections/README.md "Parked addresses"); null when that could not be asked.
+ */
+export type ReadAddress = PublicAddress & { upToDate: boolean | null };
+
+/** `upToDate` for each address (one query for a page of them); null for all when Postgres cannot be asked. */
+async function withUpToDate<T extends { id: string }>(
+  q: Queryable,
+  items: T[],
+): Promise<(T & { upToDate: boolean | null })[]> {
+  let parked: Set<string> | null;
+  try {
+    parked = await parkedAddressIds(
+      q,
+      items.map((i) => i.id),
+    );
+  } catch (error) {
+    logger.warn({ err: String((error as Error).message ?? error) }, 'parked addresses unavailable');
+    parked = null;
+  }
+  return items.map((i) => ({ ...i, upToDate: parked ? !parked.has(i.id) : null }));
+}
+
+export async function getAddress(id: string, q: Queryable = readSide().pool): Promise<ReadAddress | null> {
   const doc = await loadDoc(q, id);
-  return doc ? publicAddress(doc) : null;
+  return doc ? (await withUpToDate(q, [publicAddress(doc)]))[0]! : null;
 }
 
 export type AddressAtVersion =
-  | { state: 'ready'; address: PublicAddress; source: 'read-model' | 'event-store' }
+  | { state: 'ready'; address: ReadAddress; source: 'read-model' | 'event-store' }
   | { state: 'missing' };
 
 /**
@@ -97,10 +124,13 @@ export async function getAddressAtLeast(
       unsubscribe();
     }
   }
-  if (ready(doc)) return { state: 'ready', address: publicAddress(doc!), source: 'read-model' };
+  if (ready(doc)) {
+    return { state: 'ready', address: (await withUpToDate(q, [publicAddress(doc!)]))[0]!, source: 'read-model' };
+  }
+  // Folded from the address's own events just now: current whatever the projections hold.
   const fromEvents = await addressFromEvents(id);
   return fromEvents
-    ? { state: 'ready', address: publicAddress(fromEvents), source: 'event-store' }
+    ? { state: 'ready', address: { ...publicAddress(fromEvents), upToDate: true }, source: 'event-store' }
     : { state: 'missing' };
 }
 
@@ -128,9 +158,9 @@ export interface SearchLag {
 export async function searchAddresses(
   query: SearchQuery,
   side: ReadSide = readSide(),
-): Promise<SearchResult & { lag: SearchLag | null }> {
+): Promise<Omit<SearchResult, 'hits'> & { hits: (SearchHit & { upToDate: boolean | null })[]; lag: SearchLag | null }> {
   const [result, lag] = await Promise.all([side.search.search(query), searchLag(side.pool)]);
-  return { ...result, lag };
+  return { ...result, hits: await withUpToDate(side.pool, result.hits), lag };
 }
 
 async function searchLag(q: Queryable): Promise<SearchLag | null> {
@@ -153,7 +183,16 @@ export interface ReadSideHealth {
   projector:
     | {
         status: 'ok' | 'degraded';
-        projections: Array<{ name: string; alive: boolean; failing: boolean; lagEvents: number; lagSeconds: number }>;
+        projections: Array<{
+          name: string;
+          alive: boolean;
+          failing: boolean;
+          lagEvents: number;
+          lagSeconds: number;
+          complete: boolean | null;
+          incompleteRange: { from: string; to: string } | null;
+          parked: number;
+        }>;
       }
     | { status: 'unknown'; error: string };
 }
@@ -171,8 +210,13 @@ export async function readSideHealth(side: ReadSide = readSide()): Promise<ReadS
           failing: p.failing,
           lagEvents: p.lagEvents,
           lagSeconds: p.lagSeconds,
+          complete: p.complete,
+          incompleteRange: p.incompleteRange && { from: p.incompleteRange.from, to: p.incompleteRange.to },
+          parked: p.parked.length,
         }));
-        const ok = projections.every((p) => p.alive && !p.failing);
+        // Incomplete (an event was passed but never applied) or parked (an address is held back):
+        // the read models are wrong somewhere, whatever the lag says.
+        const ok = projections.every((p) => p.alive && !p.failing && p.complete !== false && p.parked === 0);
         return { status: ok ? ('ok' as const) : ('degraded' as const), projections };
       },
       (error: unknown) => ({ status: 'unknown' as const, error: String((error as Error).message ?? error) }),

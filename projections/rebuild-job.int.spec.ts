@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tryAdvisoryLock } from '@/lib/advisory-locks';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { createTestDatabase, type TestDatabase, waitForAllEventsVisible } from '@/test/db';
 import { waitFor } from '@/test/wait';
@@ -62,8 +63,7 @@ const finished = () =>
 async function holdLockElsewhere(): Promise<pg.Client> {
   const other = new pg.Client({ connectionString: db.url });
   await other.connect();
-  const { rows } = await other.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [REBUILD_LOCK_NAME]);
-  expect(rows[0].ok).toBe(true);
+  expect(await tryAdvisoryLock(other, REBUILD_LOCK_NAME)).toBe(true);
   return other;
 }
 

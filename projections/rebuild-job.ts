@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { advisoryLockHeld, claimJob, jobSlot } from '@/lib/background-job';
+import { advisoryLockHeld } from '@/lib/advisory-locks';
+import { claimJob, jobSlot } from '@/lib/background-job';
 import { requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
 import type { Queryable } from './pg';

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { EventStore } from '@/domain/event-store/postgres-event-store';
+import { advisoryLock, advisoryUnlock, advisoryUnlockAll, tryAdvisoryLock } from '@/lib/advisory-locks';
 import type { Logger } from '@/lib/logger';
+import type { Projection, ProjectionBatch } from './address-projections';
 import {
   advanceCheckpoint,
   CheckpointMovedError,
@@ -9,9 +11,10 @@ import {
   readCheckpoint,
   recordFailure,
 } from './checkpoints';
-import type { Projection, ProjectionBatch } from './projections';
+import { CompletenessChecker, recordDigest } from './completeness';
+import { loadParking, recordParking } from './parking';
 
-/** Advisory-lock keys: the database hashes these texts (see lockKeySql). */
+/** Advisory-lock names (lib/advisory-locks.ts). */
 export const ownerLockName = (projection: string) => `projector:${projection}`;
 export const batchLockName = (projection: string) => `projector-batch:${projection}`;
 
@@ -21,7 +24,8 @@ export interface RunnerOptions {
   databaseUrl: string;
   /** For checkpoints and error records. */
   pool: pg.Pool;
-  store: EventStore;
+  /** Without upcasters (createLedger's `rawStore`): each projection upcasts per event. */
+  store: Pick<EventStore, 'readAll' | 'readStream'>;
   log: Logger;
   workerId: string;
   batchSize: number;
@@ -31,6 +35,10 @@ export interface RunnerOptions {
   lockRetryMs: number;
   heartbeatMs: number;
   backoff: { initialMs: number; maxMs: number };
+  /** How often the active worker checks the digest (checkMs) and reads every event again (fullEveryMs). */
+  completeness: { checkMs: number; fullEveryMs: number };
+  /** Off only to price the digest (bench/projection-digest.ts); a projection without it cannot be checked. */
+  digest?: boolean;
 }
 
 export type RunnerState = 'starting' | 'standby' | 'active' | 'stopped';
@@ -60,9 +68,12 @@ export class ProjectionRunner {
   private followingUp = false;
   private readonly name: string;
   private loop: Promise<void> | null = null;
+  private readonly checker: CompletenessChecker;
+  private lastCheck = 0;
 
   constructor(private readonly o: RunnerOptions) {
     this.name = o.projection.name;
+    this.checker = new CompletenessChecker(this.name, o.completeness.fullEveryMs);
   }
 
   start(): Promise<void> {
@@ -118,6 +129,7 @@ export class ProjectionRunner {
           const applied = await this.runBatch();
           if (this.failures > 0) log.info({ projection: this.name }, 'projection recovered');
           this.failures = 0;
+          await this.maybeCheckCompleteness();
           if (applied > 0) {
             this.followingUp = true;
             this.quickRetryMs = 10;
@@ -137,11 +149,7 @@ export class ProjectionRunner {
   private async tryTakeOver(): Promise<boolean> {
     try {
       if (!this.lockClient || this.lockLost) await this.connectLockClient();
-      const { rows } = await this.lockClient!.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
-        [ownerLockName(this.name)],
-      );
-      if (!rows[0]?.ok) {
+      if (!(await tryAdvisoryLock(this.lockClient!, ownerLockName(this.name)))) {
         if (this.state !== 'standby')
           this.o.log.info({ projection: this.name }, 'another worker is active; standing by');
         this.state = 'standby';
@@ -150,6 +158,9 @@ export class ProjectionRunner {
       this.o.log.info({ projection: this.name, workerId: this.o.workerId }, 'active for projection');
       this.state = 'active';
       this.ready = false;
+      // What a previous holder did is unknown: the first check of this term reads everything.
+      this.checker.reset();
+      this.lastCheck = 0;
       this.notified = true;
       return true;
     } catch (error) {
@@ -188,7 +199,7 @@ export class ProjectionRunner {
 
   private async releaseLocks(): Promise<void> {
     if (this.lockClient && !this.lockLost) {
-      await this.lockClient.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+      await advisoryUnlockAll(this.lockClient).catch(() => {});
     }
     await this.dropLockClient();
     this.state = 'stopped';
@@ -199,22 +210,39 @@ export class ProjectionRunner {
     if (this.lockLost || !this.lockClient) throw new LockLostError(this.name);
     const lock = this.lockClient;
     const key = batchLockName(this.name);
-    await lock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    await advisoryLock(lock, key);
     try {
       if (this.stopping) return 0;
       const checkpoint = await readCheckpoint(this.o.pool, this.name);
       this.notified = false;
-      const batch = await this.readBatch(checkpoint.cursor);
-      if (!batch) {
+      const { parked, skipped } = await loadParking(this.o.pool, this.name);
+      const read = await this.readBatch(checkpoint.cursor);
+      // An admin's retry or skip: the stream's events from the parked one on, from the store.
+      const resume = [];
+      for (const p of parked.filter((p) => p.requested !== null)) {
+        resume.push({
+          streamId: p.streamId,
+          events: await this.o.store.readStream(p.streamId, { fromVersion: p.streamVersion }),
+        });
+      }
+      if (!read && resume.length === 0) {
         await this.maybeHeartbeat();
         return 0;
       }
+      const batch: ProjectionBatch = {
+        events: read?.events ?? [],
+        from: checkpoint.cursor,
+        to: read?.to ?? checkpoint.cursor,
+        held: new Set(parked.map((p) => p.streamId)),
+        skipped,
+        resume,
+      };
       const started = Date.now();
       this.o.log.debug(
         { projection: this.name, from: batch.from, to: batch.to, events: batch.events.length },
         'applying batch',
       );
-      const { written } = await this.o.projection.apply(batch, async (q) => {
+      const outcome = await this.o.projection.apply(batch, async (q, outcome) => {
         if (this.lockLost) throw new LockLostError(this.name);
         await advanceCheckpoint(q, this.name, {
           from: batch.from,
@@ -222,25 +250,34 @@ export class ProjectionRunner {
           events: batch.events.length,
           workerId: this.o.workerId,
         });
+        if (this.o.digest !== false) await recordDigest(q, this.name, batch.events);
+        await recordParking(q, this.name, outcome);
       });
+      const { written } = outcome;
+      for (const streamId of outcome.resumed) {
+        if (!outcome.parked.some((p) => p.streamId === streamId)) {
+          this.o.log.info({ projection: this.name, streamId }, 'parked address resumed');
+        }
+      }
       this.lastHeartbeat = Date.now();
       this.o.log.info(
         {
           projection: this.name,
           events: batch.events.length,
           documents: written,
+          parked: outcome.parked.length,
           checkpoint: batch.to,
           ms: Date.now() - started,
         },
         'batch applied',
       );
-      return batch.events.length;
+      return batch.events.length + resume.length;
     } finally {
-      if (!this.lockLost) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+      if (!this.lockLost) await advisoryUnlock(lock, key).catch(() => {});
     }
   }
 
-  private async readBatch(cursor: string): Promise<ProjectionBatch | null> {
+  private async readBatch(cursor: string): Promise<{ events: ProjectionBatch['events']; to: string } | null> {
     const events: ProjectionBatch['events'] = [];
     let after = cursor;
     const started = Date.now();
@@ -256,7 +293,7 @@ export class ProjectionRunner {
       // A trickle of single events would otherwise become one index write each.
       await this.sleep(lingerLeft, true);
     }
-    return events.length > 0 ? { events, from: cursor, to: after } : null;
+    return events.length > 0 ? { events, to: after } : null;
   }
 
   /**
@@ -276,6 +313,24 @@ export class ProjectionRunner {
     }
     this.quickRetryMs = 10;
     await this.sleep(this.o.pollMs, true);
+  }
+
+  /** Compares the projection's digest with the events' (projections/completeness.ts) now and then. */
+  private async maybeCheckCompleteness(): Promise<void> {
+    if (this.o.digest === false || Date.now() - this.lastCheck < this.o.completeness.checkMs) return;
+    this.lastCheck = Date.now();
+    try {
+      const verdict = await this.checker.check(this.o.pool);
+      if (!verdict.complete) {
+        this.o.log.error(
+          { projection: this.name, range: verdict.range, ...verdict.detail, cursor: verdict.cursor },
+          'projection is incomplete: its digest differs from the event store; rebuild it',
+        );
+      }
+    } catch (error) {
+      this.checker.reset();
+      this.o.log.warn({ projection: this.name, err: describeError(error) }, 'completeness check failed');
+    }
   }
 
   private async maybeHeartbeat(): Promise<void> {

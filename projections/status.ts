@@ -1,4 +1,6 @@
+import { lockHeldSql } from '@/lib/advisory-locks';
 import type { CheckpointRow } from './checkpoints';
+import { listParked, type ParkedStream } from './parking';
 import type { Queryable } from './pg';
 import { ownerLockName } from './runner';
 
@@ -22,6 +24,16 @@ export interface ProjectionStatus {
   heartbeatAt: string | null;
   /** Some worker holds this projection's lock right now (its connection is alive). */
   alive: boolean;
+  /**
+   * The completeness checker's last verdict (projections/completeness.ts): false when the events
+   * the projection passed differ from the event store's; null before the first check.
+   */
+  complete: boolean | null;
+  /** The first range of positions whose digests differ, when incomplete. */
+  incompleteRange: { from: string; to: string; expectedEvents: string; projectedEvents: string } | null;
+  completenessCheckedAt: string | null;
+  /** Addresses whose events wait because one could not be applied (at most 100 listed). */
+  parked: ParkedStream[];
 }
 
 export interface ProjectorStatus {
@@ -34,6 +46,10 @@ export interface ProjectorStatus {
 const LAG_COUNT_CAP = 1_000_000;
 
 interface StatusRow extends CheckpointRow {
+  complete: boolean | null;
+  incomplete_range: string | null;
+  incomplete_detail: { rangeEnd: string; expectedEvents: string; projectedEvents: string } | null;
+  completeness_checked_at: Date | null;
   lag_events: number;
   lag_seconds: number | null;
   alive: boolean;
@@ -48,15 +64,10 @@ export async function getProjectionStatus(q: Queryable): Promise<ProjectorStatus
   const { rows } = await q.query<StatusRow>(
     `SELECT c.name, c.cursor, c.position::text, c.events_processed::text, c.updated_at, c.last_error,
             c.last_error_at, c.error_count, c.worker_id, c.heartbeat_at,
+            c.complete, c.incomplete_range::text, c.incomplete_detail, c.completeness_checked_at,
             lag.n AS lag_events,
             extract(epoch FROM (now() - pending.recorded_at))::float8 AS lag_seconds,
-            EXISTS (
-              SELECT 1 FROM pg_locks l
-               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                 AND l.classid = ((k.key >> 32) & 4294967295)::oid
-                 AND l.objid = (k.key & 4294967295)::oid
-            ) AS alive
+            ${lockHeldSql('k.key')} AS alive
        FROM projection_checkpoints c
       CROSS JOIN LATERAL (
         SELECT split_part(c.cursor, '-', 1)::xid8 AS tx, split_part(c.cursor, '-', 2)::bigint AS pos,
@@ -76,6 +87,7 @@ export async function getProjectionStatus(q: Queryable): Promise<ProjectorStatus
     [ownerLockName('')],
   );
   const head = await q.query<{ p: string | null }>('SELECT max(position)::text AS p FROM events');
+  const parked = await listParked(q);
   return {
     head: head.rows[0]?.p ?? '0',
     projections: rows.map((r) => ({
@@ -93,6 +105,18 @@ export async function getProjectionStatus(q: Queryable): Promise<ProjectorStatus
       workerId: r.worker_id,
       heartbeatAt: r.heartbeat_at?.toISOString() ?? null,
       alive: r.alive,
+      complete: r.complete,
+      incompleteRange:
+        r.incomplete_range !== null && r.incomplete_detail
+          ? {
+              from: r.incomplete_range,
+              to: r.incomplete_detail.rangeEnd,
+              expectedEvents: r.incomplete_detail.expectedEvents,
+              projectedEvents: r.incomplete_detail.projectedEvents,
+            }
+          : null,
+      completenessCheckedAt: r.completeness_checked_at?.toISOString() ?? null,
+      parked: parked.filter((p) => p.projection === r.name),
     })),
   };
 }

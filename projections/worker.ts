@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { upcast } from '@/domain/address';
-import { createEventStore, EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
+import { EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
 import { createPrisma } from '@/lib/db';
 import type { SealKey } from '@/lib/integrity/seal-key';
 import { type Sealer, startSealer } from '@/lib/integrity/sealer';
+import { createLedger } from '@/lib/ledger';
 import { type Logger, logger as rootLogger } from '@/lib/logger';
 import { listen } from '@/lib/pg-listen';
+import { addressViewProjection, type Projection, type ProjectionHooks, searchProjection } from './address-projections';
 import { PROJECTION_NAMES, type ProjectionName } from './checkpoints';
 import { createPgPool } from './pg';
-import { addressViewProjection, type Projection, type ProjectionHooks, searchProjection } from './projections';
 import { ProjectionRunner } from './runner';
 import type { SearchIndex } from './search/search-index';
 
@@ -24,6 +24,10 @@ export interface ProjectorOptions {
   lockRetryMs?: number;
   heartbeatMs?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** Completeness checks (projections/completeness.ts): how often, and how often a full pass. */
+  completeness?: { checkMs: number; fullEveryMs: number };
+  /** false: no completeness digest (only to measure what it costs: bench/projection-digest.ts). */
+  digest?: boolean;
   log?: Logger;
   workerId?: string;
   hooks?: ProjectionHooks;
@@ -48,6 +52,7 @@ export const DEFAULTS = {
   heartbeatMs: 5_000,
   sealIntervalMs: 10_000,
   backoff: { initialMs: 250, maxMs: 30_000 },
+  completeness: { checkMs: 5_000, fullEveryMs: 600_000 },
 };
 
 /**
@@ -60,13 +65,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const pool = createPgPool(options.databaseUrl, { max: 6, applicationName: 'projector' });
   const prisma = createPrisma(options.databaseUrl, { max: 3 });
-  const store = createEventStore(prisma, { upcast });
+  const store = createLedger(prisma).rawStore;
 
   const wanted = new Set(options.projections ?? PROJECTION_NAMES);
   const projections: Projection[] = [];
   if (wanted.has('address_view')) projections.push(addressViewProjection(pool, log, options.hooks));
   if (wanted.has('address_search') && options.searchIndex) {
-    projections.push(searchProjection(options.searchIndex, pool, log));
+    projections.push(searchProjection(options.searchIndex, pool, log, { hooks: options.hooks }));
   }
 
   const runners = projections.map(
@@ -83,6 +88,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         lockRetryMs: options.lockRetryMs ?? DEFAULTS.lockRetryMs,
         heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
         backoff: options.backoff ?? DEFAULTS.backoff,
+        completeness: options.completeness ?? DEFAULTS.completeness,
+        digest: options.digest,
       }),
   );
 

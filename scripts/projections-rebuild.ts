@@ -4,8 +4,10 @@
  * store, and swaps them in. Safe to run beside a live projector. Progress goes to stderr; the
  * outcome is logged as JSON on stdout.
  */
+
 import cliProgress from 'cli-progress';
 import pg from 'pg';
+import { tryAdvisoryLock } from '@/lib/advisory-locks';
 import { migrationDatabaseUrl, requireDatabaseUrl } from '@/lib/db';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
@@ -28,10 +30,7 @@ async function main() {
   // The same lock as a rebuild started from the admin page: one rebuild at a time, anywhere.
   const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'rebuild:lock' });
   await lock.connect();
-  const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
-    REBUILD_LOCK_NAME,
-  ]);
-  if (!rows[0]?.ok) {
+  if (!(await tryAdvisoryLock(lock, REBUILD_LOCK_NAME))) {
     await lock.end();
     throw new Error(
       'another rebuild is running (started from the admin page or another shell); try again when it is done',

@@ -54,6 +54,10 @@ async function main() {
     batchSize: intEnv('PROJECTOR_BATCH_SIZE', DEFAULTS.batchSize),
     pollMs: intEnv('PROJECTOR_POLL_MS', DEFAULTS.pollMs),
     lockRetryMs: intEnv('PROJECTOR_LOCK_RETRY_MS', DEFAULTS.lockRetryMs),
+    completeness: {
+      checkMs: intEnv('PROJECTOR_COMPLETENESS_CHECK_MS', DEFAULTS.completeness.checkMs),
+      fullEveryMs: intEnv('PROJECTOR_COMPLETENESS_FULL_MS', DEFAULTS.completeness.fullEveryMs),
+    },
     sealer: { key: sealKey, intervalMs: intEnv('SEAL_INTERVAL_MS', DEFAULTS.sealIntervalMs) },
     log,
     // Fault injection for the crash tests only: holds each address_view batch open before commit

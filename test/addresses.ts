@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '@/domain/messages';
 import { ledger } from '@/lib/ledger';
+import { readSide } from '@/projections/read-side';
 
 export const THIRD_STREET = {
   line1: '80 Third Street',
@@ -39,4 +40,19 @@ export async function seedAddress(
     await ledger().handle({ type: 'ArchiveAddress', data: { addressId: id, reason: 'moved' }, metadata: metadata() });
   }
   return { id, version: state === 'fresh' ? 1 : state === 'changed' ? 2 : 3 };
+}
+
+/**
+ * A fresh address that address_view has parked at its registration, as the projector records it
+ * (projections/parking.ts): for routes and actions that act on a parked address.
+ */
+export async function seedParkedAddress(actor: Actor): Promise<{ id: string; version: number }> {
+  const seeded = await seedAddress(actor);
+  const [event] = await ledger().store.readStream(`address-${seeded.id}`);
+  await readSide().pool.query(
+    `INSERT INTO parked_streams (projection, stream_id, event_id, event_type, position, stream_version, error)
+     VALUES ('address_view', $1, $2, $3, $4, 1, 'UpcastError: seeded by a test')`,
+    [event!.streamId, event!.eventId, event!.type, event!.position],
+  );
+  return seeded;
 }

@@ -306,7 +306,7 @@ function Facet({ field, counts, params }: { field: FacetField; counts: Record<st
   );
 }
 
-function HitItem({ hit }: { hit: SearchHit }) {
+function HitItem({ hit }: { hit: SearchHit & { upToDate: boolean | null } }) {
   return (
     <li className="hit">
       <div className="hit-main">
@@ -335,6 +335,11 @@ function HitItem({ hit }: { hit: SearchHit }) {
       </div>
       <div className="hit-side">
         <StatusBadge status={hit.status} />
+        {hit.upToDate === false ? (
+          <span className="badge badge-archived" title="An event of this address could not be applied to search yet">
+            not up to date
+          </span>
+        ) : null}
         <span className="muted">
           v{hit.version} · updated {formatTimestamp(hit.updatedAt)}
         </span>

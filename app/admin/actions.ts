@@ -10,6 +10,9 @@ import { createApiToken, newTokenSchema, revokeApiToken, rotateApiToken } from '
 import { changeRole, createUser, disableUser, enableUser, newUserSchema, roleSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { startVerification } from '@/lib/integrity/verify-job';
+import { optionalReasonSchema, reasonSchema } from '@/lib/validation/address';
+import { decideParked } from '@/projections/parking';
+import { readSide } from '@/projections/read-side';
 import { startRebuild } from '@/projections/rebuild-job';
 
 /*
@@ -179,4 +182,43 @@ export async function verifyLedgerAction(_previous: FormState, _formData: FormDa
   if (!result.started)
     return { status: 'rejected', message: 'A verification is already running; wait for it to finish.' };
   return { status: 'ok', message: 'Verification started. Its result is shown here when it is done.' };
+}
+
+const parkedForm = z.object({ addressId: idSchema, action: z.enum(['retry', 'skip']) });
+
+/**
+ * Retry or skip a parked address (projections/README.md "Parked addresses"): the decision is logged
+ * (append-only) and the active projector carries it out on its next batch. A skip needs a reason.
+ */
+export async function decideParkedAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const actor = await admin();
+  if (!isActor(actor)) return actor;
+  const parsed = parkedForm.safeParse({ addressId: text(formData, 'addressId'), action: text(formData, 'action') });
+  if (!parsed.success) return { status: 'rejected', message: 'Reload the page and try again.' };
+  const { addressId, action } = parsed.data;
+  const reasonInput = text(formData, 'reason');
+  const reason = (action === 'skip' ? reasonSchema : optionalReasonSchema).safeParse(reasonInput);
+  if (!reason.success) {
+    return {
+      status: 'invalid',
+      message: action === 'skip' ? 'Say why this event may be left out.' : 'Please correct the reason.',
+      errors: { reason: reason.error.issues.map((i) => sentence(i.message)) },
+      values: { reason: reasonInput },
+    };
+  }
+  return run(async () => {
+    const decided = await decideParked(readSide().pool, addressId, {
+      action,
+      reason: reason.data ?? null,
+      actor,
+    });
+    if (decided.length === 0) return { status: 'rejected', message: 'This address is no longer parked.' };
+    return {
+      status: 'ok',
+      message:
+        action === 'retry'
+          ? 'Retry requested: the projector applies the address again on its next batch.'
+          : 'Skip recorded: the projector leaves that event out and resumes the address on its next batch.',
+    };
+  });
 }

@@ -4,14 +4,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Actor, Role } from '@/domain/messages';
+import { advisoryLockHeld } from '@/lib/advisory-locks';
 import { SESSION_COOKIE } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
-import { advisoryLockHeld } from '@/lib/background-job';
 import { currentVerification, VERIFY_LOCK_NAME } from '@/lib/integrity/verify-job';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
-import { seedAddress, thirdStreet } from '@/test/addresses';
+import { seedAddress, seedParkedAddress, thirdStreet } from '@/test/addresses';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { actionScope } from '@/test/server-actions';
 
@@ -187,6 +187,24 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   'GET /api/audit': { access: 'audit', prepare: async () => ({ path: '/api/audit?q=type:AddressRegistered&limit=5' }) },
   'GET /api/audit/export': { access: 'audit', prepare: async () => ({ path: '/api/audit/export?format=csv' }) },
   'GET /api/projections': { access: 'read', prepare: async () => ({ path: '/api/projections' }) },
+  'POST /api/projections/parked/[id]/retry': {
+    access: 'admin',
+    prepare: async () => {
+      const a = await seedParkedAddress(SETUP_ACTOR);
+      return { path: `/api/projections/parked/${a.id}/retry`, params: { id: a.id }, body: {} };
+    },
+  },
+  'POST /api/projections/parked/[id]/skip': {
+    access: 'admin',
+    prepare: async () => {
+      const a = await seedParkedAddress(SETUP_ACTOR);
+      return {
+        path: `/api/projections/parked/${a.id}/skip`,
+        params: { id: a.id },
+        body: { reason: 'written by a broken importer' },
+      };
+    },
+  },
 };
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
@@ -586,6 +604,22 @@ const ACTION_TABLE: Record<string, ActionSpec> = {
         if (job) expect(job).toMatchObject({ state: 'done', startedBy: { id: sessions.admin.actor.id } });
       },
     }),
+  },
+  'app/admin/actions.ts#decideParkedAction': {
+    access: 'admin',
+    outcome: formOutcome,
+    prepare: async () => {
+      const a = await seedParkedAddress(SETUP_ACTOR);
+      return {
+        data: form({ addressId: a.id, action: 'skip', reason: 'written by a broken importer' }),
+        unchanged: async () => {
+          const { rows } = await t.pool.query('SELECT 1 FROM parked_stream_decisions WHERE stream_id = $1', [
+            `address-${a.id}`,
+          ]);
+          expect(rows).toHaveLength(0);
+        },
+      };
+    },
   },
   'app/admin/actions.ts#verifyLedgerAction': {
     access: 'admin',

@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedAddress, thirdStreet } from '@/test/addresses';
+import { seedAddress, seedParkedAddress, thirdStreet } from '@/test/addresses';
 import { credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
@@ -128,6 +128,7 @@ const READ_HEADERS = ['Origin', 'Authorization', 'X-Forwarded-For', 'X-Forwarded
 
 const address = (state?: 'fresh' | 'changed' | 'archived') =>
   seedAddress({ id: 'hostile-setup', name: 'Hostile setup', role: 'admin' }, state);
+const parked = () => seedParkedAddress({ id: 'hostile-setup', name: 'Hostile setup', role: 'admin' });
 
 const PARAMETERS: Record<string, ParameterSpec> = {
   'GET /api/health': { prepare: async () => ({}), query: ['details'], headers: READ_HEADERS },
@@ -256,6 +257,18 @@ const PARAMETERS: Record<string, ParameterSpec> = {
     refuseAll: ['after', 'Last-Event-ID'],
   },
   'GET /api/projections': { prepare: async () => ({}), headers: READ_HEADERS },
+  'POST /api/projections/parked/[id]/retry': {
+    prepare: async () => ({ params: { id: (await parked()).id }, body: { reason: 'upcaster fixed' } }),
+    path: ['id'],
+    body: ['reason'],
+    headers: WRITE_HEADERS,
+  },
+  'POST /api/projections/parked/[id]/skip': {
+    prepare: async () => ({ params: { id: (await parked()).id }, body: { reason: 'written by a broken importer' } }),
+    path: ['id'],
+    body: ['reason'],
+    headers: WRITE_HEADERS,
+  },
 };
 
 let t: TestDatabase;
@@ -308,7 +321,7 @@ async function send(key: string, base: BaseCall, change: Variation): Promise<{ s
     ...credentials(
       key.startsWith('GET /api/events') || key.startsWith('GET /api/audit')
         ? 'auditor'
-        : key.startsWith('GET /api/health')
+        : key.startsWith('GET /api/health') || key.startsWith('POST /api/projections')
           ? 'admin'
           : 'operator',
     ),

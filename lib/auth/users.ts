@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Role } from '@/domain/messages';
 import { Prisma } from '@/generated/prisma/client';
+import { ADVISORY_XACT_LOCK_SQL } from '@/lib/advisory-locks';
 import type { Db } from '@/lib/db';
 import { logger } from '@/lib/logger';
 import { AccountRuleError } from './errors';
@@ -48,7 +49,7 @@ const SUMMARY = { id: true, email: true, name: true, role: true, disabledAt: tru
 
 // Serialises changes that could leave the system without an active admin (and first-run setup),
 // so two admins demoting each other at the same moment cannot both succeed.
-const ACCOUNTS_LOCK_SQL = 'SELECT 1 AS locked FROM pg_advisory_xact_lock(4711202602)';
+const ACCOUNTS_LOCK = 'accounts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -97,7 +98,7 @@ export async function createUser(db: Db, input: NewUser): Promise<UserSummary> {
 export async function createFirstAdmin(db: Db, input: Omit<NewUser, 'role'>): Promise<UserSummary> {
   const data = newUserSchema.parse({ ...input, role: 'admin' });
   const user = await db.$transaction(async (tx) => {
-    await tx.$queryRawUnsafe(ACCOUNTS_LOCK_SQL);
+    await tx.$queryRawUnsafe(ADVISORY_XACT_LOCK_SQL, ACCOUNTS_LOCK);
     if ((await tx.user.count({ take: 1 })) > 0) {
       throw new AccountRuleError('setup_closed', 'the first admin account already exists; sign in instead');
     }
@@ -121,7 +122,7 @@ export async function findUserByEmail(db: Db, email: string): Promise<UserSummar
 /** Runs `change` under the accounts lock and refuses it if no active admin would be left. */
 async function withAdminGuard(db: Db, userId: string, change: (tx: Tx) => Promise<void>): Promise<UserSummary> {
   return db.$transaction(async (tx) => {
-    await tx.$queryRawUnsafe(ACCOUNTS_LOCK_SQL);
+    await tx.$queryRawUnsafe(ADVISORY_XACT_LOCK_SQL, ACCOUNTS_LOCK);
     const before = await tx.user.findUnique({ where: { id: userId }, select: SUMMARY });
     if (!before) throw new AccountRuleError('not_found', 'no such user');
     const activeAdmins = () => tx.user.count({ where: { role: 'admin', disabledAt: null } });

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { decodeCursor, encodeCursor } from '@/domain/event-store/cursor';
+import { tryAdvisoryXactLock } from '@/lib/advisory-locks';
 import type { Logger } from '@/lib/logger';
 import { type Queryable, withTransaction } from '@/projections/pg';
 import { nextDigest, signSeal, ZERO_DIGEST } from './chain';
@@ -40,11 +41,7 @@ export async function sealOnce(
   options: { maxEvents?: number } = {},
 ): Promise<WrittenSeal | null> {
   return withTransaction(pool, async (client) => {
-    const lock = await client.query<{ ok: boolean }>(
-      'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok',
-      [SEALER_LOCK_NAME],
-    );
-    if (!lock.rows[0]?.ok) return null;
+    if (!(await tryAdvisoryXactLock(client, SEALER_LOCK_NAME))) return null;
     const last = (
       await client.query<LastSeal>(
         'SELECT seq::text, head_cursor, event_count::text, digest FROM event_seals ORDER BY event_seals.seq DESC LIMIT 1',

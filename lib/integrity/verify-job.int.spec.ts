@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { advisoryLockHeld } from '@/lib/background-job';
+import { advisoryLock, advisoryLockHeld, advisoryUnlock } from '@/lib/advisory-locks';
 import { createLedger } from '@/lib/ledger';
 import { writeHistory } from '@/projections/testing';
 import { createTestDatabase, type TestDatabase, waitForAllEventsVisible } from '@/test/db';
@@ -49,10 +49,10 @@ describe('"Verify now" (the background verification)', () => {
   it('is refused while another instance holds the lock', async () => {
     const other = await t.pool.connect();
     try {
-      await other.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [VERIFY_LOCK_NAME]);
+      await advisoryLock(other, VERIFY_LOCK_NAME);
       expect((await verificationStatus(t.pool)).runningElsewhere).toBe(true);
       expect(await startVerification({ id: 'a', name: 'A' })).toEqual({ started: false, reason: 'already-running' });
-      await other.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [VERIFY_LOCK_NAME]);
+      await advisoryUnlock(other, VERIFY_LOCK_NAME);
     } finally {
       other.release();
     }

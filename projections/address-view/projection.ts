@@ -7,8 +7,10 @@ import {
   isAddressEventType,
   isAddressStreamId,
   normalizeFields,
+  upcast,
 } from '@/domain/address';
 import type { Actor, RecordedEvent } from '@/domain/messages';
+import { describeError } from '../checkpoints';
 
 /**
  * The `address_view` document: the current state of one address as the read side shows it. The
@@ -99,6 +101,98 @@ export function projectAddress(doc: AddressDoc | null, event: RecordedEvent): Ad
     default:
       return assertNever(e);
   }
+}
+
+/** The stream moved on, the fields did not (an unknown type, or an event an admin skipped). */
+function countVersionOnly(doc: AddressDoc | null, event: RecordedEvent): AddressDoc | null {
+  return doc ? { ...doc, version: event.streamVersion, lastPosition: event.position } : null;
+}
+
+/** Brings a stored event to its current shape through the domain's upcasters; throws when it cannot. */
+export function upcastStored(event: RecordedEvent): RecordedEvent {
+  const current = upcast(event);
+  return { ...event, type: current.type, schemaVersion: current.schemaVersion, data: current.data };
+}
+
+/** An event a projection could not apply: its stream is parked from here on. */
+export interface ParkedEvent {
+  streamId: string;
+  eventId: string;
+  type: string;
+  position: string;
+  streamVersion: number;
+  error: string;
+}
+
+export interface FoldOptions {
+  /** Stored shape → current shape (default: the domain's upcasters). A throw parks the stream. */
+  upcast?: (event: RecordedEvent) => RecordedEvent;
+  /** Streams already parked: their events wait (a retry resumes them from the event store). */
+  held?: ReadonlySet<string>;
+  /** Event ids an admin skipped: they count for the version and change nothing else. */
+  skipped?: ReadonlySet<string>;
+}
+
+export interface FoldResult {
+  /** Documents that changed, to be written. */
+  changed: AddressDoc[];
+  /** Events whose type this code does not know (skipped, but logged by the caller). */
+  unknownTypes: string[];
+  /** Streams parked by this fold, at the event that threw. */
+  parked: ParkedEvent[];
+}
+
+/**
+ * Folds a batch onto the documents it touches. `load` fetches the current documents (from the
+ * read model or the search index: each projection folds onto what its own store holds). An event
+ * that cannot be read or applied parks its stream instead of failing the batch: one bad event
+ * must not stop every other address (its stream's later events wait in `held`).
+ */
+export async function foldBatch(
+  events: readonly RecordedEvent[],
+  load: (ids: string[]) => Promise<Map<string, AddressDoc>>,
+  options: FoldOptions = {},
+): Promise<FoldResult> {
+  const read = options.upcast ?? upcastStored;
+  const held = new Set(options.held);
+  const ids = [...new Set(events.map(addressIdOf).filter((id): id is string => id !== null))];
+  const docs = await load(ids);
+  const changed = new Map<string, AddressDoc>();
+  const unknownTypes: string[] = [];
+  const parked: ParkedEvent[] = [];
+  for (const event of events) {
+    const id = addressIdOf(event);
+    if (id === null || held.has(event.streamId)) continue;
+    const before = docs.get(id) ?? null;
+    // Already applied (a replay, or a resumed stream read from its start): nothing to read.
+    if (before && event.streamVersion <= before.version) continue;
+    let after: AddressDoc | null;
+    if (options.skipped?.has(event.eventId)) {
+      after = countVersionOnly(before, event);
+    } else {
+      try {
+        const current = read(event);
+        if (!isAddressEventType(current.type)) unknownTypes.push(current.type);
+        after = projectAddress(before, current);
+      } catch (error) {
+        held.add(event.streamId);
+        parked.push({
+          streamId: event.streamId,
+          eventId: event.eventId,
+          type: event.type,
+          position: event.position,
+          streamVersion: event.streamVersion,
+          error: describeError(error).slice(0, 2_000),
+        });
+        continue;
+      }
+    }
+    if (after && after !== before) {
+      docs.set(id, after);
+      changed.set(id, after);
+    }
+  }
+  return { changed: [...changed.values()], unknownTypes, parked };
 }
 
 /** Folds a whole history (any order of streams, each stream in version order) into documents. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AddressEvent, type AddressFieldChanges, addressStreamId, replay } from '@/domain/address';
 import type { RecordedEvent } from '@/domain/messages';
-import { type AddressDoc, projectAddress, replayAddresses } from './projection';
+import { type AddressDoc, foldBatch, projectAddress, replayAddresses } from './projection';
 
 const ID = '6f1c1f9e-8a51-4c39-9d7e-2f4f2b8f0a11';
 const actor = { id: 'u-7', name: 'Ola Operator', role: 'operator' as const };
@@ -206,5 +206,47 @@ describe('projectAddress over random histories', () => {
         expect(together).toEqual(apart);
       }),
     );
+  });
+});
+
+describe('foldBatch', () => {
+  const OTHER = '0b5e1c52-3f0a-4d7e-9a55-0c1f7e1d2a33';
+  const mine = recorded([registered(), changed({ city: 'Bangor' }), changed({ city: 'Bath' })]);
+  const theirs = recorded([registered({ addressId: OTHER }), changed({ city: 'Lewiston' })], OTHER);
+  const load = async () => new Map<string, AddressDoc>();
+
+  it('parks the stream of an event it cannot read and applies every other stream', async () => {
+    const poison = mine[1]!.eventId;
+    const result = await foldBatch([mine[0]!, theirs[0]!, mine[1]!, theirs[1]!, mine[2]!], load, {
+      upcast: (e) => {
+        if (e.eventId === poison) throw new Error('schemaVersion 99 is newer than this code understands');
+        return e;
+      },
+    });
+    expect(result.parked).toEqual([
+      {
+        streamId: addressStreamId(ID),
+        eventId: poison,
+        type: 'AddressChanged',
+        position: mine[1]!.position,
+        streamVersion: 2,
+        error: 'Error: schemaVersion 99 is newer than this code understands',
+      },
+    ]);
+    const docs = new Map(result.changed.map((d) => [d.id, d]));
+    // The later change of the parked stream waits: the document stays at the version before.
+    expect(docs.get(ID)).toMatchObject({ version: 1, city: 'Portland' });
+    expect(docs.get(OTHER)).toMatchObject({ version: 2, city: 'Lewiston' });
+  });
+
+  it('holds the events of streams already parked and counts a skipped event for the version only', async () => {
+    const held = await foldBatch([...mine, ...theirs], load, {
+      upcast: (e) => e,
+      held: new Set([addressStreamId(ID)]),
+    });
+    expect(held.changed.map((d) => d.id)).toEqual([OTHER]);
+    const skipped = await foldBatch(mine, load, { upcast: (e) => e, skipped: new Set([mine[2]!.eventId]) });
+    expect(skipped.changed[0]).toMatchObject({ version: 3, city: 'Bangor', lastPosition: mine[2]!.position });
+    expect(skipped.parked).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
-import type { Actor, RecordedEvent } from '@/domain/messages';
+import type { Actor } from '@/domain/messages';
 import { ident, type Queryable } from '../pg';
-import { type AddressDoc, addressIdOf, projectAddress } from './projection';
+import type { AddressDoc } from './projection';
 
 export const ADDRESS_VIEW_TABLE = 'address_view';
 
@@ -107,38 +107,4 @@ export async function writeDocs(q: Queryable, docs: readonly AddressDoc[], table
      WHERE v.version < EXCLUDED.version`,
     [JSON.stringify(rows)],
   );
-}
-
-export interface FoldResult {
-  /** Documents that changed, to be written. */
-  changed: AddressDoc[];
-  /** Events whose type this code does not know (skipped, but logged by the caller). */
-  unknownTypes: string[];
-}
-
-/**
- * Folds a batch onto the documents it touches. `load` fetches the current documents (from the
- * read model or the search index: each projection folds onto what its own store holds).
- */
-export async function foldBatch(
-  events: readonly RecordedEvent[],
-  load: (ids: string[]) => Promise<Map<string, AddressDoc>>,
-  isKnownType: (type: string) => boolean,
-): Promise<FoldResult> {
-  const ids = [...new Set(events.map(addressIdOf).filter((id): id is string => id !== null))];
-  const docs = await load(ids);
-  const changed = new Map<string, AddressDoc>();
-  const unknownTypes: string[] = [];
-  for (const event of events) {
-    const id = addressIdOf(event);
-    if (id === null) continue;
-    if (!isKnownType(event.type)) unknownTypes.push(event.type);
-    const before = docs.get(id) ?? null;
-    const after = projectAddress(before, event);
-    if (after && after !== before) {
-      docs.set(id, after);
-      changed.set(id, after);
-    }
-  }
-  return { changed: [...changed.values()], unknownTypes };
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
-import { createPgPool, ident, isConnectionError, withTransaction } from '../pg';
+import { createPgPool, ident, withTransaction } from '../pg';
 import { createTableCopy, dropTableCopy, swapTables } from '../table-swap';
 import { regionForms } from './filter-forms';
 import { documentWords, postalCodeKey, queryWords } from './normalize';
@@ -185,57 +185,56 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     const window = pageWindow(query, maxTotalHits);
 
     type Row = { total: number; hits: AddressDoc[]; facets: Array<[keyof FacetCounts, string, number]> };
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    let row: Row;
-    let looked: Awaited<ReturnType<typeof lookUpWords>>;
-    let unmatchedFilters: UnmatchedFilter[] = [];
-    try {
-      // Transaction-local settings: the pool may be shared with code that wants the defaults.
-      await client.query(
-        `BEGIN READ ONLY; SET LOCAL pg_trgm.word_similarity_threshold = ${WORD_SIMILARITY_THRESHOLD}; SET LOCAL statement_timeout = ${statementTimeout}`,
-      );
-      looked = await lookUpWords(client, words);
+    // Transaction-local settings: the pool may be shared with code that wants the defaults.
+    const settings = {
+      'pg_trgm.word_similarity_threshold': WORD_SIMILARITY_THRESHOLD,
+      statement_timeout: statementTimeout,
+    };
+    const { row, looked, unmatchedFilters } = await withTransaction(
+      pool,
+      async (client) => {
+        const looked = await lookUpWords(client, words);
 
-      // A tsquery literal of folded words (letters and digits only), cast once when planned:
-      // to_tsquery() is only STABLE and would parse it again for every row scored.
-      const tsq = (q: string) => `search_tsv @@ ${p(q)}::tsquery`;
-      const alternativesOf = (w: string) => looked.get(w)?.alternatives ?? [];
-      // Each word: a prefix of a document word (which covers the word itself), or one of the
-      // vocabulary words it may have meant, in one tsquery: a GIN lookup, never a scan.
-      const conditions = words.map((w) =>
-        tsq([`'${w}':*`, ...alternativesOf(w).map((a) => `'${a.word}'`)].join(' | ')),
-      );
-      const scores = words.map((w) => {
-        // The vocabulary already said whether the word occurs, whole or as a prefix: a branch
-        // that cannot match is left out (each is a tsvector test on every matching row).
-        const seen = looked.get(w);
-        const whole = !seen || seen.documents > 0;
-        const begins = !seen || seen.documents > 0 || seen.prefixed > 0;
-        const typos = alternativesOf(w)
-          .map((a) => `WHEN ${tsq(`'${a.word}'`)} THEN ${a.score.toFixed(4)}`)
-          .join(' ');
-        // Exact word > prefix > a typo; as written in the address lines (A) > city, postal code…
-        // (B) > only through an alternate spelling (C); a typo scores by how near it is (spelling.ts).
-        const exact = whole
-          ? `WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}':B`)} THEN 0.9 WHEN ${tsq(`'${w}'`)} THEN 0.8`
-          : '';
-        const prefix = begins
-          ? `WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*B`)} THEN 0.55 WHEN ${tsq(`'${w}':*`)} THEN 0.5`
-          : '';
-        const branches = `${exact} ${prefix} ${typos}`.trim();
-        return branches ? `CASE ${branches} ELSE 0 END` : '0';
-      });
-      const score = scores.length > 0 ? scores.join(' + ') : '0';
-      const filterSql = filters.map((f) => f.sql(p));
-      // The match is parenthesised: it can be an OR of branches, and AND binds tighter than OR, so
-      // unwrapped it would let every branch after the first escape the filters.
-      const where = (match: string | null) => [...filterSql, ...(match ? [`(${match})`] : [])].join(' AND ') || 'TRUE';
-      const order = query.sort === 'updated' ? 'm.updated_at DESC, m.id' : 'm.score DESC, m.updated_at DESC, m.id';
-      const limit = p(window.limit);
-      const offset = p(window.offset);
+        // A tsquery literal of folded words (letters and digits only), cast once when planned:
+        // to_tsquery() is only STABLE and would parse it again for every row scored.
+        const tsq = (q: string) => `search_tsv @@ ${p(q)}::tsquery`;
+        const alternativesOf = (w: string) => looked.get(w)?.alternatives ?? [];
+        // Each word: a prefix of a document word (which covers the word itself), or one of the
+        // vocabulary words it may have meant, in one tsquery: a GIN lookup, never a scan.
+        const conditions = words.map((w) =>
+          tsq([`'${w}':*`, ...alternativesOf(w).map((a) => `'${a.word}'`)].join(' | ')),
+        );
+        const scores = words.map((w) => {
+          // The vocabulary already said whether the word occurs, whole or as a prefix: a branch
+          // that cannot match is left out (each is a tsvector test on every matching row).
+          const seen = looked.get(w);
+          const whole = !seen || seen.documents > 0;
+          const begins = !seen || seen.documents > 0 || seen.prefixed > 0;
+          const typos = alternativesOf(w)
+            .map((a) => `WHEN ${tsq(`'${a.word}'`)} THEN ${a.score.toFixed(4)}`)
+            .join(' ');
+          // Exact word > prefix > a typo; as written in the address lines (A) > city, postal code…
+          // (B) > only through an alternate spelling (C); a typo scores by how near it is (spelling.ts).
+          const exact = whole
+            ? `WHEN ${tsq(`'${w}':A`)} THEN 1.0 WHEN ${tsq(`'${w}':B`)} THEN 0.9 WHEN ${tsq(`'${w}'`)} THEN 0.8`
+            : '';
+          const prefix = begins
+            ? `WHEN ${tsq(`'${w}':*A`)} THEN 0.6 WHEN ${tsq(`'${w}':*B`)} THEN 0.55 WHEN ${tsq(`'${w}':*`)} THEN 0.5`
+            : '';
+          const branches = `${exact} ${prefix} ${typos}`.trim();
+          return branches ? `CASE ${branches} ELSE 0 END` : '0';
+        });
+        const score = scores.length > 0 ? scores.join(' + ') : '0';
+        const filterSql = filters.map((f) => f.sql(p));
+        // The match is parenthesised: it can be an OR of branches, and AND binds tighter than OR, so
+        // unwrapped it would let every branch after the first escape the filters.
+        const where = (match: string | null) =>
+          [...filterSql, ...(match ? [`(${match})`] : [])].join(' AND ') || 'TRUE';
+        const order = query.sort === 'updated' ? 'm.updated_at DESC, m.id' : 'm.score DESC, m.updated_at DESC, m.id';
+        const limit = p(window.limit);
+        const offset = p(window.offset);
 
-      const sql = (match: string | null) => `
+        const sql = (match: string | null) => `
         WITH matched AS MATERIALIZED (
           SELECT id, updated_at, country, region, city, status, (${score})::float8 AS score
             FROM ${t} WHERE ${where(match)}
@@ -260,27 +259,24 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
                   SELECT facet, value, n, row_number() OVER (PARTITION BY facet ORDER BY n DESC, value COLLATE "C") AS r
                     FROM facet_counts WHERE value IS NOT NULL) f WHERE r <= ${MAX_FACET_VALUES}) AS facets`;
 
-      row = (await client.query<Row>(sql(conditions.length > 0 ? conditions.join(' AND ') : null), params)).rows[0]!;
-      if (row.total === 0 && conditions.length >= 2) {
-        // Nothing matches every word: accept documents that match all but one (a stray word such
-        // as a unit, a misspelt short word, or a state written out). The OR keeps the indexes usable.
-        // Written as an OR of ANDs (each leaving one word out) so that every branch is a
-        // selective index scan; "count the matching words" would test every row of the table.
-        const relaxed = conditions
-          .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
-          .join(' OR ');
-        row = (await client.query<Row>(sql(relaxed), params)).rows[0]!;
-      }
-      if (row.total === 0 && filters.length > 0) unmatchedFilters = await filtersMatchingNothing(client, filters);
-      await client.query('COMMIT');
-    } catch (error) {
-      // A connection that failed mid-query is destroyed rather than handed to the next search.
-      if (isConnectionError(error)) broken = error as Error;
-      else await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+        let row = (await client.query<Row>(sql(conditions.length > 0 ? conditions.join(' AND ') : null), params))
+          .rows[0]!;
+        if (row.total === 0 && conditions.length >= 2) {
+          // Nothing matches every word: accept documents that match all but one (a stray word such
+          // as a unit, a misspelt short word, or a state written out). The OR keeps the indexes usable.
+          // Written as an OR of ANDs (each leaving one word out) so that every branch is a
+          // selective index scan; "count the matching words" would test every row of the table.
+          const relaxed = conditions
+            .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
+            .join(' OR ');
+          row = (await client.query<Row>(sql(relaxed), params)).rows[0]!;
+        }
+        const unmatchedFilters: UnmatchedFilter[] =
+          row.total === 0 && filters.length > 0 ? await filtersMatchingNothing(client, filters) : [];
+        return { row, looked, unmatchedFilters };
+      },
+      { readOnly: true, settings },
+    );
     const corrections = new Map<string, string>();
     for (const [w, { correction }] of looked) if (correction) corrections.set(w, correction);
     return {

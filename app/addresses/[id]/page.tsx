@@ -3,6 +3,8 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { pageActor } from '@/lib/auth/request-actor';
+import { parkedAddressIds } from '@/projections/parking';
+import { readSide } from '@/projections/read-side';
 import {
   ArchiveForm,
   ChangeForm,
@@ -36,6 +38,8 @@ export default async function AddressPage({ params, searchParams }: Props) {
   const record = await loadAddress(id);
   if (!record?.state.fields) notFound();
   const { addressId, state } = record;
+  // Parked by a projection (projections/README.md "Parked addresses"): search and lists lag behind this page.
+  const parked = await parkedAddressIds(readSide().pool, [addressId]).catch(() => new Set<string>());
   const fields = state.fields!;
   const timeline = buildTimeline(record.events);
   const first = timeline[0]!;
@@ -77,6 +81,12 @@ export default async function AddressPage({ params, searchParams }: Props) {
           </Link>
         </div>
       </header>
+      {parked.has(addressId) ? (
+        <p className="notice notice-warn" role="status">
+          Not up to date in search and lists: one of this address's events could not be applied there yet, so they may
+          show an older version. This page reads the events themselves and is current.
+        </p>
+      ) : null}
 
       {justRegistered ? (
         <div className="notice notice-ok" role="status">

@@ -3,6 +3,7 @@ import type { RebuildProgress } from '@/projections/rebuild';
 import { type RebuildJob, type RebuildJobStatus, rebuildStatus } from '@/projections/rebuild-job';
 import type { ProjectionStatus } from '@/projections/status';
 import { RebuildForm, RefreshWhileRunning } from './job-controls';
+import { ParkedActions } from './parked-actions';
 
 /*
  * The admin page's "Read models" section (server component): projection status from the
@@ -29,6 +30,85 @@ async function load(): Promise<{
   }
 }
 
+function Completeness({ p }: { p: ProjectionStatus }) {
+  if (p.complete === null) return <span className="muted">not checked yet</span>;
+  if (p.complete) {
+    return (
+      <>
+        <span className="badge badge-active">complete</span>
+        <br />
+        <span className="muted">checked {when(p.completenessCheckedAt)}</span>
+      </>
+    );
+  }
+  const r = p.incompleteRange;
+  return (
+    <>
+      <strong className="field-error">incomplete</strong>
+      {r ? (
+        <>
+          <br />
+          <span>
+            positions {number(r.from)}–{number(r.to)}: {number(r.expectedEvents)} events in the store,{' '}
+            {number(r.projectedEvents)} applied. Rebuild to repair.
+          </span>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function ParkedTable({ parked }: { parked: ProjectionStatus['parked'] }) {
+  return (
+    <table className="admin-table">
+      <thead>
+        <tr>
+          <th scope="col">Address</th>
+          <th scope="col">Projection</th>
+          <th scope="col">Event</th>
+          <th scope="col">Error</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {parked.map((p) => {
+          const id = p.streamId.slice('address-'.length);
+          return (
+            <tr key={`${p.projection} ${p.streamId}`} data-parked={id}>
+              <td>
+                <a href={`/addresses/${id}/history`}>
+                  <code>{id}</code>
+                </a>
+              </td>
+              <td>
+                <code>{p.projection}</code>
+              </td>
+              <td>
+                {p.type} v{p.streamVersion}
+                <br />
+                <span className="muted">
+                  position {number(p.position)}, event <code>{p.eventId}</code>
+                </span>
+              </td>
+              <td>
+                {p.error}
+                <br />
+                <span className="muted">
+                  {p.attempts} {p.attempts === 1 ? 'attempt' : 'attempts'}, parked {when(p.parkedAt)}
+                  {p.requested ? `; ${p.requested} requested` : ''}
+                </span>
+              </td>
+              <td>
+                <ParkedActions addressId={id} label={`${p.type} of ${id} in ${p.projection}`} />
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 function ProjectionRow({ p }: { p: ProjectionStatus }) {
   return (
     <tr data-projection={p.name}>
@@ -45,7 +125,10 @@ function ProjectionRow({ p }: { p: ProjectionStatus }) {
       <td>
         {number(p.lagEvents)} events
         <br />
-        <span className="muted">{p.lagSeconds.toFixed(1)} s behind</span>
+        <span className="muted">oldest unapplied: {p.lagSeconds.toFixed(1)} s old</span>
+      </td>
+      <td data-testid="completeness">
+        <Completeness p={p} />
       </td>
       <td>
         {p.alive ? (
@@ -204,8 +287,9 @@ export async function ReadModelsSection() {
     <section className="card" aria-labelledby="read-models-heading">
       <h2 id="read-models-heading">Read models</h2>
       <p className="hint">
-        Built from the event store by the projector. Lag counts committed events not applied yet; “alive” means a worker
-        holds the projection right now.
+        Built from the event store by the projector. Lag counts committed events not applied yet and the age of the
+        oldest; “complete” compares what each projection applied with the event store, range by range; “alive” means a
+        worker holds the projection right now.
       </p>
       {status ? (
         <>
@@ -221,6 +305,7 @@ export async function ReadModelsSection() {
                   <th scope="col">Projection</th>
                   <th scope="col">Checkpoint</th>
                   <th scope="col">Lag</th>
+                  <th scope="col">Complete</th>
                   <th scope="col">Worker</th>
                   <th scope="col">Errors</th>
                 </tr>
@@ -231,6 +316,16 @@ export async function ReadModelsSection() {
                 ))}
               </tbody>
             </table>
+          )}
+          <h3>Parked addresses</h3>
+          <p className="hint">
+            An event a projection could not apply parks its address: that address's later events wait, every other
+            address keeps projecting. Retry after a fix, or skip the event with a reason (both are logged).
+          </p>
+          {status.projections.some((p) => p.parked.length > 0) ? (
+            <ParkedTable parked={status.projections.flatMap((p) => p.parked)} />
+          ) : (
+            <p className="empty">None.</p>
           )}
         </>
       ) : (

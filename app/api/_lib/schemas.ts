@@ -54,3 +54,7 @@ export const eventTypesParam = z
   .refine((types) => types?.every((type) => EVENT_TYPE.test(type)) ?? true, {
     error: 'types must be event type names separated by commas, such as AddressRegistered,AddressChanged',
   });
+
+/** An admin's decision about a parked address (projections/parking.ts). */
+export const retryParkedBody = z.strictObject({ reason: optionalReasonSchema });
+export const skipParkedBody = z.strictObject({ reason: reasonSchema });

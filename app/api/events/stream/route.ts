@@ -26,8 +26,8 @@ const POLL_MS = 2_000;
  * committed just after the notifying one sent none of its own.
  */
 const FOLLOW_UP_MS = 20;
-/** A comment line now and then keeps proxies from closing an idle stream. */
-const HEARTBEAT_MS = 15_000;
+/** A comment line now and then keeps proxies from closing an idle stream (SSE_HEARTBEAT_MS). */
+const heartbeatMs = () => Number(process.env.SSE_HEARTBEAT_MS) || 15_000;
 
 /** Live streams open per caller (token or user) in this process; SSE_MAX_STREAMS_PER_CALLER. */
 const openStreams = new Map<string, number>();
@@ -107,7 +107,7 @@ export const GET = apiRoute(async (request) => {
             followUpMs = Math.min(followUpMs * 2, POLL_MS);
           }
           if (page.events.length === PAGE) continue;
-          if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+          if (Date.now() - lastWrite >= heartbeatMs()) {
             controller.enqueue(encoder.encode(': keep-alive\n\n'));
             lastWrite = Date.now();
           }
