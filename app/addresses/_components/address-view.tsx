@@ -42,6 +42,5 @@ export function FieldTable({ fields }: { fields: AddressFields }) {
   );
 }
 
-export function StatusBadge({ status }: { status: AddressStatus }) {
-  return <span className={`badge badge-${status}`}>{status === 'active' ? 'Active' : 'Archived'}</span>;
-}
+// In its own file so the search page's client components can use it without this file's server imports.
+export { StatusBadge } from './status-badge';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { addressSearch } from '@/app/addresses/_lib/address-search.server';
 import { resolveSearchQuery, searchQuerySchema } from '@/app/addresses/_lib/search-query';
 import { authorize } from '@/lib/auth/request-actor';
-import { searchAddresses } from '@/projections/read-side';
 import { commandMetadata, dispatch } from '../_lib/address-commands';
 import { apiRoute, json, otherMethods, parse, readJson } from '../_lib/http';
 import { registerBody } from '../_lib/schemas';
@@ -26,16 +26,7 @@ export const GET = apiRoute(async (request) => {
   await authorize(request, 'address:read');
   // The same schema the search page reads its URL with (app/addresses/_lib/search-query.ts).
   const query = resolveSearchQuery(parse(searchQuerySchema, Object.fromEntries(new URL(request.url).searchParams)));
-  const result = await searchAddresses(query);
-  return json({
-    hits: result.hits,
-    total: result.total,
-    totalIsCapped: result.totalIsCapped,
-    page: result.page,
-    perPage: result.perPage,
-    facets: result.facets,
-    lag: result.lag,
-  });
+  return json(await addressSearch(query));
 });
 
 export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET', 'POST');
