@@ -1,4 +1,4 @@
-import { ADDRESS_FIELDS, type AddressFields, type AddressStatus } from '@/domain/address';
+import { ADDRESS_FIELDS, type AddressFields } from '@/domain/address';
 import { formatAddress } from '@/lib/address-format';
 import { countryName } from '../_lib/address.server';
 import { FIELD_LABELS } from '../_lib/labels';
