@@ -2,9 +2,10 @@
 
 import { isServer, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
+import { queryKeys } from '@/app/_lib/query-keys';
 
 function makeQueryClient(): QueryClient {
-  return new QueryClient({
+  const client = new QueryClient({
     defaultOptions: {
       queries: {
         // The first paint comes from the server: without a stale time the client would fetch
@@ -16,6 +17,12 @@ function makeQueryClient(): QueryClient {
       },
     },
   });
+  // Versions seen are memory, not fetched data: never collected, never stale.
+  client.setQueryDefaults(queryKeys.addresses.seenVersions, {
+    gcTime: Number.POSITIVE_INFINITY,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  return client;
 }
 
 let browserQueryClient: QueryClient | undefined;

@@ -34,7 +34,8 @@ export const queryKeys = {
     detail: (id: string) => [...ADDRESSES, 'detail', id] as const,
     /** The address as the read model has it once it reached `minVersion` (GET /api/addresses/{id}?minVersion=). */
     detailAtLeast: (id: string, minVersion: number) => [...ADDRESSES, 'detail', id, { minVersion }] as const,
-    /** The newest version of an address this tab has seen on its own page, or written. */
+    /** The newest version of each address this tab has seen on its own page (kept for the tab's life). */
+    seenVersions: ['address-versions'] as const,
     seenVersion: (id: string) => ['address-versions', id] as const,
   },
   projections: ['projections'] as const,

@@ -12,6 +12,7 @@ import {
   type VersionOption,
 } from '../_components/address-forms';
 import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
+import { AddressVersionSeen } from '../_components/address-version-seen';
 import { canWrite, countryOptions, loadAddress } from '../_lib/address.server';
 import { EVENT_LABELS, formatTimestamp } from '../_lib/labels';
 import { buildTimeline, revertibleVersions, versionSummary } from '../_lib/timeline';
@@ -58,6 +59,7 @@ export default async function AddressPage({ params, searchParams }: Props) {
 
   return (
     <main>
+      <AddressVersionSeen id={addressId} version={state.version} />
       <nav className="breadcrumb" aria-label="Breadcrumb">
         <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span> {fields.line1}
       </nav>

@@ -123,3 +123,26 @@ export function searchHref(
 export function searchApiUrl(query: SearchQuery): string {
   return `/api/addresses?${searchQueryString(query)}`;
 }
+
+/** The fields typed into text boxes, which change the URL as the user types. */
+export const TYPED_KEYS = ['q', 'country', 'region', 'city', 'postalCode'] as const satisfies readonly SearchParamKey[];
+export type TypedKey = (typeof TYPED_KEYS)[number];
+
+/**
+ * Whether typing makes a new history entry or rewrites the current one. Typing on (or deleting
+ * back) within one word rewrites it, so Back does not step through "m", "ma", "mai"; starting from
+ * an empty box, or typing something that is neither a continuation nor a shortening of what the
+ * URL holds, pushes, so Back returns to the previous search.
+ */
+export function historyModeForTyping(
+  current: Partial<Record<TypedKey, string>>,
+  next: Partial<Record<TypedKey, string>>,
+): 'push' | 'replace' {
+  for (const key of TYPED_KEYS) {
+    const before = (current[key] ?? '').trim().toLowerCase();
+    const after = (next[key] ?? '').trim().toLowerCase();
+    if (before === after) continue;
+    if (before === '' || !(after.startsWith(before) || before.startsWith(after))) return 'push';
+  }
+  return 'replace';
+}

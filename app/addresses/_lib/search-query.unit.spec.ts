@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   cleanSearchParams,
+  historyModeForTyping,
   rawSearchParams,
   resolveSearchQuery,
   searchApiUrl,
@@ -105,5 +106,17 @@ describe('links', () => {
     expect(searchApiUrl(resolveSearchQuery({ q: 'main', city: 'Bath' }))).toBe(
       searchApiUrl(resolveSearchQuery({ city: 'Bath', q: 'main' })),
     );
+  });
+});
+
+describe('historyModeForTyping', () => {
+  it('rewrites the entry while a word grows or shrinks, and pushes a new search', () => {
+    expect(historyModeForTyping({}, { q: 'm' })).toBe('push');
+    expect(historyModeForTyping({ q: 'm' }, { q: 'mi' })).toBe('replace');
+    expect(historyModeForTyping({ q: 'mian st' }, { q: 'mian' })).toBe('replace');
+    expect(historyModeForTyping({ q: 'exchange' }, { q: 'm' })).toBe('push');
+    expect(historyModeForTyping({ q: 'main', city: 'Bath' }, { q: 'main', city: 'Bat' })).toBe('replace');
+    expect(historyModeForTyping({ q: 'main' }, { q: 'main', city: 'B' })).toBe('push');
+    expect(historyModeForTyping({ q: 'main' }, { q: 'main' })).toBe('replace');
   });
 });
