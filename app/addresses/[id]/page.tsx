@@ -11,8 +11,8 @@ import {
   RevertForm,
   type VersionOption,
 } from '../_components/address-forms';
-import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
 import { AddressVersionSeen } from '../_components/address-version-seen';
+import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
 import { canWrite, countryOptions, loadAddress } from '../_lib/address.server';
 import { EVENT_LABELS, formatTimestamp } from '../_lib/labels';
 import { buildTimeline, revertibleVersions, versionSummary } from '../_lib/timeline';
