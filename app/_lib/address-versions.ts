@@ -59,10 +59,17 @@ export function useFreshHits(hits: SearchHit[]): ListedHit[] {
     })),
   });
   if (stale.length === 0) return hits;
-  const fresh = new Map<string, PublicAddress | undefined>(stale.map(({ hit }, i) => [hit.id, readings[i]?.data]));
+  return withReadings(hits, new Map(stale.map(({ hit }, i) => [hit.id, readings[i]?.data])));
+}
+
+/**
+ * The hits with the readings in place: a hit being read again is marked `refreshing` until its
+ * reading arrives; a reading replaces the hit's fields, and its highlights when a shown field changed.
+ */
+export function withReadings(hits: SearchHit[], readings: Map<string, PublicAddress | undefined>): ListedHit[] {
   return hits.map((hit) => {
-    if (!fresh.has(hit.id)) return hit;
-    const reading = fresh.get(hit.id);
+    if (!readings.has(hit.id)) return hit;
+    const reading = readings.get(hit.id);
     if (!reading) return { ...hit, refreshing: true };
     const same = SHOWN.every((field) => reading[field] === hit[field]);
     return { ...hit, ...reading, highlights: same ? hit.highlights : {} };

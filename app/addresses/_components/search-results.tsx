@@ -36,8 +36,20 @@ export function HitList({ hits, countryNames }: { hits: ListedHit[]; countryName
         const href = `/addresses/${hit.id}`;
         // The address page renders on the server: fetch it while the pointer or focus is on its link.
         const prefetch = () => router.prefetch(href);
+        if (hit.refreshing) {
+          // Older than this tab has seen: its fields are not shown until the newer reading is in.
+          return (
+            <li key={hit.id} className="hit" aria-busy="true">
+              <div className="hit-main">
+                <Link href={href} className="hit-title" data-hit-link="" prefetch={false}>
+                  Loading the latest version…
+                </Link>
+              </div>
+            </li>
+          );
+        }
         return (
-          <li key={hit.id} className="hit" aria-busy={hit.refreshing ? 'true' : undefined}>
+          <li key={hit.id} className="hit">
             <div className="hit-main">
               <Link
                 href={href}
