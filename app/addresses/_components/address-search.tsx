@@ -7,7 +7,7 @@ import { useFreshHits } from '@/app/_lib/address-versions';
 import { getJson } from '@/app/_lib/get-json';
 import { queryKeys } from '@/app/_lib/query-keys';
 import { resultCount } from '../_lib/labels';
-import { SEARCH_MAX_PAGE, type SearchParamKey, searchApiUrl, searchHref } from '../_lib/search-query';
+import { SEARCH_MAX_PAGE, type SearchParamKey, searchApiUrl, searchHref, type TypedKey } from '../_lib/search-query';
 import { type AddressSearchResponse, noticeTexts, suggestion } from '../_lib/search-response';
 import { useSearchUrl } from '../_lib/use-search-url';
 import { LagNotice } from './lag-notice';
@@ -101,44 +101,22 @@ export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) 
             {activeFilterCount(params) > 0 ? <span className="muted"> ({activeFilterCount(params)} on)</span> : null}
           </summary>
           <div className={`search-filters ${styles.filterInputs}`}>
-            <TextFilter
-              id="search-country"
-              label="Country"
-              name="country"
-              value={typed.values.country}
-              size={3}
-              maxLength={60}
-              placeholder="US"
-              onType={typed.type}
-            />
-            <TextFilter
-              id="search-region"
-              label="Region / state"
-              name="region"
-              value={typed.values.region}
-              size={8}
-              maxLength={100}
-              onType={typed.type}
-            />
-            <TextFilter
-              id="search-city"
-              label="City / town"
-              name="city"
-              value={typed.values.city}
-              size={12}
-              maxLength={100}
-              onType={typed.type}
-            />
-            <TextFilter
-              id="search-postal"
-              label="Postal code starts with"
-              name="postalCode"
-              value={typed.values.postalCode}
-              size={8}
-              maxLength={20}
-              onType={typed.type}
-            />
-            <div className="filter">
+            {TEXT_FILTERS.map((f) => (
+              <div key={f.name} className="filter field">
+                <label htmlFor={f.id}>{f.label}</label>
+                <input
+                  id={f.id}
+                  name={f.name}
+                  form={SEARCH_FORM_ID}
+                  value={typed.values[f.name]}
+                  onChange={(e) => typed.type(f.name, e.target.value)}
+                  maxLength={f.maxLength}
+                  placeholder={f.placeholder}
+                  autoComplete="off"
+                />
+              </div>
+            ))}
+            <div className="filter field">
               <label htmlFor="search-status">Status</label>
               <select
                 id="search-status"
@@ -152,7 +130,7 @@ export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) 
                 <option value="archived">Archived</option>
               </select>
             </div>
-            <div className="filter">
+            <div className="filter field">
               <label htmlFor="search-sort">Sort by</label>
               <select
                 id="search-sort"
@@ -242,36 +220,20 @@ export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) 
 
 const FILTER_KEYS = ['country', 'region', 'city', 'postalCode', 'status'] as const;
 
-function activeFilterCount(params: Record<string, unknown>): number {
-  return FILTER_KEYS.filter((k) => params[k] !== undefined).length;
-}
-
-interface TextFilterProps {
+/** The filters typed as text; their values follow the typing like the search box's. */
+const TEXT_FILTERS: ReadonlyArray<{
   id: string;
   label: string;
-  name: 'country' | 'region' | 'city' | 'postalCode';
-  value: string;
-  size: number;
+  name: TypedKey;
   maxLength: number;
   placeholder?: string;
-  onType: (key: TextFilterProps['name'], value: string) => void;
-}
+}> = [
+  { id: 'search-country', label: 'Country', name: 'country', maxLength: 60, placeholder: 'US' },
+  { id: 'search-region', label: 'Region / state', name: 'region', maxLength: 100 },
+  { id: 'search-city', label: 'City / town', name: 'city', maxLength: 100 },
+  { id: 'search-postal', label: 'Postal code starts with', name: 'postalCode', maxLength: 20 },
+];
 
-function TextFilter({ id, label, name, value, size, maxLength, placeholder, onType }: TextFilterProps) {
-  return (
-    <div className="filter">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        form={SEARCH_FORM_ID}
-        value={value}
-        onChange={(e) => onType(name, e.target.value)}
-        size={size}
-        maxLength={maxLength}
-        placeholder={placeholder}
-        autoComplete="off"
-      />
-    </div>
-  );
+function activeFilterCount(params: Record<string, unknown>): number {
+  return FILTER_KEYS.filter((k) => params[k] !== undefined).length;
 }
