@@ -1,4 +1,3 @@
-import 'server-only';
 import { searchAddresses } from '@/projections/read-side';
 import type { SearchQuery } from '@/projections/search/search-index';
 import type { AddressSearchResponse } from './search-response';
