@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { actorCan } from '@/lib/auth/permissions';
 import { sessionActor } from '@/lib/auth/request-actor';
+import { QueryProvider } from './_components/query-provider';
 import { AccountMenu } from './(auth)/_components/account-menu';
 import './globals.css';
 
@@ -34,7 +35,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </nav>
           <AccountMenu actor={actor} />
         </header>
-        {children}
+        <QueryProvider>{children}</QueryProvider>
         <footer className="site-footer">
           Sample address data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap contributors</a> (ODbL
           1.0).

@@ -111,7 +111,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
 }
 
 const SOURCE_DIRS = ['app', 'lib', 'domain', 'projections', 'public'];
-const SOURCE_FILES = ['next.config.ts', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json'];
+const SOURCE_FILES = ['next.config.js', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json'];
 
 function needsBuild(): boolean {
   const buildId = path.join(root, '.next', 'BUILD_ID');

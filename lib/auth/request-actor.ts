@@ -46,7 +46,7 @@ async function scopeAuthenticate(): Promise<Authenticated> {
   const [h, c] = await Promise.all([headers(), cookies()]);
   return authenticate(prisma(), {
     // Server actions are POSTs, but Next.js checks their Origin against the host itself
-    // (serverActions origin check, kept on in next.config.ts), so the extra check is not needed here.
+    // (serverActions origin check, kept on in next.config.js), so the extra check is not needed here.
     method: 'GET',
     authorization: h.get('authorization'),
     sessionCookie: c.get(SESSION_COOKIE)?.value ?? null,

@@ -13,6 +13,7 @@ import {
   RevertForm,
   type VersionOption,
 } from '../_components/address-forms';
+import { AddressVersionSeen } from '../_components/address-version-seen';
 import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
 import { canWrite, countryOptions, loadAddress } from '../_lib/address.server';
 import { EVENT_LABELS, formatTimestamp } from '../_lib/labels';
@@ -62,6 +63,7 @@ export default async function AddressPage({ params, searchParams }: Props) {
 
   return (
     <main>
+      <AddressVersionSeen id={addressId} version={state.version} />
       <nav className="breadcrumb" aria-label="Breadcrumb">
         <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span> {fields.line1}
       </nav>

@@ -1,4 +1,4 @@
-import { ADDRESS_FIELDS, type AddressFields, type AddressStatus } from '@/domain/address';
+import { ADDRESS_FIELDS, type AddressFields } from '@/domain/address';
 import { formatAddress } from '@/lib/address-format';
 import { countryName } from '../_lib/address.server';
 import { FIELD_LABELS } from '../_lib/labels';
@@ -42,6 +42,5 @@ export function FieldTable({ fields }: { fields: AddressFields }) {
   );
 }
 
-export function StatusBadge({ status }: { status: AddressStatus }) {
-  return <span className={`badge badge-${status}`}>{status === 'active' ? 'Active' : 'Archived'}</span>;
-}
+// In its own file so the search page's client components can use it without this file's server imports.
+export { StatusBadge } from './status-badge';

