@@ -5,7 +5,7 @@ import { sessionActor } from '@/lib/auth/request-actor';
 import { usersExist } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { SignInForm, SignOutButton } from '../_components/auth-forms';
-import { safeNext } from '../_lib/safe-next';
+import { afterSignIn } from '../_lib/safe-next';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
@@ -17,7 +17,7 @@ export default async function SignInPage({
   // Before the first account exists there is nobody to sign in as: the first visitor sets up.
   if (!(await usersExist(prisma()))) redirect('/setup');
   const params = await searchParams;
-  const next = safeNext(params.next);
+  const next = afterSignIn(params.next);
   const actor = await sessionActor();
   return (
     <main className="narrow">
