@@ -31,7 +31,9 @@ for (const pageCase of PAGES) {
         const wide = [...document.querySelectorAll<HTMLElement>('body *')]
           .filter((el) => el.getBoundingClientRect().right > vw + 0.5)
           .slice(0, 5)
-          .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)} px)`);
+          .map(
+            (el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)} px)`,
+          );
         return { scrollWidth: document.documentElement.scrollWidth, viewport: window.innerWidth, widest: wide };
       });
       expect(scrollWidth, `wider than the viewport: ${widest.join(', ')}`).toBeLessThanOrEqual(viewport);

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { z } from 'zod';
+import { Main } from '@/app/_components/main';
 import { pageActor } from '@/lib/auth/request-actor';
 import { searchAddresses } from '@/projections/read-side';
 import {
@@ -109,7 +110,7 @@ export default async function AddressesPage({ searchParams }: Props) {
   const filters = (['country', 'region', 'city', 'postalCode', 'status'] as const).filter((k) => params[k]);
 
   return (
-    <main>
+    <Main>
       <header className="page-header">
         <div>
           <h1>Addresses</h1>
@@ -272,7 +273,7 @@ export default async function AddressesPage({ searchParams }: Props) {
           </section>
         </div>
       ) : null}
-    </main>
+    </Main>
   );
 }
 
