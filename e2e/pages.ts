@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test';
 import { createAccount, signIn, signInAsAdmin } from './accounts';
 
@@ -81,8 +82,8 @@ export interface PageSessions {
 }
 
 /**
- * Creates the accounts (once per e2e database) and the address, and signs in one context per
- * role. Idempotent across spec files: the accounts and the address are created only when missing.
+ * Creates the accounts (once per e2e database: only when missing) and a fixture address, and signs
+ * in one context per role.
  */
 export async function openPageSessions(browser: Browser): Promise<PageSessions> {
   const admin = await browser.newContext();
@@ -116,39 +117,36 @@ export async function openPageSessions(browser: Browser): Promise<PageSessions> 
   };
 }
 
-const FIXTURE = {
-  line1: '17 Lighthouse Road',
-  city: 'Cape Elizabeth',
-  region: 'ME',
-  postalCode: '04107',
-  country: 'US',
-  owner: 'PAGES-1',
-};
-
-/** The fixture address with three versions (registered, changed, corrected), created once. */
+/** A fresh fixture address with three versions (registered, changed, corrected). */
 async function fixtureAddress(context: BrowserContext): Promise<string> {
   const page = await context.newPage();
   await page.goto('/addresses');
   const origin = { origin: new URL(page.url()).origin };
-  const created = await page.request.post('/api/addresses', { data: FIXTURE, headers: origin });
-  let id: string;
-  if (created.status() === 409) {
-    // Another of these specs registered it already in this e2e run (the duplicate guard names it).
-    id = (await created.json()).error.details.addressId;
-  } else {
-    expect(created.status(), await created.text()).toBe(201);
-    id = (await created.json()).id;
-    const changed = await page.request.patch(`/api/addresses/${id}`, {
-      data: { expectedVersion: 1, changes: { line2: 'Keeper’s House' }, reason: 'The house has a name' },
-      headers: origin,
-    });
-    expect(changed.status(), await changed.text()).toBe(200);
-    const corrected = await page.request.post(`/api/addresses/${id}/corrections`, {
-      data: { expectedVersion: 2, corrects: 1, fields: { owner: 'PAGES-2' }, reason: 'Owner typed wrong' },
-      headers: origin,
-    });
-    expect(corrected.status(), await corrected.text()).toBe(200);
-  }
+  // Owners of their own, so each spec file's copy passes the duplicate guard.
+  const owner = () => `PAGES-${randomUUID().slice(0, 8)}`;
+  const created = await page.request.post('/api/addresses', {
+    data: {
+      line1: '17 Lighthouse Road',
+      city: 'Cape Elizabeth',
+      region: 'ME',
+      postalCode: '04107',
+      country: 'US',
+      owner: owner(),
+    },
+    headers: origin,
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const id: string = (await created.json()).id;
+  const changed = await page.request.patch(`/api/addresses/${id}`, {
+    data: { expectedVersion: 1, changes: { line2: 'Keeper’s House' }, reason: 'The house has a name' },
+    headers: origin,
+  });
+  expect(changed.status(), await changed.text()).toBe(200);
+  const corrected = await page.request.post(`/api/addresses/${id}/corrections`, {
+    data: { expectedVersion: 2, corrects: 1, fields: { owner: owner() }, reason: 'Owner typed wrong' },
+    headers: origin,
+  });
+  expect(corrected.status(), await corrected.text()).toBe(200);
   await page.close();
   return id;
 }

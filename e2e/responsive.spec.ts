@@ -6,8 +6,6 @@ import { openPage, openPageSessions, PAGES, type PageSessions, WIDTHS } from './
  * and the run leaves a full-page screenshot of each in its output folder (test-results/, not
  * committed) for a person to look at.
  */
-test.describe.configure({ mode: 'serial' });
-
 let sessions: PageSessions;
 
 test.beforeAll(async ({ browser }) => {
