@@ -277,7 +277,7 @@ function TimelineItem({ entry, addressId, current }: { entry: TimelineEntry; add
             {entry.diffs.map((d) => (
               <tr key={d.field}>
                 <th scope="row">{FIELD_LABELS[d.field]}</th>
-                <td data-label="Recorded value">{d.after}</td>
+                <td>{d.after}</td>
               </tr>
             ))}
           </tbody>
