@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { openPage, openPageSessions, PAGE_ACCOUNTS, PAGES, type PageSessions, WIDTHS } from './pages';
+import { openPage, PAGE_ACCOUNTS, PAGES, pageSessionsForThisFile, WIDTHS } from './pages';
 
 /*
  * Issue 9 §5 with the keyboard and assistive technology in mind: axe finds no serious or critical
@@ -8,22 +8,14 @@ import { openPage, openPageSessions, PAGE_ACCOUNTS, PAGES, type PageSessions, WI
  * main content; after a submit, focus is on the first invalid field or on the outcome; signing in
  * lands on the search page.
  */
-let sessions: PageSessions;
-
-test.beforeAll(async ({ browser }) => {
-  test.setTimeout(120_000);
-  sessions = await openPageSessions(browser);
-});
-test.afterAll(async () => {
-  await sessions?.close();
-});
+const sessions = pageSessionsForThisFile();
 
 for (const pageCase of PAGES) {
   for (const width of WIDTHS) {
     test(`${pageCase.name} at ${width} px has no serious or critical axe violation`, async () => {
-      const page = await sessions.context(pageCase.as).newPage();
+      const page = await sessions().context(pageCase.as).newPage();
       await page.setViewportSize({ width, height: 800 });
-      await openPage(page, pageCase, sessions.fixture);
+      await openPage(page, pageCase, sessions().fixture);
       const results = await new AxeBuilder({ page }).analyze();
       // axe really ran on the page (an injection that failed would report nothing at all).
       expect(results.passes.length).toBeGreaterThan(10);
@@ -37,8 +29,8 @@ for (const pageCase of PAGES) {
 }
 
 test('the skip link is the first Tab stop and moves focus to the main content', async () => {
-  const page = await sessions.context('operator').newPage();
-  await page.goto(`/addresses/${sessions.fixture.addressId}`);
+  const page = await sessions().context('operator').newPage();
+  await page.goto(`/addresses/${sessions().fixture.addressId}`);
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: 'Skip to main content' });
   await expect(skip).toBeFocused();
@@ -52,8 +44,8 @@ test('the skip link is the first Tab stop and moves focus to the main content', 
 });
 
 test('a failed submit focuses the first invalid field; a successful one focuses the message', async () => {
-  const page = await sessions.context('operator').newPage();
-  await page.goto(`/addresses/${sessions.fixture.addressId}`);
+  const page = await sessions().context('operator').newPage();
+  await page.goto(`/addresses/${sessions().fixture.addressId}`);
   const form = page.getByRole('form', { name: 'Change address' });
   const postalCode = form.getByLabel('Postal code');
   await postalCode.fill('ABCDE');
@@ -99,8 +91,8 @@ test('signing in without a next= lands on the search page; with one, on that pag
 });
 
 test('page titles name the address or the page', async () => {
-  const page = await sessions.context('operator').newPage();
-  const id = sessions.fixture.addressId;
+  const page = await sessions().context('operator').newPage();
+  const id = sessions().fixture.addressId;
   for (const [path, title] of [
     [`/addresses/${id}`, '17 Lighthouse Road, Cape Elizabeth — Address Ledger'],
     [`/addresses/${id}/history`, 'History of 17 Lighthouse Road, Cape Elizabeth — Address Ledger'],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test';
+import { type Browser, type BrowserContext, expect, type Page, test } from '@playwright/test';
 import { createAccount, signIn, signInAsAdmin } from './accounts';
 
 /*
@@ -114,6 +114,25 @@ export async function openPageSessions(browser: Browser): Promise<PageSessions> 
     close: async () => {
       for (const c of Object.values(contexts)) await c.close();
     },
+  };
+}
+
+/**
+ * Opens the sessions before the spec file's tests and closes them after; the returned function
+ * gives them to a test.
+ */
+export function pageSessionsForThisFile(): () => PageSessions {
+  let sessions: PageSessions | undefined;
+  test.beforeAll(async ({ browser }) => {
+    test.setTimeout(120_000);
+    sessions = await openPageSessions(browser);
+  });
+  test.afterAll(async () => {
+    await sessions?.close();
+  });
+  return () => {
+    if (!sessions) throw new Error('the page sessions did not open (see beforeAll)');
+    return sessions;
   };
 }
 

@@ -1,27 +1,19 @@
 import { expect, test } from '@playwright/test';
-import { openPage, openPageSessions, PAGES, type PageSessions, WIDTHS } from './pages';
+import { openPage, PAGES, pageSessionsForThisFile, WIDTHS } from './pages';
 
 /*
  * Issue 9 §5: every page fits a 360 px phone and a 1280 px desktop without sideways scrolling,
  * and the run leaves a full-page screenshot of each in its output folder (test-results/, not
  * committed) for a person to look at.
  */
-let sessions: PageSessions;
-
-test.beforeAll(async ({ browser }) => {
-  test.setTimeout(120_000);
-  sessions = await openPageSessions(browser);
-});
-test.afterAll(async () => {
-  await sessions?.close();
-});
+const sessions = pageSessionsForThisFile();
 
 for (const pageCase of PAGES) {
   for (const width of WIDTHS) {
     test(`${pageCase.name} fits ${width} px`, async () => {
-      const page = await sessions.context(pageCase.as).newPage();
+      const page = await sessions().context(pageCase.as).newPage();
       await page.setViewportSize({ width, height: 800 });
-      await openPage(page, pageCase, sessions.fixture);
+      await openPage(page, pageCase, sessions().fixture);
       await page.screenshot({ path: test.info().outputPath(`${pageCase.name}-${width}.png`), fullPage: true });
       const { scrollWidth, viewport, widest } = await page.evaluate(() => {
         const vw = document.documentElement.clientWidth;
