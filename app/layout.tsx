@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { actorCan } from '@/lib/auth/permissions';
 import { sessionActor } from '@/lib/auth/request-actor';
+import { MAIN_ID } from './_components/main';
 import { QueryProvider } from './_components/query-provider';
 import { AccountMenu } from './(auth)/_components/account-menu';
 import './globals.css';
@@ -12,7 +13,7 @@ import './globals.css';
 export const dynamic = 'force-dynamic';
 
 export const metadata: Metadata = {
-  title: { default: 'Address Ledger', template: '%s · Address Ledger' },
+  title: { default: 'Address Ledger', template: '%s — Address Ledger' },
   description: 'An address register with a complete, immutable history of every change.',
 };
 
@@ -24,6 +25,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body>
+        {/* The first Tab stop of every page: past the header to the page's own content. */}
+        <a href={`#${MAIN_ID}`} className="skip-link">
+          Skip to main content
+        </a>
         <header className="site-header">
           <Link href="/" className="brand">
             Address Ledger

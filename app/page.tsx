@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { Main } from '@/app/_components/main';
 import { actorCan } from '@/lib/auth/permissions';
 import { sessionActor } from '@/lib/auth/request-actor';
 
@@ -6,7 +7,7 @@ export default async function HomePage() {
   const actor = await sessionActor();
   const canWrite = actorCan(actor, 'address:write');
   return (
-    <main className="home">
+    <Main className="home">
       <h1>Address Ledger</h1>
       <p className="lead">
         An address register in which every change is kept as an immutable, timestamped event: who changed an address,
@@ -41,6 +42,6 @@ export default async function HomePage() {
           Search results come from a read model that may briefly lag behind; an address’s own page is always exact.
         </li>
       </ul>
-    </main>
+    </Main>
   );
 }

@@ -10,7 +10,7 @@ import { createSession } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createFirstAdmin, emailSchema, nameSchema } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
-import { safeNext } from './_lib/safe-next';
+import { afterSignIn } from './_lib/safe-next';
 
 /*
  * Sign-in, first-run setup and sign-out. Thin: zod → lib/auth → cookie → redirect. The password is
@@ -33,7 +33,7 @@ export async function signInAction(_previous: FormState, formData: FormData): Pr
   if (!result.ok) return { status: 'rejected', message: result.message, values: { email: email.slice(0, 254) } };
   await setSessionCookie(result.sealedSession);
   await setDeviceCookie(result.deviceCookie);
-  redirect(safeNext(text(formData, 'next')));
+  redirect(afterSignIn(text(formData, 'next')));
 }
 
 const setupSchema = z

@@ -115,6 +115,13 @@ describe('signInAction', () => {
     }
   });
 
+  it('lands on the search page when next is missing or unusable', async () => {
+    for (const next of ['', '//evil.example', 'https://evil.example/']) {
+      request('203.0.113.71');
+      expect(await submit(USER.password, next), JSON.stringify(next)).toEqual({ redirect: '/addresses' });
+    }
+  });
+
   it('sets the Secure flag from the Host a client reached, not from a client-sent X-Forwarded-Host', async () => {
     request('203.0.113.80', { host: 'ledger.example.org', 'x-forwarded-host': 'localhost' });
     await submit(USER.password);

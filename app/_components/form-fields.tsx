@@ -1,6 +1,6 @@
 'use client';
 
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import type { FormState } from '@/app/_lib/form-state';
 
 export interface FieldProps {
@@ -148,13 +148,25 @@ export function ConfirmButton(props: ConfirmButtonProps) {
  * The form-level outcome: success, a duplicate (with a link to it) or a rule that was broken. A
  * success is shown only while the address is still at the version it produced: once another
  * form on the page has saved, its message replaces this one.
+ *
+ * Each new outcome takes the focus: the first invalid field of the form it sits in, else this
+ * message. Without that, focus stayed on the page body after a submit (the button that had it was
+ * disabled while the action ran, or replaced), so keyboard and screen-reader users had to hunt for
+ * what happened. Also used outside forms for an outcome a redirect brought (e.g. "registered").
  */
 export function FormMessage({ result, currentVersion }: { result: FormState; currentVersion?: number }) {
   const formErrors = result.errors?._form ?? [];
   const superseded = result.status === 'ok' && currentVersion !== undefined && result.version !== currentVersion;
-  if (result.status === 'idle' || superseded || (!result.message && formErrors.length === 0)) {
-    return <div aria-live="polite" />;
-  }
+  const shown = !(result.status === 'idle' || superseded || (!result.message && formErrors.length === 0));
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (result.status === 'idle') return;
+    const message = ref.current;
+    const invalid = message?.closest('form')?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (invalid) invalid.focus();
+    else if (shown) message?.focus();
+  }, [result, shown]);
+  if (!shown) return <div ref={ref} aria-live="polite" />;
   const tone =
     result.status === 'ok'
       ? 'notice-ok'
@@ -162,7 +174,7 @@ export function FormMessage({ result, currentVersion }: { result: FormState; cur
         ? 'notice-warn'
         : 'notice-error';
   return (
-    <div className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
+    <div ref={ref} tabIndex={-1} className={`notice ${tone}`} role={result.status === 'ok' ? 'status' : 'alert'}>
       {result.message ? <p>{result.message}</p> : null}
       {formErrors.map((m) => (
         <p key={m}>{m}</p>

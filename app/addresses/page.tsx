@@ -1,6 +1,7 @@
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Main } from '@/app/_components/main';
 import { queryKeys } from '@/app/_lib/query-keys';
 import { pageActor } from '@/lib/auth/request-actor';
 import { AddressSearch } from './_components/address-search';
@@ -35,7 +36,7 @@ export default async function AddressesPage({ searchParams }: Props) {
   const writable = canWrite(actor);
 
   return (
-    <main>
+    <Main>
       <header className="page-header">
         <div>
           <h1>Addresses</h1>
@@ -54,7 +55,7 @@ export default async function AddressesPage({ searchParams }: Props) {
       <HydrationBoundary state={dehydrate(client)}>
         <AddressSearch canWrite={writable} countryNames={countryNames()} serverFailure={serverFailure} />
       </HydrationBoundary>
-    </main>
+    </Main>
   );
 }
 

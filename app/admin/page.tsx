@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import '@/app/(auth)/accounts.css';
+import { Main } from '@/app/_components/main';
 import { pageActor } from '@/lib/auth/request-actor';
 import { listApiTokens } from '@/lib/auth/tokens';
 import { listUsers } from '@/lib/auth/users';
@@ -24,7 +25,7 @@ export default async function AdminPage() {
   const db = prisma();
   const [users, tokens] = await Promise.all([listUsers(db), listApiTokens(db)]);
   return (
-    <main className="admin">
+    <Main className="admin">
       <div className="page-header">
         <div>
           <h1>Administration</h1>
@@ -36,7 +37,7 @@ export default async function AdminPage() {
 
       <section className="card" aria-labelledby="users-heading">
         <h2 id="users-heading">Accounts</h2>
-        <table className="admin-table">
+        <table className="admin-table stack-table">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -49,11 +50,13 @@ export default async function AdminPage() {
           <tbody>
             {users.map((u) => (
               <tr key={u.id} data-email={u.email}>
-                <td>{u.name}</td>
-                <td>{u.email}</td>
-                <td>{u.role}</td>
-                <td>{u.disabledAt ? <span className="badge badge-archived">disabled</span> : 'active'}</td>
-                <td>
+                <td data-label="Name">{u.name}</td>
+                <td data-label="E-mail">{u.email}</td>
+                <td data-label="Role">{u.role}</td>
+                <td data-label="Status">
+                  {u.disabledAt ? <span className="badge badge-archived">disabled</span> : 'active'}
+                </td>
+                <td data-label="Actions">
                   <UserActions
                     userId={u.id}
                     name={u.name}
@@ -80,7 +83,7 @@ export default async function AdminPage() {
           {tokens.length === 0 ? (
             <p className="empty">No active tokens.</p>
           ) : (
-            <table className="admin-table">
+            <table className="admin-table stack-table">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -94,18 +97,18 @@ export default async function AdminPage() {
               <tbody>
                 {tokens.map((t) => (
                   <tr key={t.id}>
-                    <td>{t.name}</td>
-                    <td>{t.role}</td>
-                    <td>
+                    <td data-label="Name">{t.name}</td>
+                    <td data-label="Role">{t.role}</td>
+                    <td data-label="Starts with">
                       <code>{t.prefix}…</code>
                     </td>
-                    <td>
+                    <td data-label="Created">
                       {when(t.createdAt)}
                       <br />
                       <span className="muted">by {t.createdByName ?? 'command line'}</span>
                     </td>
-                    <td>{when(t.lastUsedAt)}</td>
-                    <td>
+                    <td data-label="Last used">{when(t.lastUsedAt)}</td>
+                    <td data-label="Actions">
                       <TokenActions tokenId={t.id} name={t.name} />
                     </td>
                   </tr>
@@ -121,6 +124,6 @@ export default async function AdminPage() {
       <ReadModelsSection />
 
       <IntegritySection />
-    </main>
+    </Main>
   );
 }

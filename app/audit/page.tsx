@@ -12,6 +12,7 @@ import { loadAuditView } from './_lib/audit-log.server';
 import { AuditQueryError, auditQuerySchema, FILTER_PARAMS, parseAuditFilter, parseCursor } from './_lib/audit-query';
 import { formatQuery } from './_lib/qualifiers';
 import './audit.css';
+import { Main } from '@/app/_components/main';
 
 export const metadata: Metadata = { title: 'Audit log' };
 
@@ -59,7 +60,7 @@ export default async function AuditPage({ searchParams }: Props) {
   const q = result ? formatQuery(result.terms) : (raw.q ?? '');
 
   return (
-    <main className="audit-page">
+    <Main className="audit-page">
       <header className="page-header">
         <div>
           <h1>Audit log</h1>
@@ -121,7 +122,7 @@ export default async function AuditPage({ searchParams }: Props) {
           </nav>
         </section>
       ) : null}
-    </main>
+    </Main>
   );
 }
 

@@ -1,5 +1,6 @@
 /**
- * Where to go after signing in: only a path on this site, as `path?search#hash`.
+ * Where to go after signing in: only a path on this site, as `path?search#hash`; anything else
+ * becomes `fallback`.
  *
  * Checking the text for `//` and `\` was not enough: browsers drop tabs and line breaks from URLs,
  * so `/<TAB>/evil.example` (`next=/%09/evil.example`) passed such a check and landed on
@@ -16,13 +17,24 @@ const MAX_LENGTH = 500;
 // C0 controls, DEL and C1 controls.
 const CONTROL = /\p{Cc}/gu;
 
-export function safeNext(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 4 * MAX_LENGTH) return '/';
+export function safeNext(value: unknown, fallback = '/'): string {
+  if (typeof value !== 'string' || value.length > 4 * MAX_LENGTH) return fallback;
   const cleaned = value.replace(CONTROL, '');
-  if (!cleaned.startsWith('/')) return '/';
+  if (!cleaned.startsWith('/')) return fallback;
   const target = sameOriginPath(cleaned);
-  if (target === null || target.length > MAX_LENGTH || sameOriginPath(target) !== target) return '/';
+  if (target === null || target.length > MAX_LENGTH || sameOriginPath(target) !== target) return fallback;
   return target;
+}
+
+/**
+ * Where signing in leads without a usable `next`: the search page, since an operator's first act
+ * is almost always a search (the start page is only text).
+ */
+export const SIGN_IN_LANDING = '/addresses';
+
+/** The page to go to after signing in: `next` when it is a path on this site, else the search page. */
+export function afterSignIn(next: unknown): string {
+  return safeNext(next, SIGN_IN_LANDING);
 }
 
 function sameOriginPath(candidate: string): string | null {

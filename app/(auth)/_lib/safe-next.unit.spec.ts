@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeNext } from './safe-next';
+import { afterSignIn, safeNext } from './safe-next';
 
 const HOSTILE = [
   '//evil.example',
@@ -77,5 +77,16 @@ describe('safeNext', () => {
   it('keeps percent-encoded text encoded (it stays one path on this site)', () => {
     expect(safeNext('/%09/evil.example')).toBe('/%09/evil.example');
     expect(landing(safeNext('/%2F%2Fevil.example')).origin).toBe('https://ledger.example.org');
+  });
+});
+
+describe('afterSignIn', () => {
+  it('lands on the search page without a usable next, and on next otherwise', () => {
+    for (const value of [undefined, '', '//evil.example', '/\t/evil.example', 'https://evil.example', ['/admin']]) {
+      expect(afterSignIn(value)).toBe('/addresses');
+    }
+    expect(afterSignIn('/admin')).toBe('/admin');
+    expect(afterSignIn('/')).toBe('/');
+    expect(afterSignIn('/addresses/new?x=1#top')).toBe('/addresses/new?x=1#top');
   });
 });

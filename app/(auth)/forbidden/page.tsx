@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Main } from '@/app/_components/main';
 import { sessionActor } from '@/lib/auth/request-actor';
 
 export const metadata: Metadata = { title: 'Not allowed' };
@@ -7,7 +8,7 @@ export const metadata: Metadata = { title: 'Not allowed' };
 export default async function ForbiddenPage() {
   const actor = await sessionActor();
   return (
-    <main className="narrow">
+    <Main className="narrow">
       <h1>Not allowed</h1>
       <p>
         {actor ? (
@@ -23,6 +24,6 @@ export default async function ForbiddenPage() {
       <p>
         <Link href="/">Back to the start page</Link>
       </p>
-    </main>
+    </Main>
   );
 }

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
+import { Main } from '@/app/_components/main';
 import { usersExist } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { SetupForm } from '../_components/auth-forms';
@@ -12,7 +13,7 @@ export default async function SetupPage() {
   // Open only while no account exists; createFirstAdmin re-checks under a lock on submit.
   if (await usersExist(prisma())) redirect('/sign-in');
   return (
-    <main className="narrow">
+    <Main className="narrow">
       <h1>Welcome to Address Ledger</h1>
       <div className="notice notice-warn" role="status">
         <p>
@@ -25,6 +26,6 @@ export default async function SetupPage() {
         server, <code>npm run admin -- user create …</code> does the same without a browser.)
       </p>
       <SetupForm />
-    </main>
+    </Main>
   );
 }

@@ -1,11 +1,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
+import { FormMessage } from '@/app/_components/form-fields';
+import { Main } from '@/app/_components/main';
 import { sessionActor } from '@/lib/auth/request-actor';
 import { usersExist } from '@/lib/auth/users';
 import { prisma } from '@/lib/db';
 import { SignInForm, SignOutButton } from '../_components/auth-forms';
-import { safeNext } from '../_lib/safe-next';
+import { afterSignIn } from '../_lib/safe-next';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
@@ -17,15 +19,13 @@ export default async function SignInPage({
   // Before the first account exists there is nobody to sign in as: the first visitor sets up.
   if (!(await usersExist(prisma()))) redirect('/setup');
   const params = await searchParams;
-  const next = safeNext(params.next);
+  const next = afterSignIn(params.next);
   const actor = await sessionActor();
   return (
-    <main className="narrow">
+    <Main className="narrow">
       <h1>Sign in</h1>
       {params['signed-out'] !== undefined && !actor ? (
-        <div className="notice notice-ok" role="status">
-          <p>You are signed out.</p>
-        </div>
+        <FormMessage result={{ status: 'ok', message: 'You are signed out.' }} />
       ) : null}
       {actor ? (
         <div className="card">
@@ -40,6 +40,6 @@ export default async function SignInPage({
           <SignInForm next={next} />
         </>
       )}
-    </main>
+    </Main>
   );
 }

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Main } from '@/app/_components/main';
 import { sessionActor } from '@/lib/auth/request-actor';
 import { SignOutButton } from '../_components/auth-forms';
 
@@ -10,7 +11,7 @@ export const metadata: Metadata = { title: 'Sign out' };
 export default async function SignOutPage() {
   const actor = await sessionActor();
   return (
-    <main className="narrow">
+    <Main className="narrow">
       <h1>Sign out</h1>
       {actor ? (
         <div className="card">
@@ -24,6 +25,6 @@ export default async function SignOutPage() {
           You are not signed in. <Link href="/sign-in">Sign in</Link>
         </p>
       )}
-    </main>
+    </Main>
   );
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { FormMessage } from '@/app/_components/form-fields';
+import { Main } from '@/app/_components/main';
 import { pageActor } from '@/lib/auth/request-actor';
 import { parkedAddressIds } from '@/projections/parking';
 import { readSide } from '@/projections/read-side';
@@ -15,7 +17,7 @@ import {
 } from '../_components/address-forms';
 import { AddressVersionSeen } from '../_components/address-version-seen';
 import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
-import { canWrite, countryOptions, loadAddress } from '../_lib/address.server';
+import { addressTitle, canWrite, countryOptions, loadAddress } from '../_lib/address.server';
 import { EVENT_LABELS, formatTimestamp } from '../_lib/labels';
 import { buildTimeline, revertibleVersions, versionSummary } from '../_lib/timeline';
 
@@ -25,8 +27,8 @@ interface Props {
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const { id } = await params;
-  return { title: `Address ${id.slice(0, 8)}` };
+  const record = await loadAddress((await params).id);
+  return { title: addressTitle(record?.state.fields) };
 }
 
 /**
@@ -62,16 +64,14 @@ export default async function AddressPage({ params, searchParams }: Props) {
   const formFields: Record<string, string | undefined> = { ...fields };
 
   return (
-    <main>
+    <Main>
       <AddressVersionSeen id={addressId} version={state.version} />
       <nav className="breadcrumb" aria-label="Breadcrumb">
         <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span> {fields.line1}
       </nav>
       <header className="page-header">
         <div>
-          <h1>
-            {fields.line1}, {fields.city}
-          </h1>
+          <h1>{addressTitle(fields)}</h1>
           <p className="meta">
             <StatusBadge status={state.status} /> <span className="version-pill">Version {state.version}</span>{' '}
             <span className="muted">id {addressId}</span>
@@ -90,11 +90,7 @@ export default async function AddressPage({ params, searchParams }: Props) {
         </p>
       ) : null}
 
-      {justRegistered ? (
-        <div className="notice notice-ok" role="status">
-          <p>Address registered as version 1.</p>
-        </div>
-      ) : null}
+      {justRegistered ? <FormMessage result={{ status: 'ok', message: 'Address registered as version 1.' }} /> : null}
 
       <div className="detail-grid">
         <section className="card" aria-labelledby="current-heading">
@@ -178,6 +174,6 @@ export default async function AddressPage({ params, searchParams }: Props) {
           </section>
         )}
       </div>
-    </main>
+    </Main>
   );
 }

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { SubmitButton } from '@/app/_components/form-fields';
+import { FormMessage, SubmitButton } from '@/app/_components/form-fields';
 import type { ConflictField, ConflictInfo, FormState } from '@/app/_lib/form-state';
 import { ReasonField } from './fields';
 
@@ -52,9 +52,7 @@ export function ConflictScreen(props: ConflictScreenProps) {
 
   return (
     <div className="conflict-screen">
-      <div className="notice notice-warn" role="alert">
-        <p>{result.message}</p>
-      </div>
+      <FormMessage result={result} />
       {/* The command's own inputs, carried over unchanged. */}
       {['corrects', 'version'].map((name) =>
         result.values?.[name] !== undefined ? (

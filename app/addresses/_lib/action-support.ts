@@ -25,7 +25,7 @@ import { currentActor } from '@/lib/auth/request-actor';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { InvalidInputError, type ValidationIssue } from '@/lib/validation/address';
-import { loadAddress } from './address.server';
+import { addressTitle, loadAddress } from './address.server';
 import type { FieldEdit, FormValues } from './form-input';
 import { EVENT_LABELS, FIELD_LABELS, formatTimestamp } from './labels';
 import { buildTimeline } from './timeline';
@@ -148,7 +148,7 @@ export async function runFormAction(
 async function duplicate(values: FormValues, existingStreamId: string): Promise<FormState> {
   const addressId = addressIdFromStream(existingStreamId);
   const { state } = await ledger().loadAddress(addressId);
-  const summary = state.fields ? `${state.fields.line1}, ${state.fields.city}` : addressId;
+  const summary = state.fields ? addressTitle(state.fields) : addressId;
   return {
     status: 'duplicate',
     message: 'This address is already registered. Nothing was saved.',

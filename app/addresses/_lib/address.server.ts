@@ -1,6 +1,7 @@
 import 'server-only';
 import countries from 'i18n-iso-countries';
 import en from 'i18n-iso-countries/langs/en.json';
+import { cache } from 'react';
 import { type AddressEvent, type AddressState, addressStreamId, isAddressId } from '@/domain/address';
 import type { Actor, RecordedEvent } from '@/domain/messages';
 import { actorCan } from '@/lib/auth/permissions';
@@ -17,15 +18,16 @@ export type AddressRecord = {
 
 /**
  * One address straight from the event store (exact, no projection lag): its events in stream
- * order and the state they fold to. `null` when the id names no address.
+ * order and the state they fold to. `null` when the id names no address. Read once per request
+ * (React's `cache`): the page's title (generateMetadata) and the page itself share the read.
  */
-export async function loadAddress(id: string): Promise<AddressRecord | null> {
+export const loadAddress = cache(async (id: string): Promise<AddressRecord | null> => {
   if (!isAddressId(id)) return null;
   const addressId = id.toLowerCase();
   const { events, state } = await ledger().loadAddress(addressId);
   if (events.length === 0) return null;
   return { addressId, events, state };
-}
+});
 
 /** Reads at most this many events of one stream for a timeline (README "Long histories"). */
 const MAX_TIMELINE_EVENTS = 1_000_000;
@@ -35,9 +37,10 @@ export type TimelineRecord = { addressId: string; events: RecordedEvent<AddressE
 /**
  * One address's timeline straight from the event store, for the history and compare pages. It
  * does not fold through `ledger().loadAddress`: that keeps every version's snapshot in the state
- * and copies it per event (half a second for 10,000 events); the timeline fold is linear.
+ * and copies it per event (half a second for 10,000 events); the timeline fold is linear. Read
+ * once per request, like `loadAddress`.
  */
-export async function loadTimeline(id: string): Promise<TimelineRecord | null> {
+export const loadTimeline = cache(async (id: string): Promise<TimelineRecord | null> => {
   if (!isAddressId(id)) return null;
   const addressId = id.toLowerCase();
   const events = (await ledger().store.readStream(addressStreamId(addressId), {
@@ -45,6 +48,11 @@ export async function loadTimeline(id: string): Promise<TimelineRecord | null> {
   })) as RecordedEvent<AddressEvent>[];
   if (events.length === 0) return null;
   return { addressId, events, timeline: buildTimeline(events) };
+});
+
+/** How a page title names an address: "12 Main Street, Portland" (its heading says the same). */
+export function addressTitle(fields: { line1: string; city: string } | null | undefined): string {
+  return fields ? `${fields.line1}, ${fields.city}` : 'Address not found';
 }
 
 /** Whether the actor may issue commands (edit controls are rendered only then; actions check again). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Main } from '@/app/_components/main';
 import { pageActor } from '@/lib/auth/request-actor';
 import { RegisterForm } from '../_components/address-forms';
 import { countryOptions } from '../_lib/address.server';
@@ -11,7 +12,7 @@ export default async function NewAddressPage() {
   // Reads the session, so the page renders per request (and the form's token is fresh each time).
   await pageActor('address:write', '/addresses/new');
   return (
-    <main className="narrow">
+    <Main className="narrow">
       <nav className="breadcrumb" aria-label="Breadcrumb">
         <Link href="/addresses">Addresses</Link> <span aria-hidden="true">›</span> Register
       </nav>
@@ -21,6 +22,6 @@ export default async function NewAddressPage() {
         changed what, when and why.
       </p>
       <RegisterForm token={randomUUID()} countries={countryOptions()} defaultCountry="US" />
-    </main>
+    </Main>
   );
 }

@@ -112,17 +112,17 @@ function ParkedTable({ parked }: { parked: ProjectionStatus['parked'] }) {
 function ProjectionRow({ p }: { p: ProjectionStatus }) {
   return (
     <tr data-projection={p.name}>
-      <td>
+      <td data-label="Projection">
         <code>{p.name}</code>
       </td>
-      <td>
+      <td data-label="Checkpoint">
         position {number(p.position)}
         <br />
         <span className="muted">
           {number(p.eventsProcessed)} events applied, updated {when(p.updatedAt)}
         </span>
       </td>
-      <td>
+      <td data-label="Lag">
         {number(p.lagEvents)} events
         <br />
         <span className="muted">oldest unapplied: {p.lagSeconds.toFixed(1)} s old</span>
@@ -130,7 +130,7 @@ function ProjectionRow({ p }: { p: ProjectionStatus }) {
       <td data-testid="completeness">
         <Completeness p={p} />
       </td>
-      <td>
+      <td data-label="Worker">
         {p.alive ? (
           <span className="badge badge-active">alive</span>
         ) : (
@@ -143,7 +143,7 @@ function ProjectionRow({ p }: { p: ProjectionStatus }) {
           </>
         ) : null}
       </td>
-      <td>
+      <td data-label="Errors">
         {p.failing ? (
           <strong className="field-error">
             failing ({p.errorCount} {p.errorCount === 1 ? 'attempt' : 'attempts'})
@@ -249,7 +249,7 @@ function RebuildState({ rebuild }: { rebuild: RebuildJobStatus }) {
       ) : null}
       {job ? <JobDetails job={job} /> : null}
       {job?.state === 'done' && job.reports.length > 0 ? (
-        <table className="admin-table">
+        <table className="admin-table stack-table">
           <thead>
             <tr>
               <th scope="col">Projection</th>
@@ -262,15 +262,15 @@ function RebuildState({ rebuild }: { rebuild: RebuildJobStatus }) {
           <tbody>
             {job.reports.map((r) => (
               <tr key={r.projection}>
-                <td>
+                <td data-label="Projection">
                   <code>{r.projection}</code>
                 </td>
-                <td>{number(r.events)}</td>
-                <td>{number(r.documents)}</td>
-                <td>
+                <td data-label="Events">{number(r.events)}</td>
+                <td data-label="Documents">{number(r.documents)}</td>
+                <td data-label="Checkpoint">
                   <code>{r.cursor}</code>
                 </td>
-                <td>{(r.ms / 1000).toFixed(1)} s</td>
+                <td data-label="Took">{(r.ms / 1000).toFixed(1)} s</td>
               </tr>
             ))}
           </tbody>
@@ -299,7 +299,7 @@ export async function ReadModelsSection() {
           {status.projections.length === 0 ? (
             <p className="empty">No projection has run yet.</p>
           ) : (
-            <table className="admin-table">
+            <table className="admin-table stack-table">
               <thead>
                 <tr>
                   <th scope="col">Projection</th>

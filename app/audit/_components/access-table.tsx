@@ -57,7 +57,7 @@ export function AccessFilters({ query }: { query: AccessQuery }) {
 export function AccessTable({ records }: { records: readonly AccessRecord[] }) {
   return (
     <div className="audit-table-wrap">
-      <table className="audit-table">
+      <table className="audit-table stack-table">
         <caption className="visually-hidden">Access trail, newest first</caption>
         <thead>
           <tr>

@@ -7,6 +7,7 @@ import { formatZodIssues } from '@/lib/validation/address';
 import { AccessFilters, AccessTable } from '../_components/access-table';
 import { type AccessQuery, accessQuerySchema, readAccessTrail } from '../_lib/access-trail.server';
 import '../audit.css';
+import { Main } from '@/app/_components/main';
 
 export const metadata: Metadata = { title: 'Access trail' };
 
@@ -37,7 +38,7 @@ export default async function AccessTrailPage({ searchParams }: Props) {
     : null;
 
   return (
-    <main className="audit-page">
+    <Main className="audit-page">
       <nav className="breadcrumb" aria-label="Breadcrumb">
         <Link prefetch={false} href="/audit">
           Audit log
@@ -77,6 +78,6 @@ export default async function AccessTrailPage({ searchParams }: Props) {
           </Link>
         ) : null}
       </nav>
-    </main>
+    </Main>
   );
 }

@@ -4,10 +4,11 @@ import { trackAccess } from '@/lib/access-log';
 import { pageActor } from '@/lib/auth/request-actor';
 import { CompareTable, EventsBetween } from '../../_components/compare-view';
 import { HistoryBreadcrumb } from '../../_components/history-breadcrumb';
-import { loadTimeline } from '../../_lib/address.server';
+import { addressTitle, loadTimeline } from '../../_lib/address.server';
 import { formatTimestamp, parseAt } from '../../_lib/labels';
 import type { TimelineEntry } from '../../_lib/timeline';
 import '../../../audit/audit.css';
+import { Main } from '@/app/_components/main';
 
 interface Props {
   params: Promise<{ id: string }>;
@@ -15,8 +16,9 @@ interface Props {
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const { id } = await params;
-  return { title: `Compare versions of address ${id.slice(0, 8)}` };
+  const record = await loadTimeline((await params).id);
+  const fields = record?.timeline.at(-1)?.fieldsAfter;
+  return { title: fields ? `Compare versions of ${addressTitle(fields)}` : addressTitle(undefined) };
 }
 
 function one(value: string | string[] | undefined): string | undefined {
@@ -67,7 +69,7 @@ export default async function ComparePage({ params, searchParams }: Props) {
   const current = timeline.at(-1)!;
 
   return (
-    <main>
+    <Main>
       <HistoryBreadcrumb addressId={addressId} line1={current.fieldsAfter?.line1 ?? addressId} here="Compare" />
       <h1>Compare two points</h1>
       <form method="get" className="inline-form" aria-label="Choose two points">
@@ -101,6 +103,6 @@ export default async function ComparePage({ params, searchParams }: Props) {
           </section>
         </>
       ) : null}
-    </main>
+    </Main>
   );
 }

@@ -1,12 +1,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { Main } from '@/app/_components/main';
 import { trackAccess } from '@/lib/access-log';
 import { pageActor } from '@/lib/auth/request-actor';
 import { FieldTable, FormattedAddress, StatusBadge } from '../../_components/address-view';
 import { EventTypeSelect } from '../../_components/event-type-select';
 import { HistoryBreadcrumb } from '../../_components/history-breadcrumb';
-import { loadTimeline } from '../../_lib/address.server';
+import { addressTitle, loadTimeline } from '../../_lib/address.server';
 import { EVENT_LABELS, FIELD_LABELS, formatTimestamp, parseAt } from '../../_lib/labels';
 import { filterTimeline, type TimelineEntry, timelinePage, timelineQuery } from '../../_lib/timeline';
 
@@ -16,8 +17,9 @@ interface Props {
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const { id } = await params;
-  return { title: `History of address ${id.slice(0, 8)}` };
+  const record = await loadTimeline((await params).id);
+  const fields = record?.timeline.at(-1)?.fieldsAfter;
+  return { title: fields ? `History of ${addressTitle(fields)}` : addressTitle(undefined) };
 }
 
 function one(value: string | string[] | undefined): string | undefined {
@@ -66,13 +68,13 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
   };
 
   return (
-    <main>
+    <Main>
       <HistoryBreadcrumb addressId={addressId} line1={fields.line1} />
       <header className="page-header">
         <div>
           <h1>History</h1>
           <p className="meta">
-            {fields.line1}, {fields.city} · <StatusBadge status={current.statusAfter} />{' '}
+            {addressTitle(fields)} · <StatusBadge status={current.statusAfter} />{' '}
             <span className="version-pill">Version {current.version}</span> · {timeline.length}{' '}
             {timeline.length === 1 ? 'event' : 'events'}, newest first
           </p>
@@ -194,7 +196,7 @@ export default async function AddressHistoryPage({ params, searchParams }: Props
           ) : null}
         </nav>
       </section>
-    </main>
+    </Main>
   );
 }
 
@@ -263,7 +265,7 @@ function TimelineItem({ entry, addressId, current }: { entry: TimelineEntry; add
         </p>
       ) : null}
       {entry.type === 'AddressRegistered' ? (
-        <table className="diff">
+        <table className="diff stack-table">
           <caption className="visually-hidden">Values recorded in version {entry.version}</caption>
           <thead>
             <tr>
@@ -281,7 +283,7 @@ function TimelineItem({ entry, addressId, current }: { entry: TimelineEntry; add
           </tbody>
         </table>
       ) : entry.diffs.length > 0 ? (
-        <table className="diff">
+        <table className="diff stack-table">
           <caption className="visually-hidden">Fields changed in version {entry.version}</caption>
           <thead>
             <tr>
@@ -294,8 +296,12 @@ function TimelineItem({ entry, addressId, current }: { entry: TimelineEntry; add
             {entry.diffs.map((d) => (
               <tr key={d.field}>
                 <th scope="row">{FIELD_LABELS[d.field]}</th>
-                <td className="before">{d.before ?? <span className="empty">not set</span>}</td>
-                <td className="after">{d.after ?? <span className="empty">cleared</span>}</td>
+                <td className="before" data-label="Before">
+                  {d.before ?? <span className="empty">not set</span>}
+                </td>
+                <td className="after" data-label="After">
+                  {d.after ?? <span className="empty">cleared</span>}
+                </td>
               </tr>
             ))}
           </tbody>
