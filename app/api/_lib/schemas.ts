@@ -54,3 +54,6 @@ export const eventTypesParam = z
   .refine((types) => types?.every((type) => EVENT_TYPE.test(type)) ?? true, {
     error: 'types must be event type names separated by commas, such as AddressRegistered,AddressChanged',
   });
+
+/** The `{id}` of /api/imports/{id} and its report. */
+export const importIdParams = z.object({ id: z.uuid() });
