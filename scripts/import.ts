@@ -13,12 +13,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { createPrisma } from '@/lib/db';
 import { openLocalDatabase } from '@/lib/embedded-postgres';
-import {
-  IMPORT_SOURCE_PATTERN,
-  IMPORT_TARGETS,
-  importSourceFromFileName,
-  parseMapOptions,
-} from '@/lib/import-columns';
+import { IMPORT_SOURCE_PATTERN, IMPORT_TARGETS, importSourceFromFileName, parseMapOptions } from '@/lib/import-columns';
 import { importCsvFile } from '@/lib/import-csv';
 import { createLedger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
