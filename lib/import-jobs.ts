@@ -80,6 +80,11 @@ export async function importRunEnded(id: string): Promise<void> {
   await runs().get(id);
 }
 
+/** Resolves when every run this process has started so far has ended. */
+export async function importRunsEnded(): Promise<void> {
+  await Promise.all(runs().values());
+}
+
 const log = logger.child({ component: 'import-job' });
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

@@ -9,6 +9,7 @@ import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
 import { advisoryLockHeld } from '@/lib/background-job';
+import { importRunsEnded } from '@/lib/import-jobs';
 import { currentVerification, VERIFY_LOCK_NAME } from '@/lib/integrity/verify-job';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { seedAddress, thirdStreet } from '@/test/addresses';
@@ -67,7 +68,10 @@ beforeAll(async () => {
     };
   }
 });
-afterAll(async () => t?.drop());
+afterAll(async () => {
+  await importRunsEnded();
+  await t?.drop();
+});
 
 // ── Fixtures: fresh addresses in the state each command needs ───────────────────────────────────
 
@@ -90,6 +94,8 @@ interface RouteCall {
   path: string;
   params?: Record<string, string>;
   body?: unknown;
+  /** A body that is not JSON (an uploaded file), with its content type. */
+  rawBody?: { text: string; type: string };
   /** Does a success append events (so the actor can be checked)? */
   appends?: boolean;
 }
@@ -187,7 +193,53 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   'GET /api/audit': { access: 'audit', prepare: async () => ({ path: '/api/audit?q=type:AddressRegistered&limit=5' }) },
   'GET /api/audit/export': { access: 'audit', prepare: async () => ({ path: '/api/audit/export?format=csv' }) },
   'GET /api/projections': { access: 'read', prepare: async () => ({ path: '/api/projections' }) },
+  // The upload's rows are all invalid, so its background run appends nothing that could be
+  // mistaken for another row's write; each call is its own source (one run per source at a time).
+  'POST /api/imports': {
+    access: 'write',
+    prepare: async () => {
+      // The run before has ended, so no two hold a connection at once.
+      await importRunsEnded();
+      return {
+        path: `/api/imports?source=authz-${randomUUID().slice(0, 8)}`,
+        rawBody: { text: 'street,city,postal_code,country\nMain Street,,ABC,XX\n', type: 'text/csv' },
+      };
+    },
+  },
+  'GET /api/imports/[id]': {
+    access: 'write',
+    prepare: async () => {
+      const id = await importRun();
+      return { path: `/api/imports/${id}`, params: { id } };
+    },
+  },
+  'GET /api/imports/[id]/report': {
+    access: 'write',
+    prepare: async () => {
+      const id = await importRun();
+      return { path: `/api/imports/${id}/report`, params: { id } };
+    },
+  },
 };
+
+/** A finished upload's record, as lib/import-jobs.ts leaves it. */
+async function importRun(): Promise<string> {
+  const id = randomUUID();
+  await t.prisma.import.create({
+    data: {
+      id,
+      source: `authz-${id}`,
+      fileName: 'authz.csv',
+      fileBytes: 10n,
+      status: 'done',
+      startedById: SETUP_ACTOR.id,
+      startedByName: SETUP_ACTOR.name,
+      correlationId: `import-run:${id}`,
+      header: ['street'],
+    },
+  });
+  return id;
+}
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 const routeModules = import.meta.glob<Record<string, unknown>>('./**/route.ts', { eager: true });
@@ -217,6 +269,7 @@ async function invoke(
   const method = key.split(' ')[0]!;
   const headers: Record<string, string> = {};
   if (call.body !== undefined) headers['content-type'] = 'application/json';
+  if (call.rawBody) headers['content-type'] = call.rawBody.type;
   if (caller !== 'anonymous') {
     if (via === 'token') headers.authorization = `Bearer ${tokens[caller].secret}`;
     else {
@@ -230,7 +283,7 @@ async function invoke(
     new Request(`http://localhost${call.path}`, {
       method,
       headers,
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      body: call.rawBody?.text ?? (call.body === undefined ? undefined : JSON.stringify(call.body)),
     }),
     { params: Promise.resolve(call.params ?? {}) },
   );

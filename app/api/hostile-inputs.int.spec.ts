@@ -1,5 +1,7 @@
 /// <reference types="vite/client" />
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importRunsEnded } from '@/lib/import-jobs';
 import { seedAddress, thirdStreet } from '@/test/addresses';
 import { credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -45,6 +47,7 @@ const DOCUMENTED_CODES = new Set([
   'idempotency_key_reused',
   'unsupported_media_type',
   'rate_limited',
+  'import_running',
 ]);
 
 const CATCH_ALL = '/api/[...path]';
@@ -105,6 +108,8 @@ interface BaseCall {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: Record<string, unknown>;
+  /** A body that is not JSON (an uploaded file), with its content type. */
+  rawBody?: { text: string; type: string };
 }
 
 interface ParameterSpec {
@@ -117,6 +122,8 @@ interface ParameterSpec {
   headers?: string[];
   /** Parameters for which every hostile value must be refused (4xx), e.g. cursors of a live stream. */
   refuseAll?: string[];
+  /** Whole bodies to send in place of a file upload's (`rawBody`). */
+  files?: string[];
 }
 
 const FIELDS = thirdStreet;
@@ -126,6 +133,8 @@ const READ_HEADERS = ['Origin', 'Authorization', 'X-Forwarded-For', 'X-Forwarded
 
 const address = (state?: 'fresh' | 'changed' | 'archived') =>
   seedAddress({ id: 'hostile-setup', name: 'Hostile setup', role: 'admin' }, state);
+
+const IMPORT_HEADER = 'id,house_number,street,unit,city,district,region,region_code,postal_code,country,lat,lon,source';
 
 const PARAMETERS: Record<string, ParameterSpec> = {
   'GET /api/health': { prepare: async () => ({}), query: ['details'], headers: READ_HEADERS },
@@ -245,7 +254,63 @@ const PARAMETERS: Record<string, ParameterSpec> = {
     refuseAll: ['after', 'Last-Event-ID'],
   },
   'GET /api/projections': { prepare: async () => ({}), headers: READ_HEADERS },
+  // Each request is its own source: one run per source at a time would answer the rest 409.
+  'POST /api/imports': {
+    // The run before has ended: a hundred uploads at once would each hold a connection.
+    prepare: async () => {
+      await importRunsEnded();
+      return {
+        query: { source: `hostile-${randomUUID().slice(0, 8)}`, filename: 'hostile.csv' },
+        rawBody: { text: `${IMPORT_HEADER}\n1,5,Main Street,,Portland,,Maine,ME,04101,US,,,x\n`, type: 'text/csv' },
+      };
+    },
+    query: ['source', 'filename'],
+    headers: WRITE_HEADERS,
+    files: [
+      '',
+      '\u0000',
+      '\ufeff',
+      IMPORT_HEADER,
+      `${IMPORT_HEADER}\n\u0000,\ud800,\u202e,=HYPERLINK("x"),${'x'.repeat(70_000)}`,
+      `${IMPORT_HEADER}\n"unclosed`,
+      '"a,b\n',
+      `${IMPORT_HEADER}\n${'1,2,3\n'.repeat(5)}`,
+      'street,city,postal_code,country,street,street\n1,2,3,4,5,6\n',
+    ],
+  },
+  'GET /api/imports/[id]': {
+    prepare: async () => ({ params: { id: await importRun() } }),
+    path: ['id'],
+    headers: READ_HEADERS,
+  },
+  'GET /api/imports/[id]/report': {
+    prepare: async () => ({ params: { id: await importRun() } }),
+    path: ['id'],
+    headers: READ_HEADERS,
+  },
 };
+
+/** A finished upload's record with one rejected row, as lib/import-jobs.ts leaves it. */
+async function importRun(): Promise<string> {
+  const id = randomUUID();
+  await t.prisma.import.create({
+    data: {
+      id,
+      source: `hostile-${id}`,
+      fileName: 'hostile.csv',
+      fileBytes: 10n,
+      status: 'done',
+      startedById: 'hostile-setup',
+      startedByName: 'Hostile setup',
+      correlationId: `import-run:${id}`,
+      header: ['street', 'city'],
+      rows: 1,
+      rejected: 1,
+      rejections: { create: { rowNumber: 1, reasons: 'city: required', raw: { street: '=1+1', city: '' } } },
+    },
+  });
+  return id;
+}
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -253,7 +318,10 @@ beforeAll(async () => {
   process.env.DATABASE_URL = t.url;
   await provisionCallers(t.prisma);
 });
-afterAll(async () => t?.drop());
+afterAll(async () => {
+  await importRunsEnded();
+  await t?.drop();
+});
 
 function withValue(body: Record<string, unknown>, dotted: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(body);
@@ -291,9 +359,16 @@ async function send(key: string, base: BaseCall, change: Variation): Promise<{ s
   const url = new URL(`http://localhost${pathOf(key, params)}`);
   for (const [k, v] of Object.entries({ ...base.query, ...change.query })) url.searchParams.set(k, v);
   const json = change.body ?? base.body;
-  const body = change.rawBody !== undefined ? change.rawBody : json === undefined ? undefined : JSON.stringify(json);
+  const body =
+    change.rawBody !== undefined
+      ? change.rawBody
+      : base.rawBody
+        ? base.rawBody.text
+        : json === undefined
+          ? undefined
+          : JSON.stringify(json);
   const headers = new Headers({
-    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(body !== undefined ? { 'content-type': base.rawBody?.type ?? 'application/json' } : {}),
     ...credentials(
       key.startsWith('GET /api/events') || key.startsWith('GET /api/audit')
         ? 'auditor'
@@ -426,6 +501,14 @@ describe('hostile input to every route', () => {
           name,
           values: [...HOSTILE_TEXT, ...HOSTILE_JSON],
           vary: (v) => ({ body: undefined, _field: name, _value: v }) as Variation,
+        });
+      }
+      if (spec.files) {
+        cases.push({
+          where: 'body',
+          name: '(the uploaded file)',
+          values: spec.files,
+          vary: (v) => ({ rawBody: v as string }),
         });
       }
       if (spec.body) {
