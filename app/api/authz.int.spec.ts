@@ -14,6 +14,7 @@ import { currentVerification, VERIFY_LOCK_NAME } from '@/lib/integrity/verify-jo
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { seedAddress, thirdStreet } from '@/test/addresses';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedImportRun } from '@/test/imports';
 import { actionScope } from '@/test/server-actions';
 
 /*
@@ -222,24 +223,7 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   },
 };
 
-/** A finished upload's record, as lib/import-jobs.ts leaves it. */
-async function importRun(): Promise<string> {
-  const id = randomUUID();
-  await t.prisma.import.create({
-    data: {
-      id,
-      source: `authz-${id}`,
-      fileName: 'authz.csv',
-      fileBytes: 10n,
-      status: 'done',
-      startedById: SETUP_ACTOR.id,
-      startedByName: SETUP_ACTOR.name,
-      correlationId: `import-run:${id}`,
-      header: ['street'],
-    },
-  });
-  return id;
-}
+const importRun = () => seedImportRun(t.prisma, SETUP_ACTOR);
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 const routeModules = import.meta.glob<Record<string, unknown>>('./**/route.ts', { eager: true });

@@ -5,6 +5,7 @@ import { importRunsEnded } from '@/lib/import-jobs';
 import { seedAddress, thirdStreet } from '@/test/addresses';
 import { credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedImportRun } from '@/test/imports';
 
 /*
  * Hostile input, table-driven: every route handler under app/api (discovered from the file
@@ -290,27 +291,7 @@ const PARAMETERS: Record<string, ParameterSpec> = {
   },
 };
 
-/** A finished upload's record with one rejected row, as lib/import-jobs.ts leaves it. */
-async function importRun(): Promise<string> {
-  const id = randomUUID();
-  await t.prisma.import.create({
-    data: {
-      id,
-      source: `hostile-${id}`,
-      fileName: 'hostile.csv',
-      fileBytes: 10n,
-      status: 'done',
-      startedById: 'hostile-setup',
-      startedByName: 'Hostile setup',
-      correlationId: `import-run:${id}`,
-      header: ['street', 'city'],
-      rows: 1,
-      rejected: 1,
-      rejections: { create: { rowNumber: 1, reasons: 'city: required', raw: { street: '=1+1', city: '' } } },
-    },
-  });
-  return id;
-}
+const importRun = () => seedImportRun(t.prisma, { id: 'hostile-setup', name: 'Hostile setup' });
 
 let t: TestDatabase;
 beforeAll(async () => {
