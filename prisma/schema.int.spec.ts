@@ -326,6 +326,13 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     });
     return { written, read };
   },
+  AuditEventCity: async (c) => {
+    // The trigger on events writes these rows; the owner may too (the runtime role only reads).
+    const position = BigInt(9_000_000_000 + Math.floor(Math.random() * 1_000_000));
+    const written = { position, streamId: `schema-${randomUUID()}`, streamVersion: 1, city: 'portland' };
+    await c.auditEventCity.create({ data: written });
+    return { written, read: await c.auditEventCity.findUniqueOrThrow({ where: { position } }) };
+  },
   IntegrityVerification: async (c) => {
     const written = {
       source: 'cli',
