@@ -49,6 +49,10 @@ test('an operator uploads a CSV with good and bad rows, watches it run and downl
   await form.getByRole('button', { name: 'Upload and import' }).click();
   await expect(form.getByRole('status')).toHaveText(/Import of e2e-upload\.csv started as source e2e-upload/);
 
+  // The run is the server's: leaving the page does not stop it.
+  await page.goto('/addresses');
+  await page.goto('/import');
+
   // The run's card: its progress bar and counters move without a reload, until it is done.
   const run = page.getByRole('listitem', { name: 'Import of e2e-upload.csv' }).first();
   const progress = run.getByRole('progressbar', { name: 'Progress of e2e-upload.csv' });
