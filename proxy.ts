@@ -69,7 +69,9 @@ export function proxy(request: NextRequest) {
 
 export const config = {
   matcher: [
-    // Everything except Next's static assets and files with an extension (icons, images).
-    '/((?!_next/static|_next/image|favicon\\.ico|.*\\.[a-zA-Z0-9]+$).*)',
+    // Everything except Next's static assets, files with an extension (icons, images) and the
+    // upload of /import (app/api/imports/route.ts): Next.js buffers in memory, and cuts at 10 MB,
+    // the body of every request its proxy sees; that route sets its own headers.
+    '/((?!_next/static|_next/image|favicon\\.ico|api/imports$|.*\\.[a-zA-Z0-9]+$).*)',
   ],
 };

@@ -36,6 +36,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <nav aria-label="Main">
             <Link href="/addresses">Search</Link>
             {canWrite ? <Link href="/addresses/new">Register</Link> : null}
+            {canWrite ? <Link href="/import">Import</Link> : null}
             {canAudit ? <Link href="/audit">Audit log</Link> : null}
           </nav>
           <AccountMenu actor={actor} />

@@ -130,7 +130,7 @@ test('an auditor sees no edit controls and cannot issue a command by any route',
   // The page's content has no form at all (the header's sign-out button is the only one).
   await expect(page.locator('main form')).toHaveCount(0);
 
-  for (const path of ['/addresses/new', '/admin']) {
+  for (const path of ['/addresses/new', '/admin', '/import']) {
     await page.goto(path);
     await expect(page).toHaveURL(/\/forbidden$/);
   }

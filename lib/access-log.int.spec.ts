@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { createAccessLog } from './access-log';
+import { waitFor } from '@/test/wait';
+import { accessLog, createAccessLog, trackAccess } from './access-log';
+import { runShutdownHooks } from './shutdown';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -46,5 +48,26 @@ describe('the access log writer', () => {
     const before = await count();
     await log.record({ actor, action: 'access.page', filter: {}, rowCount: 0 });
     expect(await count()).toBe(before + 1);
+  });
+});
+
+describe('the process-wide access log on shutdown', () => {
+  it('drains through the shutdown hooks: what is queued and what is recorded afterwards is written at once', async () => {
+    process.env.DATABASE_URL = t.url;
+    process.env.ACCESS_LOG_FLUSH_MS = '3600000';
+    try {
+      const before = await count();
+      for (let i = 0; i < 3; i++) trackAccess({ actor, action: 'audit.page', filter: { i }, rowCount: i });
+      // trackAccess queues on a microtask; the hour-long timer would write nothing here.
+      await waitFor('the entries to be queued', async () => accessLog().pending() === 3);
+      await runShutdownHooks();
+      expect(await count()).toBe(before + 3);
+      // An entry that arrives while stopping (an export's stream ending last) is written at once.
+      const late = accessLog().record({ actor, action: 'audit.export', filter: {}, rowCount: 9 });
+      await late;
+      expect(await count()).toBe(before + 4);
+    } finally {
+      delete process.env.ACCESS_LOG_FLUSH_MS;
+    }
   });
 });

@@ -2,6 +2,7 @@ import { after } from 'next/server';
 import type { Actor } from '@/domain/messages';
 import { type Db, prisma } from './db';
 import { logger } from './logger';
+import { onShutdown } from './shutdown';
 
 /**
  * The access trail: who looked at or exported what (audit pages, exports, timeline views), kept
@@ -9,9 +10,11 @@ import { logger } from './logger';
  *
  * Recording must not slow the page it records: `record` only queues the entry; a batch is written
  * every `flushMs` (or at once when `maxBatch` are waiting) in one INSERT. A clean shutdown loses
- * none: `trackAccess` hands each entry's write to Next's `after()`, and `next start` waits for
- * that work before it exits on SIGTERM/SIGINT (its graceful shutdown closes the server, then
- * awaits pending `after` callbacks). Other processes call `flush()` themselves.
+ * none: the process-wide log registers `drain` as a shutdown hook (lib/shutdown.ts), which the
+ * web server of `npm start` runs after its last request (scripts/web-server.ts; its custom server
+ * is not `next start`, whose own shutdown would only wait for `after()` work), and `trackAccess`
+ * also hands each write to `after()`. Other processes call `flush()` themselves.
+ * scripts/web-server.int.spec.ts proves it: with the timer at a minute, SIGTERM still writes all.
  */
 
 export type AccessAction = 'audit.page' | 'audit.export' | 'timeline.view' | 'access.page';
@@ -35,12 +38,14 @@ interface Queued {
 const MAX_ATTEMPTS = 5;
 
 export function createAccessLog(db: Db, options: { flushMs?: number; maxBatch?: number } = {}) {
-  const flushMs = options.flushMs ?? 200;
+  const flushMs = options.flushMs ?? (Number(process.env.ACCESS_LOG_FLUSH_MS) || 200);
   const maxBatch = options.maxBatch ?? 200;
   let queue: Queued[] = [];
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
   let failures = 0;
+  /** Set by `drain`: from then on every entry is written at once (the process is stopping). */
+  let draining = false;
   const log = logger.child({ component: 'access-log' });
 
   function schedule(delay: number) {
@@ -105,11 +110,16 @@ export function createAccessLog(db: Db, options: { flushMs?: number; maxBatch?: 
     record(entry: AccessEntry): Promise<void> {
       return new Promise<void>((done) => {
         queue.push({ entry: { ...entry, accessedAt: entry.accessedAt ?? new Date() }, done });
-        if (queue.length >= maxBatch) void flush();
+        if (draining || queue.length >= maxBatch) void flush();
         else schedule(flushMs);
       });
     },
     flush,
+    /** For shutdown: writes what is queued, and whatever is recorded later, without waiting. */
+    drain(): Promise<void> {
+      draining = true;
+      return flush();
+    },
     /** Entries queued and not yet written. */
     pending: () => queue.length,
   };
@@ -126,6 +136,7 @@ export function accessLog(): AccessLog {
   if (!l) {
     l = createAccessLog(db);
     logs.set(db, l);
+    onShutdown(l.drain);
   }
   return l;
 }

@@ -140,3 +140,21 @@ export function parseMapOptions(values: readonly string[]): Record<string, strin
   }
   return out;
 }
+
+/** A source name (command ids are `import:<source>:<key>`): letters, digits, ".", "-" and "_". */
+export const IMPORT_SOURCE_PATTERN = /^[\w.-]{1,100}$/;
+
+/**
+ * The source a file imports as when none is named: its name without directory and `.csv`/`.gz`,
+ * with anything but letters, digits, ".", "-" and "_" made "-" (so `Mailing list (2).csv` is
+ * `Mailing-list-2-`); the same file name is the same source, so uploading it again registers
+ * nothing twice.
+ */
+export function importSourceFromFileName(fileName: string): string {
+  const base = fileName
+    .split(/[\\/]/)
+    .at(-1)!
+    .replace(/(\.csv)?(\.gz)?$/i, '');
+  const source = base.replace(/[^\w.-]+/g, '-').slice(0, 100);
+  return IMPORT_SOURCE_PATTERN.test(source) ? source : 'upload';
+}

@@ -3,8 +3,15 @@ import { open, stat } from 'node:fs/promises';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Parser, parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify';
-import { type ImportItem, type ImportOptions, type ImportSummary, importAddresses } from './import-addresses';
+import {
+  type ImportItem,
+  type ImportOptions,
+  type ImportRejection,
+  type ImportSummary,
+  importAddresses,
+} from './import-addresses';
 import { type ColumnMapping, ImportFileError, resolveColumns, rowToAddress } from './import-columns';
 import type { Ledger } from './ledger';
 import type { ValidationIssue } from './validation/address';
@@ -16,7 +23,7 @@ export interface CsvImportProgress {
   summary: Readonly<ImportSummary>;
 }
 
-export interface CsvImportOptions extends Omit<ImportOptions, 'onProgress' | 'onRejected'> {
+export interface CsvImportOptions extends Omit<ImportOptions, 'onProgress'> {
   /** `--map` entries: column name → target (lib/import-columns.ts). */
   map?: Readonly<Record<string, string>>;
   /** Where to write the CSV of rejected rows (row, reasons, then the row's own columns). */
@@ -33,8 +40,7 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * in flight bound it), so memory stays flat however large the file is.
  */
 export async function importCsvFile(ledger: Ledger, file: string, options: CsvImportOptions): Promise<ImportSummary> {
-  const totalBytes = await fileSize(file);
-  const gzipped = await startsWith(file, GZIP_MAGIC);
+  const { totalBytes, gzipped } = await inspectCsvFile(file, options.map ?? {});
   let bytesRead = 0;
   const input = createReadStream(file);
   input.on('data', (chunk) => {
@@ -54,7 +60,10 @@ export async function importCsvFile(ledger: Ledger, file: string, options: CsvIm
       }),
       {
         ...options,
-        onRejected: (rejection) => report?.write(rejection.row ?? 0, rejection.reasons, rejection.raw ?? {}),
+        onRejected: (rejection) => {
+          report?.write(rejection);
+          options.onRejected?.(rejection);
+        },
         onProgress: (summary) => options.onProgress?.({ bytesRead, totalBytes, summary }),
       },
     );
@@ -99,15 +108,29 @@ async function* readRows(
   if (!header) throw new ImportFileError('the file is empty: no header row');
 }
 
+/** The rejected-rows report (`--report`, and the upload page's download): its header record. */
+export const reportHeader = (header: readonly string[]) => ['row', 'reasons', ...header];
+
+/** Every reason of a rejected row in one cell. */
+export const reportReasons = (reasons: readonly ValidationIssue[]) =>
+  reasons.map((r) => (r.path ? `${r.path}: ${r.message}` : r.message)).join('; ');
+
+/** One rejected row of the report: its row number, its reasons, then its own columns as read. */
+export const reportRecord = (
+  header: readonly string[],
+  row: number,
+  reasons: string,
+  raw: Readonly<Record<string, string>>,
+) => [String(row), reasons, ...header.map((name) => raw[name] ?? '')];
+
 function openReport(file: string, header: readonly string[]) {
   const out = createWriteStream(file);
   const csv = stringify();
   csv.pipe(out);
-  csv.write(['row', 'reasons', ...header]);
+  csv.write(reportHeader(header));
   return {
-    write(row: number, reasons: readonly ValidationIssue[], raw: Readonly<Record<string, string>>) {
-      const text = reasons.map((r) => (r.path ? `${r.path}: ${r.message}` : r.message)).join('; ');
-      csv.write([row, text, ...header.map((name) => raw[name] ?? '')]);
+    write(rejection: ImportRejection) {
+      csv.write(reportRecord(header, rejection.row ?? 0, reportReasons(rejection.reasons), rejection.raw ?? {}));
     },
     async close() {
       csv.end();
@@ -127,13 +150,95 @@ async function fileSize(file: string): Promise<number> {
   }
 }
 
-async function startsWith(file: string, bytes: readonly number[]): Promise<boolean> {
+/** How much of the file's start is looked at before anything is written. */
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * Refuses, before a single row is written, a file that cannot be a UTF-8 CSV of addresses: empty,
+ * UTF-16/32 (a byte-order mark, or NUL bytes between letters, as Excel's "Unicode text" saves),
+ * binary (NUL bytes: a spreadsheet, a PDF, an image), not UTF-8, or without the address columns
+ * (lib/import-columns.ts names what is missing). Without this a UTF-16 file was read as a header
+ * of garbled names and refused with a message about missing columns nobody could act on.
+ * Looks at the first 64 KiB (decompressed, for gzip); a bad byte further on rejects only its row.
+ */
+export async function inspectCsvFile(
+  file: string,
+  map: Readonly<Record<string, string>> = {},
+): Promise<{ totalBytes: number; gzipped: boolean; header: string[] }> {
+  const totalBytes = await fileSize(file);
+  if (totalBytes === 0) throw new ImportFileError('the file is empty');
+  const head = await readStart(file, SNIFF_BYTES);
+  const gzipped = GZIP_MAGIC.every((b, i) => head[i] === b);
+  const text = gzipped ? await gunzipStart(file) : head;
+  if (text.length === 0) throw new ImportFileError('the file is empty');
+  if (looksLikeUtf16(text)) {
+    throw new ImportFileError('the file is UTF-16 text, not UTF-8; save it as CSV in UTF-8 and try again');
+  }
+  if (text.includes(0)) {
+    throw new ImportFileError(
+      'the file is not a CSV text file (it holds binary data; save a spreadsheet as CSV in UTF-8 first)',
+    );
+  }
+  let decoded: string;
+  try {
+    // `stream: true`: a character cut at the 64 KiB boundary is not an error.
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(text, { stream: text.length >= SNIFF_BYTES });
+  } catch {
+    throw new ImportFileError('the file is not UTF-8 text; save it as CSV in UTF-8 and try again');
+  }
+  const firstLine = decoded.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  if (firstLine.trim() === '') throw new ImportFileError('the file has no header row: its first line is empty');
+  let header: string[];
+  try {
+    header = (parseSync(firstLine, { relax_column_count: true }) as string[][])[0]?.map((n) => n.trim()) ?? [];
+  } catch {
+    throw new ImportFileError('the first line is not a CSV header row (check its quotes)');
+  }
+  resolveColumns(header, map);
+  return { totalBytes, gzipped, header };
+}
+
+/** A byte-order mark, or (without one) NUL bytes in every other place of the first 200 bytes. */
+function looksLikeUtf16(text: Buffer): boolean {
+  if ((text[0] === 0xff && text[1] === 0xfe) || (text[0] === 0xfe && text[1] === 0xff)) return true;
+  const pairs = Math.floor(Math.min(200, text.length) / 2);
+  let little = 0;
+  let big = 0;
+  for (let i = 0; i < pairs; i++) {
+    const [a, b] = [text[2 * i]!, text[2 * i + 1]!];
+    if (a !== 0 && b === 0) little++;
+    else if (a === 0 && b !== 0) big++;
+  }
+  return pairs > 0 && Math.max(little, big) >= pairs * 0.9;
+}
+
+async function readStart(file: string, bytes: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.alloc(bytes.length);
-    const { bytesRead } = await handle.read(buffer, 0, bytes.length, 0);
-    return bytesRead === bytes.length && bytes.every((b, i) => buffer[i] === b);
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+async function gunzipStart(file: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const input = createReadStream(file);
+  const gunzip = createGunzip();
+  try {
+    for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= SNIFF_BYTES) break;
+    }
+  } catch {
+    throw new ImportFileError('the file looks gzip-compressed but cannot be decompressed');
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, SNIFF_BYTES);
 }

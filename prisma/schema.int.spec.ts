@@ -355,6 +355,51 @@ const roundTrips: Record<Prisma.ModelName, RoundTrip> = {
     expect(read.seal.seq).toBe(seq);
     return { written, read };
   },
+  Import: async (c) => {
+    const written = {
+      id: randomUUID(),
+      source: `schema-${randomUUID()}`,
+      fileName: 'a.csv',
+      fileBytes: 10n,
+      status: 'done',
+      startedById: 'a',
+      startedByName: 'A',
+      correlationId: 'c',
+      header: ['street', 'city'],
+      rows: 2,
+      rejected: 1,
+      finishedAt: new Date(),
+    };
+    await c.import.create({ data: written });
+    return { written, read: await c.import.findUniqueOrThrow({ where: { id: written.id } }) };
+  },
+  ImportRejection: async (c) => {
+    const run = await c.import.create({
+      data: {
+        id: randomUUID(),
+        source: `schema-${randomUUID()}`,
+        fileName: 'b.csv',
+        fileBytes: 1n,
+        status: 'running',
+        startedById: 'a',
+        startedByName: 'A',
+        correlationId: 'c',
+      },
+    });
+    const written = { importId: run.id, rowNumber: 3, reasons: 'city: required', raw: { city: '' } };
+    await c.importRejection.create({ data: written });
+    const read = await c.importRejection.findUniqueOrThrow({
+      where: { importId_rowNumber: { importId: run.id, rowNumber: 3 } },
+    });
+    return { written, read };
+  },
+  AuditEventCity: async (c) => {
+    // The trigger on events writes these rows; the owner may too (the runtime role only reads).
+    const position = BigInt(9_000_000_000 + Math.floor(Math.random() * 1_000_000));
+    const written = { position, streamId: `schema-${randomUUID()}`, streamVersion: 1, city: 'portland' };
+    await c.auditEventCity.create({ data: written });
+    return { written, read: await c.auditEventCity.findUniqueOrThrow({ where: { position } }) };
+  },
   IntegrityVerification: async (c) => {
     const written = {
       source: 'cli',

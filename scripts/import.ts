@@ -9,12 +9,11 @@
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { createPrisma } from '@/lib/db';
 import { openLocalDatabase } from '@/lib/embedded-postgres';
-import { IMPORT_TARGETS, parseMapOptions } from '@/lib/import-columns';
+import { IMPORT_SOURCE_PATTERN, IMPORT_TARGETS, importSourceFromFileName, parseMapOptions } from '@/lib/import-columns';
 import { importCsvFile } from '@/lib/import-csv';
 import { createLedger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
@@ -48,8 +47,8 @@ async function main() {
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE');
   const file = positionals[0]!;
   const map = parseMapOptions(values.map ?? []);
-  const source = values.source ?? path.basename(file).replace(/(\.csv)?(\.gz)?$/i, '');
-  if (!/^[\w.-]{1,100}$/.test(source)) throw new UsageError('--source: letters, digits, ".", "-" and "_" only');
+  const source = values.source ?? importSourceFromFileName(file);
+  if (!IMPORT_SOURCE_PATTERN.test(source)) throw new UsageError('--source: letters, digits, ".", "-" and "_" only');
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 5000)) {
     throw new UsageError('--batch-size: a whole number from 1 to 5000');

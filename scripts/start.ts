@@ -10,18 +10,19 @@
  *      string is not passed to them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkRuntimeRole } from '@/lib/database-roles';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '@/lib/embedded-postgres';
 import { logger, redactUrl } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
+import { needsBuild, nextBin } from './build-freshness';
 
 const root = process.cwd();
 // Node runs the children directly: npx and npm exit on SIGTERM without passing it on, which
 // would leave a worker running (and holding its locks) after `npm start` was stopped.
-const NEXT_BIN = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+const NEXT_BIN = nextBin(root);
 const port = Number(process.env.PORT ?? 3000);
 const log = logger.child({ component: 'start' });
 
@@ -62,7 +63,7 @@ async function main() {
   };
   delete env.MIGRATION_DATABASE_URL;
 
-  if (needsBuild()) {
+  if (needsBuild(root)) {
     log.info('building the app (first start or sources changed); this takes a minute or two');
     await run(process.execPath, [NEXT_BIN, 'build'], env);
   }
@@ -108,22 +109,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`));
     });
   });
-}
-
-const SOURCE_DIRS = ['app', 'lib', 'domain', 'projections', 'public'];
-const SOURCE_FILES = ['next.config.js', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json'];
-
-function needsBuild(): boolean {
-  const buildId = path.join(root, '.next', 'BUILD_ID');
-  if (!existsSync(buildId)) return true;
-  const built = statSync(buildId).mtimeMs;
-  const newer = (p: string): boolean => {
-    if (!existsSync(p)) return false;
-    const s = statSync(p);
-    if (s.isFile()) return s.mtimeMs > built;
-    return readdirSync(p).some((name) => !name.startsWith('.') && newer(path.join(p, name)));
-  };
-  return [...SOURCE_DIRS, ...SOURCE_FILES].some((p) => newer(path.join(root, p)));
 }
 
 async function shutdown(code = 0) {

@@ -10,6 +10,7 @@ import http from 'node:http';
 import next from 'next';
 import { PEER_HEADER, PEER_TOKEN_ENV, trustedProxies } from '@/lib/auth/client-address';
 import { logger } from '@/lib/logger';
+import { runShutdownHooks } from '@/lib/shutdown';
 
 const port = Number(process.env.PORT ?? 3000);
 const log = logger.child({ component: 'web' });
@@ -43,14 +44,27 @@ async function main() {
   });
   // Every interface, as `next start` does (HOSTNAME is often the container's name, not an address).
   server.listen(port, () => log.info({ port }, 'web server listening'));
-  // Live event streams never end by themselves: give requests a few seconds, then go.
-  const stop = () => {
-    server.close(() => process.exit(0));
+  // A clean stop: no new requests, the open ones finish (live event streams never end by
+  // themselves, so they are cut after 5 s), then what they left queued is written — the access
+  // trail's entries (lib/shutdown.ts) and Next's `after()` work (app.close() waits for it) — and
+  // only then the process exits. Exiting straight from server.close() lost the queued entries.
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // Whatever hangs, the process still goes.
+    setTimeout(() => process.exit(1), 15_000).unref();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 5_000).unref();
+    const cut = setTimeout(() => server.closeAllConnections(), 5_000);
+    await closed;
+    clearTimeout(cut);
+    await runShutdownHooks();
+    await app.close();
+    process.exit(0);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
 }
 
 main().catch((error) => {

@@ -9,10 +9,12 @@ import { SESSION_COOKIE } from '@/lib/auth/sessions';
 import { signIn } from '@/lib/auth/sign-in';
 import { createApiToken, revokeApiToken } from '@/lib/auth/tokens';
 import { createUser, disableUser } from '@/lib/auth/users';
+import { importRunsEnded } from '@/lib/import-jobs';
 import { currentVerification, VERIFY_LOCK_NAME } from '@/lib/integrity/verify-job';
 import { currentRebuild, rebuildLockHeld } from '@/projections/rebuild-job';
 import { seedAddress, seedParkedAddress, thirdStreet } from '@/test/addresses';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedImportRun } from '@/test/imports';
 import { actionScope } from '@/test/server-actions';
 
 /*
@@ -67,7 +69,10 @@ beforeAll(async () => {
     };
   }
 });
-afterAll(async () => t?.drop());
+afterAll(async () => {
+  await importRunsEnded();
+  await t?.drop();
+});
 
 // ── Fixtures: fresh addresses in the state each command needs ───────────────────────────────────
 
@@ -90,6 +95,8 @@ interface RouteCall {
   path: string;
   params?: Record<string, string>;
   body?: unknown;
+  /** A body that is not JSON (an uploaded file), with its content type. */
+  rawBody?: { text: string; type: string };
   /** Does a success append events (so the actor can be checked)? */
   appends?: boolean;
 }
@@ -205,7 +212,36 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
       };
     },
   },
+  // The upload's rows are all invalid, so its background run appends nothing that could be
+  // mistaken for another row's write; each call is its own source (one run per source at a time).
+  'POST /api/imports': {
+    access: 'write',
+    prepare: async () => {
+      // The run before has ended, so no two hold a connection at once.
+      await importRunsEnded();
+      return {
+        path: `/api/imports?source=authz-${randomUUID().slice(0, 8)}`,
+        rawBody: { text: 'street,city,postal_code,country\nMain Street,,ABC,XX\n', type: 'text/csv' },
+      };
+    },
+  },
+  'GET /api/imports/[id]': {
+    access: 'write',
+    prepare: async () => {
+      const id = await importRun();
+      return { path: `/api/imports/${id}`, params: { id } };
+    },
+  },
+  'GET /api/imports/[id]/report': {
+    access: 'write',
+    prepare: async () => {
+      const id = await importRun();
+      return { path: `/api/imports/${id}/report`, params: { id } };
+    },
+  },
 };
+
+const importRun = () => seedImportRun(t.prisma, SETUP_ACTOR);
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 const routeModules = import.meta.glob<Record<string, unknown>>('./**/route.ts', { eager: true });
@@ -235,6 +271,7 @@ async function invoke(
   const method = key.split(' ')[0]!;
   const headers: Record<string, string> = {};
   if (call.body !== undefined) headers['content-type'] = 'application/json';
+  if (call.rawBody) headers['content-type'] = call.rawBody.type;
   if (caller !== 'anonymous') {
     if (via === 'token') headers.authorization = `Bearer ${tokens[caller].secret}`;
     else {
@@ -248,7 +285,7 @@ async function invoke(
     new Request(`http://localhost${call.path}`, {
       method,
       headers,
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      body: call.rawBody?.text ?? (call.body === undefined ? undefined : JSON.stringify(call.body)),
     }),
     { params: Promise.resolve(call.params ?? {}) },
   );

@@ -1,8 +1,11 @@
 /// <reference types="vite/client" />
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importRunsEnded } from '@/lib/import-jobs';
 import { seedAddress, seedParkedAddress, thirdStreet } from '@/test/addresses';
 import { credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedImportRun } from '@/test/imports';
 
 /*
  * Hostile input, table-driven: every route handler under app/api (discovered from the file
@@ -45,6 +48,7 @@ const DOCUMENTED_CODES = new Set([
   'idempotency_key_reused',
   'unsupported_media_type',
   'rate_limited',
+  'import_running',
 ]);
 
 const CATCH_ALL = '/api/[...path]';
@@ -105,6 +109,8 @@ interface BaseCall {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: Record<string, unknown>;
+  /** A body that is not JSON (an uploaded file), with its content type. */
+  rawBody?: { text: string; type: string };
 }
 
 interface ParameterSpec {
@@ -119,6 +125,8 @@ interface ParameterSpec {
   refuseAll?: string[];
   /** Values of one parameter tried besides the shared corpus: the forms its parser reads. */
   extraValues?: Record<string, string[]>;
+  /** Whole bodies to send in place of a file upload's (`rawBody`). */
+  files?: string[];
 }
 
 const FIELDS = thirdStreet;
@@ -129,6 +137,8 @@ const READ_HEADERS = ['Origin', 'Authorization', 'X-Forwarded-For', 'X-Forwarded
 const address = (state?: 'fresh' | 'changed' | 'archived') =>
   seedAddress({ id: 'hostile-setup', name: 'Hostile setup', role: 'admin' }, state);
 const parked = () => seedParkedAddress({ id: 'hostile-setup', name: 'Hostile setup', role: 'admin' });
+
+const IMPORT_HEADER = 'id,house_number,street,unit,city,district,region,region_code,postal_code,country,lat,lon,source';
 
 const PARAMETERS: Record<string, ParameterSpec> = {
   'GET /api/health': { prepare: async () => ({}), query: ['details'], headers: READ_HEADERS },
@@ -269,7 +279,43 @@ const PARAMETERS: Record<string, ParameterSpec> = {
     body: ['reason'],
     headers: WRITE_HEADERS,
   },
+  // Each request is its own source: one run per source at a time would answer the rest 409.
+  'POST /api/imports': {
+    // The run before has ended: a hundred uploads at once would each hold a connection.
+    prepare: async () => {
+      await importRunsEnded();
+      return {
+        query: { source: `hostile-${randomUUID().slice(0, 8)}`, filename: 'hostile.csv' },
+        rawBody: { text: `${IMPORT_HEADER}\n1,5,Main Street,,Portland,,Maine,ME,04101,US,,,x\n`, type: 'text/csv' },
+      };
+    },
+    query: ['source', 'filename'],
+    headers: WRITE_HEADERS,
+    files: [
+      '',
+      '\u0000',
+      '\ufeff',
+      IMPORT_HEADER,
+      `${IMPORT_HEADER}\n\u0000,\ud800,\u202e,=HYPERLINK("x"),${'x'.repeat(70_000)}`,
+      `${IMPORT_HEADER}\n"unclosed`,
+      '"a,b\n',
+      `${IMPORT_HEADER}\n${'1,2,3\n'.repeat(5)}`,
+      'street,city,postal_code,country,street,street\n1,2,3,4,5,6\n',
+    ],
+  },
+  'GET /api/imports/[id]': {
+    prepare: async () => ({ params: { id: await importRun() } }),
+    path: ['id'],
+    headers: READ_HEADERS,
+  },
+  'GET /api/imports/[id]/report': {
+    prepare: async () => ({ params: { id: await importRun() } }),
+    path: ['id'],
+    headers: READ_HEADERS,
+  },
 };
+
+const importRun = () => seedImportRun(t.prisma, { id: 'hostile-setup', name: 'Hostile setup' });
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -277,7 +323,10 @@ beforeAll(async () => {
   process.env.DATABASE_URL = t.url;
   await provisionCallers(t.prisma);
 });
-afterAll(async () => t?.drop());
+afterAll(async () => {
+  await importRunsEnded();
+  await t?.drop();
+});
 
 function withValue(body: Record<string, unknown>, dotted: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(body);
@@ -315,9 +364,16 @@ async function send(key: string, base: BaseCall, change: Variation): Promise<{ s
   const url = new URL(`http://localhost${pathOf(key, params)}`);
   for (const [k, v] of Object.entries({ ...base.query, ...change.query })) url.searchParams.set(k, v);
   const json = change.body ?? base.body;
-  const body = change.rawBody !== undefined ? change.rawBody : json === undefined ? undefined : JSON.stringify(json);
+  const body =
+    change.rawBody !== undefined
+      ? change.rawBody
+      : base.rawBody
+        ? base.rawBody.text
+        : json === undefined
+          ? undefined
+          : JSON.stringify(json);
   const headers = new Headers({
-    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(body !== undefined ? { 'content-type': base.rawBody?.type ?? 'application/json' } : {}),
     ...credentials(
       key.startsWith('GET /api/events') || key.startsWith('GET /api/audit')
         ? 'auditor'
@@ -450,6 +506,14 @@ describe('hostile input to every route', () => {
           name,
           values: [...HOSTILE_TEXT, ...HOSTILE_JSON],
           vary: (v) => ({ body: undefined, _field: name, _value: v }) as Variation,
+        });
+      }
+      if (spec.files) {
+        cases.push({
+          where: 'body',
+          name: '(the uploaded file)',
+          values: spec.files,
+          vary: (v) => ({ rawBody: v as string }),
         });
       }
       if (spec.body) {

@@ -1,10 +1,11 @@
+import { RefreshWhileRunning } from '@/app/_components/refresh-while-running';
 import { keyFingerprint } from '@/lib/integrity/chain';
 import { type TrustedKeys, trustedSealKeys } from '@/lib/integrity/seal-key';
 import { latestSeal, type SealSummary } from '@/lib/integrity/sealer';
 import { type LastVerification, lastVerification } from '@/lib/integrity/verify';
 import { type VerifyJobStatus, verificationStatus } from '@/lib/integrity/verify-job';
 import { readSide } from '@/projections/read-side';
-import { RefreshWhileRunning, VerifyForm } from './job-controls';
+import { VerifyForm } from './job-controls';
 
 /*
  * The admin page's "Integrity" section (server component): the badge of the last verification

@@ -1,7 +1,6 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useActionState, useEffect } from 'react';
+import { useActionState } from 'react';
 import { ConfirmButton, FormMessage } from '@/app/_components/form-fields';
 import { type FormState, IDLE } from '@/app/_lib/form-state';
 import { rebuildReadModelsAction, verifyLedgerAction } from '../actions';
@@ -56,15 +55,4 @@ export function RebuildForm({ running }: { running: boolean }) {
 
 export function VerifyForm({ running }: { running: boolean }) {
   return <StartJobForm action={verifyLedgerAction} running={running} label="Verify now" runningLabel="Verifying…" />;
-}
-
-/** Re-renders the page every 2 s while a job runs, so its progress moves without a reload. */
-export function RefreshWhileRunning({ running }: { running: boolean }) {
-  const router = useRouter();
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => router.refresh(), 2_000);
-    return () => clearInterval(timer);
-  }, [running, router]);
-  return null;
 }

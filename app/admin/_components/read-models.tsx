@@ -1,8 +1,9 @@
+import { RefreshWhileRunning } from '@/app/_components/refresh-while-running';
 import { projectionStatus, readSide } from '@/projections/read-side';
 import type { RebuildProgress } from '@/projections/rebuild';
 import { type RebuildJob, type RebuildJobStatus, rebuildStatus } from '@/projections/rebuild-job';
 import type { ProjectionStatus } from '@/projections/status';
-import { RebuildForm, RefreshWhileRunning } from './job-controls';
+import { RebuildForm } from './job-controls';
 import { ParkedActions } from './parked-actions';
 
 /*

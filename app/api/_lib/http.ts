@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'import_running'
   | 'service_unavailable'
   | 'internal_error';
 

@@ -58,3 +58,5 @@ export const eventTypesParam = z
 /** An admin's decision about a parked address (projections/parking.ts). */
 export const retryParkedBody = z.strictObject({ reason: optionalReasonSchema });
 export const skipParkedBody = z.strictObject({ reason: reasonSchema });
+/** The `{id}` of /api/imports/{id} and its report. */
+export const importIdParams = z.object({ id: z.uuid() });

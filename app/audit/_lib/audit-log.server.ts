@@ -22,11 +22,6 @@ import type { AuditFilter } from './qualifiers';
  * page reads about as many rows as it shows.
  */
 
-/** The city the address has once an event applied: set by registration, change or correction. */
-const cityOf = (alias: string) =>
-  Prisma.raw(
-    `coalesce(${alias}.data ->> 'city', ${alias}.data #>> '{changes,city}', ${alias}.data #>> '{fields,city}')`,
-  );
 const REASON = Prisma.raw(`coalesce(e.metadata ->> 'reason', e.data ->> 'reason', '')`);
 
 /** The API token suffix of an actor name (lib/auth/tokens.ts tokenActor). */
@@ -68,16 +63,12 @@ export function filterConditions(filter: AuditFilter): Prisma.Sql[] {
   }
   for (const reason of filter.reasons) where.push(Prisma.sql`${REASON} ILIKE ${likeContains(reason)}`);
   if (filter.cities.length > 0) {
+    // The city each event's address had once it applied, kept by a trigger on `events` (migration
+    // 20261202040100_audit_event_cities); its (city, position) index gives the page's order.
     const cities = filter.cities.map((c) => c.toLowerCase());
-    // First the streams that ever had one of the cities (index), then, per event, the city as of
-    // that event: the latest city-setting event of its stream at or before it (partial index).
-    where.push(Prisma.sql`e.stream_id IN (
-        SELECT c.stream_id FROM events c
-        WHERE lower(${cityOf('c')}) = ANY(${cities}::text[]) AND ${cityOf('c')} IS NOT NULL)
-      AND lower((
-        SELECT ${cityOf('s')} FROM events s
-        WHERE s.stream_id = e.stream_id AND s.stream_version <= e.stream_version AND ${cityOf('s')} IS NOT NULL
-        ORDER BY s.stream_version DESC LIMIT 1)) = ANY(${cities}::text[])`);
+    where.push(
+      Prisma.sql`e.position IN (SELECT ac.position FROM audit_event_cities ac WHERE ac.city = ANY(${cities}::text[]))`,
+    );
   }
   return where;
 }
