@@ -57,6 +57,18 @@ export interface MachineInfo {
 
 const EMMETT_DATABASE = 'bench_emmett';
 
+/**
+ * `pool.end()` resolves before its clients' sockets have closed; the server stopping right after
+ * sends them "terminating connection due to administrator command" (57P01), which a client no
+ * longer in the pool emits as an unhandled 'error' event and the process dies after a finished
+ * run. A query in flight still gets its error through its own promise.
+ */
+function quietOnShutdown(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => client.on('error', (error) => log.debug({ err: error }, 'pool client error')));
+  pool.on('error', (error) => log.debug({ err: error }, 'idle pool client error'));
+  return pool;
+}
+
 export function databaseUrl(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
@@ -74,7 +86,7 @@ export async function openBench(quick: boolean): Promise<BenchContext> {
   };
   try {
     await migrate(server.ownerUrl);
-    const ownerPool = new pg.Pool({ connectionString: server.ownerUrl, max: POOL_SIZE });
+    const ownerPool = quietOnShutdown(new pg.Pool({ connectionString: server.ownerUrl, max: POOL_SIZE }));
     closers.push(() => ownerPool.end());
     const prisma = createPrisma(server.url, { max: POOL_SIZE });
     closers.push(() => prisma.$disconnect());
@@ -133,14 +145,16 @@ const EMMETT_TYPES = [20, 114, 3802];
 function emmettStore(url: string) {
   const defaults = new Map(EMMETT_TYPES.map((oid) => [oid, pg.types.getTypeParser(oid)]));
   const emmettParsers = new Map<number, (value: string) => unknown>();
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: POOL_SIZE,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        emmettParsers.get(oid) ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-    },
-  });
+  const pool = quietOnShutdown(
+    new pg.Pool({
+      connectionString: url,
+      max: POOL_SIZE,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          emmettParsers.get(oid) ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    }),
+  );
   const store = getPostgreSQLEventStore(url, { connectionOptions: { pooled: true, pool } });
   for (const oid of EMMETT_TYPES) emmettParsers.set(oid, pg.types.getTypeParser(oid));
   for (const [oid, parse] of defaults) pg.types.setTypeParser(oid, parse);

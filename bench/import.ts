@@ -34,7 +34,7 @@ const CANDIDATES = [
   path.resolve(import.meta.dirname, '../..', SHARED_FILE),
   path.resolve(import.meta.dirname, '../../..', SHARED_FILE),
 ];
-const QUICK_ROWS = 5_000;
+const QUICK_ROWS = 2_000;
 /** The import's actor: the search group finds the file's addresses by it. */
 export const IMPORT_ACTOR = { id: 'bench-import', name: 'Benchmark import', role: 'system' as const };
 

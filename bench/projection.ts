@@ -28,6 +28,10 @@ import { createPostgresSearchIndex } from '@/projections/search/postgres-search-
 import { waitForProjection } from '@/projections/testing';
 import { startProjector } from '@/projections/worker';
 import type { BenchContext } from './context';
+
+/** The projector and rebuild log every batch at info; the bench's progress bars say as much. */
+const quiet = log.child({ component: 'projector' }, { level: 'warn' });
+
 import { type FigureInput, inParallel, log, percentile, progress, repeat, seconds, time } from './measure';
 import { registerCommand } from './workload';
 import type { Scenario } from './writes';
@@ -38,7 +42,7 @@ const eventCount = async (pool: pg.Pool) =>
 /** Starts the projector, waits until both projections reach the head; stop() when done. */
 export async function startCaughtUpProjector(ctx: BenchContext) {
   const searchIndex = createPostgresSearchIndex({ connectionString: ctx.server.url });
-  const projector = await startProjector({ databaseUrl: ctx.server.url, searchIndex, log });
+  const projector = await startProjector({ databaseUrl: ctx.server.url, searchIndex, log: quiet });
   const bar = progress('projector: catch-up', await eventCount(ctx.ownerPool));
   const timer = setInterval(async () => {
     const { rows } = await ctx.ownerPool
@@ -161,7 +165,7 @@ const catchUpAndRebuild: Scenario = {
             rebuildProjections({
               databaseUrl: ctx.server.url,
               searchIndex,
-              log,
+              log: quiet,
               onProgress: (p) => bar.update(Math.min(p.processed, events)),
             }),
           );

@@ -14,7 +14,8 @@ export interface Failure {
 
 export interface BenchReport {
   startedAt: string;
-  finishedAt: string;
+  /** null while the run is still going (the file is rewritten after every scenario). */
+  finishedAt: string | null;
   mode: 'quick' | 'full';
   command: string;
   machine: MachineInfo;

@@ -48,26 +48,31 @@ async function main() {
   const ctx = await openBench(values.quick);
   const figures: Figure[] = [];
   const failures: Failure[] = [];
+  const report = (finished: boolean): BenchReport => ({
+    startedAt: startedAt.toISOString(),
+    finishedAt: finished ? new Date().toISOString() : null,
+    mode: values.quick ? 'quick' : 'full',
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: ctx.machine,
+    notes: [...ctx.notes, 'SSE subscribers per instance: not measured (it needs a built and started server; skipped)'],
+    figures,
+    failures,
+  });
   try {
     for (const [group, scenarios] of Object.entries(GROUPS)) {
       if (only && !only.includes(group)) continue;
-      for (const scenario of scenarios) figures.push(...(await runScenario(ctx, group, scenario, failures)));
+      for (const scenario of scenarios) {
+        figures.push(...(await runScenario(ctx, group, scenario, failures)));
+        // After every scenario, so a long run that is stopped still leaves what it measured.
+        await writeReport(report(false));
+      }
     }
   } finally {
     await ctx.close();
   }
-  const report: BenchReport = {
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    mode: values.quick ? 'quick' : 'full',
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    machine: ctx.machine,
-    notes: [...ctx.notes],
-    figures,
-    failures,
-  };
-  await writeReport(report);
-  printTable(report);
+  const final = report(true);
+  await writeReport(final);
+  printTable(final);
   if (failures.length > 0) process.exitCode = 1;
 }
 

@@ -20,7 +20,7 @@ import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
 import type pg from 'pg';
 import { type AddressCommand, type AddressEvent, addressStreamId } from '@/domain/address';
 import type { BenchContext } from './context';
-import { type FigureInput, inParallel, median, progress, repeat, seconds } from './measure';
+import { type FigureInput, inParallel, median, progress, RUNS, repeat, seconds } from './measure';
 import { changeCommand, historyOf, registerCommand, toNewEvents } from './workload';
 
 export interface Scenario {
@@ -86,7 +86,7 @@ function commandScenario(name: string, writers: number, size: { quick: number; f
         'Emmett decider handler': (items: ReturnType<typeof registrations>) =>
           rate(`${name}: Emmett`, items, (i) => ctx.emmett.handle(i.command.data.addressId, i.command), writers),
       };
-      for (const warm of Object.values(contenders)) await warm(registrations(Math.min(100, n)));
+      for (const warm of Object.values(contenders)) await warm(registrations(Math.min(50, n)));
       const runs = await repeat(name, {
         ours: () => contenders.ours(registrations(n)),
         'raw INSERT': () => contenders['raw INSERT'](registrations(n)),
@@ -114,7 +114,7 @@ const bareAppend: Scenario = {
   name: '1 writer, bare append',
   async run(ctx) {
     await ctx.ownerPool.query(PLAIN_TABLE);
-    const n = ctx.quick ? 300 : 2000;
+    const n = ctx.quick ? 150 : 1000;
     type Items = ReturnType<typeof registrations>;
     const contenders = {
       ours: (items: Items) =>
@@ -130,7 +130,7 @@ const bareAppend: Scenario = {
           }),
         ),
     };
-    for (const warm of Object.values(contenders)) await warm(registrations(Math.min(100, n)));
+    for (const warm of Object.values(contenders)) await warm(registrations(Math.min(50, n)));
     const { ours, ...baselines } = await repeat('1 writer, bare append', {
       ours: () => contenders.ours(registrations(n)),
       'raw INSERT': () => contenders['raw INSERT'](registrations(n)),
@@ -144,7 +144,7 @@ const batchAppend: Scenario = {
   name: '100-event batch append',
   async run(ctx) {
     await ctx.ownerPool.query(PLAIN_TABLE);
-    const batches = ctx.quick ? 15 : 60;
+    const batches = ctx.quick ? 10 : 60;
     const make = (k: number) =>
       Array.from({ length: k }, () => {
         const id = randomUUID();
@@ -177,14 +177,15 @@ const batchAppend: Scenario = {
   },
 };
 
-/** The history the long address starts with; the measured commands take it to this plus RUNS × per run. */
-export const LONG_HISTORY = 10_000;
+/** The long address's history when the last measured command lands (--quick: a shorter one). */
+const LONG_HISTORY = { full: 10_000, quick: 2_000 };
 
 const longHistory: Scenario = {
   name: 'long history',
   async run(ctx) {
     const perRun = ctx.quick ? 5 : 10;
-    const start = LONG_HISTORY - 3 * perRun;
+    const end = ctx.quick ? LONG_HISTORY.quick : LONG_HISTORY.full;
+    const start = end - RUNS * perRun;
     const longId = randomUUID();
     const events = historyOf(longId, start);
     const bar = progress('long history: seed', events.length * 2);
@@ -223,7 +224,7 @@ const longHistory: Scenario = {
     const { ours: long, ...baselines } = runs;
     return [
       {
-        name: `ChangeAddress on a ${start.toLocaleString('en-US')}–${LONG_HISTORY.toLocaleString('en-US')}-event address, p50`,
+        name: `ChangeAddress on a ${start.toLocaleString('en-US')}–${end.toLocaleString('en-US')}-event address, p50`,
         unit: 'ms',
         better: 'lower',
         ours: long,
@@ -262,7 +263,7 @@ const hashChain: Scenario = {
         command.metadata.commandId,
       ]);
     };
-    const n = ctx.quick ? 300 : 1500;
+    const n = ctx.quick ? 200 : 1000;
     const block = 100;
     const runOnce = async (fn: string) => {
       let s = 0;
@@ -291,9 +292,9 @@ const hashChain: Scenario = {
 };
 
 export const writeScenarios: Scenario[] = [
-  commandScenario('1 writer', 1, { quick: 300, full: 2000 }),
+  commandScenario('1 writer', 1, { quick: 150, full: 1000 }),
   bareAppend,
-  commandScenario('8 writers', 8, { quick: 800, full: 4000 }),
+  commandScenario('8 writers', 8, { quick: 400, full: 2000 }),
   batchAppend,
   longHistory,
   hashChain,
