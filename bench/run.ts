@@ -8,12 +8,14 @@
  * logs to stderr. Any failed scenario makes the exit status 1 (the others still run).
  *
  * Groups, in the order they run (each module's header says what it compares):
- *   import      bench/import.ts      `npm run import` of the Maine/New Hampshire file vs COPY
  *   writes      bench/writes.ts      commands, appends, batches, long histories, the hash chain
+ *   timeline    bench/timeline.ts    the timeline of a 1,000-event address vs a raw SELECT
+ *   import      bench/import.ts      `npm run import` of the Maine/New Hampshire file vs COPY
  *   audit       bench/audit.ts       the audit page per filter and the CSV export
  *   projection  bench/projection.ts  feed read, catch-up, rebuild, live lag
  *   search      bench/search.ts      search on the imported file vs ILIKE
- *   timeline    bench/timeline.ts    the timeline of a 1,000-event address vs a raw SELECT
+ *
+ * Not measured: SSE subscribers one instance serves (needs a built, started server).
  */
 import { parseArgs } from 'node:util';
 import { auditScenarios } from './audit';
@@ -26,13 +28,14 @@ import { searchScenarios } from './search';
 import { timelineScenarios } from './timeline';
 import { type Scenario, writeScenarios } from './writes';
 
+/** The write path first: the figures most runs are for. Import before search, which needs its rows. */
 const GROUPS: Record<string, Scenario[]> = {
-  import: importScenarios,
   writes: writeScenarios,
+  timeline: timelineScenarios,
+  import: importScenarios,
   audit: auditScenarios,
   projection: projectionScenarios,
   search: searchScenarios,
-  timeline: timelineScenarios,
 };
 
 async function main() {
