@@ -15,7 +15,10 @@ export const RUNS = 3;
  * warnings land there.)
  */
 export const log = pino(
-  { level: process.env.BENCH_LOG_LEVEL ?? 'info', base: { service: 'bench' } },
+  {
+    level: process.env.BENCH_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    base: { service: 'bench' },
+  },
   pino.destination({ fd: 2, sync: true }),
 );
 
