@@ -1,5 +1,5 @@
 /**
- * `npm run bench`, audit log part: on BENCH_AUDIT_EVENTS (default 200,000; 20,000 with --quick)
+ * `npm run bench`, audit log part: on BENCH_AUDIT_EVENTS (default 200,000; 10,000 with --quick)
  * seeded events, plus whatever the groups before it appended,
  *
  *   audit page   one /audit page (50 rows described in domain language + the capped total) per
@@ -27,7 +27,7 @@ const PAGE_QUERIES: { q: string; sql: string }[] = [
 ];
 
 async function seed(ctx: BenchContext): Promise<number> {
-  const target = Number(process.env.BENCH_AUDIT_EVENTS ?? (ctx.quick ? 20_000 : 200_000));
+  const target = Number(process.env.BENCH_AUDIT_EVENTS ?? (ctx.quick ? 10_000 : 200_000));
   const perAddress = 5;
   const bar = progress('audit: seed', target);
   await seedAuditEvents(ctx.ownerPool, {
@@ -41,9 +41,7 @@ async function seed(ctx: BenchContext): Promise<number> {
   return (await ctx.ownerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
 }
 
-const PAGES_PER_RUN = 20;
-
-async function pages(pool: pg.Pool, prisma: Db): Promise<FigureInput[]> {
+async function pages(pool: pg.Pool, prisma: Db, perRun: number): Promise<FigureInput[]> {
   const out: FigureInput[] = [];
   for (const { q, sql } of PAGE_QUERIES) {
     const { filter } = parseAuditFilter(auditQuerySchema.parse({ q }));
@@ -51,9 +49,9 @@ async function pages(pool: pg.Pool, prisma: Db): Promise<FigureInput[]> {
     await pool.query(`SELECT * FROM events WHERE ${sql} ORDER BY position DESC LIMIT 50`);
     const perSecond = async (page: () => Promise<unknown>) => {
       const s = await time(async () => {
-        for (let i = 0; i < PAGES_PER_RUN; i++) await page();
+        for (let i = 0; i < perRun; i++) await page();
       });
-      return PAGES_PER_RUN / s;
+      return perRun / s;
     };
     const { ours, ...baselines } = await repeat(`audit page ${q}`, {
       ours: () => perSecond(() => loadAuditView(prisma, filter, { limit: 50 })),
@@ -106,7 +104,7 @@ const auditScenario: Scenario = {
   async run(ctx) {
     const events = await seed(ctx);
     ctx.notes.push(`audit: page and export figures on ${events.toLocaleString('en-US')} events`);
-    const figures = await pages(ctx.ownerPool, ctx.prisma);
+    const figures = await pages(ctx.ownerPool, ctx.prisma, ctx.quick ? 5 : 20);
     const { ours, ...baselines } = await repeat('audit export', {
       ours: () => csvExport(ctx.prisma),
       'keyset SELECT of 1,000, as JSON lines': () => plainExport(ctx.ownerPool),
