@@ -25,10 +25,36 @@ export interface BenchReport {
 }
 
 export const RESULTS_FILE = path.resolve(import.meta.dirname, 'results/latest.json');
+/** The same figures as a Markdown table, for the README. */
+export const RESULTS_MARKDOWN = path.resolve(import.meta.dirname, 'results/latest.md');
 
 export async function writeReport(report: BenchReport): Promise<void> {
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(RESULTS_MARKDOWN, markdownTable(report));
+}
+
+export function markdownTable(report: BenchReport): string {
+  const m = report.machine;
+  const lines = [
+    `\`${report.command}\`, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+      `${report.finishedAt ? '' : ' (unfinished: the figures measured so far)'}; ${m.cpu}, ${m.cores} cores, ` +
+      `${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${m.postgres}, Emmett ${m.emmett}.`,
+    '',
+    '| figure | unit | ours | baseline | baseline value | ours ÷ baseline |',
+    '|---|---|---:|---|---:|---:|',
+    ...report.figures.flatMap((f) =>
+      f.baselines.map(
+        (b, i) =>
+          `| ${i === 0 ? `${f.group}: ${f.name}` : ''} | ${i === 0 ? `${f.unit} (${f.better} is better)` : ''} | ` +
+          `${i === 0 ? round(f.ours) : ''} | ${b.name} | ${round(b.value)} | ${b.ratio.toFixed(2)} |`,
+      ),
+    ),
+    '',
+    ...report.notes.map((n) => `- ${n}`),
+    ...report.failures.map((f) => `- FAILED ${f.scenario}: ${f.error}`),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 const round = (v: number) =>
