@@ -1,90 +1,168 @@
 /**
- * The import scenario of `npm run bench`: `npm run import`'s code path (stream, validate, decide,
- * append_events_batch) against a raw `COPY` of the same file into a plain table, in the same run.
+ * `npm run bench`, import part: `npm run import`'s code path (stream, validate, decide,
+ * append_events_batch through the ledger's handleBatch) against a raw `COPY` of the same file into
+ * a plain table of text columns, in the same run.
  *
- * File: BENCH_IMPORT_FILE, else the full Maine / New Hampshire file where the issue puts it
- * (`../shared/data/addresses-me-nh/` beside the checkout; 131,650 rows), else the shipped sample.
- * The output says which.
+ * File: BENCH_IMPORT_FILE, else the full Maine / New Hampshire file (131,650 rows) in the shared
+ * data folder beside the checkout (or beside the folder of worktrees), else the shipped sample;
+ * the output says which. With --quick, the file's first QUICK_ROWS rows.
  *
- * The projector runs during the import, as under `npm start`; `drainSeconds` is how long both
- * projections took, after the import's last batch, to reach the head ("the projector keeps up").
+ * The first runs import into scratch databases (migrated like the real one, dropped after); the
+ * last run imports into the bench's database, where the later groups (projection, search) find
+ * the file's addresses.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type pg from 'pg';
+import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { ensureOwnedDatabase } from '@/lib/database-roles';
+import { createPrisma } from '@/lib/db';
+import type { ImportSummary } from '@/lib/import-addresses';
 import { importCsvFile } from '@/lib/import-csv';
-import type { Ledger } from '@/lib/ledger';
-import { logger } from '@/lib/logger';
+import { createLedger, type Ledger } from '@/lib/ledger';
+import { migrate } from '@/lib/migrate';
 import { SAMPLE_CSV } from '@/projections/search/fixtures/sample';
-import { createPostgresSearchIndex } from '@/projections/search/postgres-search-index';
-import { waitForProjection } from '@/projections/testing';
-import { startProjector } from '@/projections/worker';
+import type { BenchContext } from './context';
+import { log, progress, RUNS, repeat, seconds } from './measure';
+import type { Scenario } from './writes';
 
-const FULL_FILE = path.resolve(import.meta.dirname, '../../shared/data/addresses-me-nh/addresses_me_nh.csv.gz');
+const SHARED_FILE = 'shared/data/addresses-me-nh/addresses_me_nh.csv.gz';
+const CANDIDATES = [
+  path.resolve(import.meta.dirname, '../..', SHARED_FILE),
+  path.resolve(import.meta.dirname, '../../..', SHARED_FILE),
+];
+const QUICK_ROWS = 2_000;
+/** The import's actor: the search group finds the file's addresses by it. */
+export const IMPORT_ACTOR = { id: 'bench-import', name: 'Benchmark import', role: 'system' as const };
 
 export function importBenchFile(): { file: string; which: string } {
   if (process.env.BENCH_IMPORT_FILE) return { file: process.env.BENCH_IMPORT_FILE, which: 'BENCH_IMPORT_FILE' };
-  if (existsSync(FULL_FILE)) return { file: FULL_FILE, which: 'the full Maine/New Hampshire file' };
-  return { file: SAMPLE_CSV, which: 'the shipped sample (the full file is not beside this checkout)' };
+  const full = CANDIDATES.find((f) => existsSync(f));
+  if (full) return { file: full, which: 'the full Maine/New Hampshire file' };
+  return { file: SAMPLE_CSV, which: 'the shipped sample (the full file is not in shared/data beside this checkout)' };
 }
 
-export async function benchImport(
-  pool: pg.Pool,
-  ledger: Ledger,
-  file: string,
-  runtimeUrl: string,
-  options: { reportFile?: string } = {},
-) {
-  const seconds = (startedAt: bigint) => Number(process.hrtime.bigint() - startedAt) / 1e9;
-  const gz = file.endsWith('.gz');
+/** The file the scenario imports: the whole file, or with --quick its header and first rows. */
+async function benchFile(quick: boolean): Promise<{ file: string; which: string }> {
+  const chosen = importBenchFile();
+  if (!quick) return chosen;
+  const out = path.join(os.tmpdir(), `address-ledger-bench-import-${process.pid}.csv`);
+  const lines = readLines(chosen.file);
+  const sink = createWriteStream(out);
+  let n = 0;
+  // Address rows hold no line breaks inside quotes, so a line is a row.
+  for await (const line of lines) {
+    sink.write(`${line}\n`);
+    if (++n > QUICK_ROWS) break;
+  }
+  await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return { file: out, which: `the first ${QUICK_ROWS.toLocaleString('en-US')} rows of ${chosen.which} (--quick)` };
+}
 
-  // Baseline: the file's bytes straight into a table of text columns, nothing checked.
-  const client = await pool.connect();
-  let copied: number;
-  let t = process.hrtime.bigint();
+async function* readLines(file: string): AsyncGenerator<string> {
+  const stream = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
+  let rest = '';
   try {
-    const header = await firstLine(file, gz);
+    for await (const chunk of stream) {
+      rest += chunk;
+      const lines = rest.split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) yield line.replace(/^\uFEFF/, '');
+    }
+    if (rest) yield rest;
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function copyRate(pool: pg.Pool, file: string, table: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const header = ((await readLines(file).next()).value as string | undefined) ?? '';
     const columns = header.split(',').map((_, i) => `c${i} text`);
-    await client.query(`CREATE TABLE bench_copy (${columns.join(', ')})`);
-    const copy = client.query(copyFrom('COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)'));
-    await pipeline([createReadStream(file), ...(gz ? [createGunzip()] : []), copy]);
-    copied = copy.rowCount ?? 0;
+    await client.query(`CREATE TABLE ${table} (${columns.join(', ')})`);
+    const t = process.hrtime.bigint();
+    const copy = client.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT csv, HEADER true)`));
+    await pipeline([createReadStream(file), ...(file.endsWith('.gz') ? [createGunzip()] : []), copy]);
+    return (copy.rowCount ?? 0) / seconds(t);
   } finally {
     client.release();
   }
-  const copyRate = copied / seconds(t);
+}
 
-  const index = createPostgresSearchIndex({ connectionString: runtimeUrl });
-  const projector = await startProjector({ databaseUrl: runtimeUrl, searchIndex: index, log: logger });
+async function importRate(
+  ledger: Ledger,
+  file: string,
+  label: string,
+): Promise<{ rate: number; summary: ImportSummary }> {
+  let bar: ReturnType<typeof progress> | null = null;
+  const t = process.hrtime.bigint();
+  const summary = await importCsvFile(ledger, file, {
+    source: 'bench',
+    actor: IMPORT_ACTOR,
+    onProgress: ({ bytesRead, totalBytes }) => {
+      bar ??= progress(label, totalBytes);
+      bar.update(bytesRead);
+    },
+  });
+  (bar as ReturnType<typeof progress> | null)?.stop();
+  return { rate: summary.rows / seconds(t), summary };
+}
+
+/** A migrated database of the bench's server, and a ledger on it, for one run; dropped after. */
+async function withScratchDatabase<T>(ctx: BenchContext, name: string, fn: (ledger: Ledger) => Promise<T>) {
+  await ensureOwnedDatabase(ctx.server.adminUrl, name);
+  await migrate(ctx.databaseUrl(ctx.server.ownerUrl, name));
+  const prisma = createPrisma(ctx.databaseUrl(ctx.server.url, name), { max: 10 });
   try {
-    t = process.hrtime.bigint();
-    const summary = await importCsvFile(ledger, file, {
-      source: 'bench',
-      actor: { id: 'bench', name: 'Benchmark', role: 'system' },
-      reportFile: options.reportFile,
-    });
-    const importRate = summary.rows / seconds(t);
-    t = process.hrtime.bigint();
-    await waitForProjection(pool, 'address_view', { timeoutMs: 600_000 });
-    await waitForProjection(pool, 'address_search', { timeoutMs: 600_000 });
-    const drainSeconds = seconds(t);
-    return { summary, copied, importRate, copyRate, drainSeconds };
+    return await fn(createLedger(prisma));
   } finally {
-    await projector.stop();
-    await index.close();
+    await prisma.$disconnect();
+    const admin = new pg.Client({ connectionString: ctx.server.adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE ${pg.escapeIdentifier(name)} WITH (FORCE)`).finally(() => admin.end());
   }
 }
 
-async function firstLine(file: string, gz: boolean): Promise<string> {
-  const stream = gz ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
-  let text = '';
-  for await (const chunk of stream) {
-    text += chunk;
-    if (text.includes('\n')) break;
-  }
-  stream.destroy();
-  return text.slice(0, text.indexOf('\n')).replace(/^\uFEFF/, '');
-}
+const importScenario: Scenario = {
+  name: 'import',
+  async run(ctx) {
+    const { file, which } = await benchFile(ctx.quick);
+    ctx.notes.push(`import: ${which} (${path.basename(file)})`);
+    log.info({ file, which }, 'import file');
+    let last: ImportSummary | null = null;
+    const runs = repeat('import', {
+      ours: async (run) => {
+        const label = `import: run ${run + 1}`;
+        const { rate, summary } =
+          run === RUNS - 1
+            ? await importRate(ctx.ledger, file, label)
+            : await withScratchDatabase(ctx, `bench_import_${run}`, (ledger) => importRate(ledger, file, label));
+        last = summary;
+        return rate;
+      },
+      'raw COPY into a text table': (run) => copyRate(ctx.ownerPool, file, `bench_copy_${run}`),
+    });
+    // The --quick slice is a temporary file of this run.
+    const { ours, ...baselines } = await runs.finally(() => (ctx.quick ? rm(file, { force: true }) : undefined));
+    const summary = last as ImportSummary | null;
+    return [
+      {
+        name: 'import (CSV, batched)',
+        unit: 'rows/s',
+        better: 'higher',
+        ours,
+        baselines,
+        note: summary
+          ? `${summary.rows} rows (${summary.registered} registered, ${summary.duplicates} duplicates, ${summary.rejected} rejected); baseline: COPY of the same file into a table of text columns`
+          : undefined,
+      },
+    ];
+  },
+};
+
+export const importScenarios: Scenario[] = [importScenario];
