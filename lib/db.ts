@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '@/generated/prisma/client';
+import { logger } from './logger';
 
 export type Db = PrismaClient;
 
@@ -11,7 +12,7 @@ const pools = new WeakMap<PrismaClient, pg.Pool>();
  * ours (ended with the client), so the command path can use it directly: see `poolOf`.
  */
 export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const pool = createPool(databaseUrl, options);
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(client, pool);
   return client;
@@ -26,7 +27,12 @@ export function poolOf(db: PrismaClient): pg.Pool | undefined {
 }
 
 export function createPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  // An idle client whose connection the server ends (a restart, pg_terminate_backend, a dropped
+  // database) emits 'error' on the pool; without a listener that is an uncaught exception that
+  // kills the process. The pool drops that client and the next query opens a new one.
+  pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection lost'));
+  return pool;
 }
 
 export function requireDatabaseUrl(): string {
