@@ -42,7 +42,8 @@ export const PAGES: readonly PageCase[] = [
     prepare: async (page) => {
       await expect(async () => {
         await page.reload();
-        await expect(page.getByRole('link', { name: /17 Lighthouse Road/ })).toBeVisible({ timeout: 1_000 });
+        // Each spec file registers its own fixture, so several may match.
+        await expect(page.getByRole('link', { name: /17 Lighthouse Road/ }).first()).toBeVisible({ timeout: 1_000 });
       }).toPass({ timeout: 30_000 });
     },
   },
@@ -61,6 +62,7 @@ export const PAGES: readonly PageCase[] = [
   { name: 'audit-log', as: 'auditor', path: () => '/audit' },
   { name: 'access-trail', as: 'auditor', path: () => '/audit/access' },
   { name: 'admin', as: 'admin', path: () => '/admin' },
+  { name: 'import', as: 'operator', path: () => '/import' },
   { name: 'forbidden', as: 'auditor', path: () => '/forbidden' },
   { name: 'sign-out', as: 'operator', path: () => '/sign-out' },
   { name: 'not-found', as: 'operator', path: () => '/addresses/00000000-0000-4000-8000-000000000000' },
