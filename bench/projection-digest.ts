@@ -1,12 +1,8 @@
 /**
  * What the completeness digest costs (projections/README.md "Completeness"): address_view catching
  * up on every event of a database from scratch, with the digest (and its checker) on and off, in
- * alternating runs. Call it from bench/run.ts after the events exist:
- *
- *   const digest = await benchProjectionDigest(server.url, logger);
- *   results.push({ name: 'projection catch-up with digest', unit: 'events/s', measured: digest.on, baseline: digest.off });
- *
- * or on its own: `npx tsx bench/projection-digest.ts` (embedded PostgreSQL, the shipped sample
+ * alternating runs. `npm run bench` runs it in its projection group (bench/projection.ts), or on
+ * its own: `npx tsx bench/projection-digest.ts` (embedded PostgreSQL, the shipped sample
  * registered and changed once: about 5,500 events; BENCH_ADDRESSES limits the rows).
  */
 import { randomUUID } from 'node:crypto';

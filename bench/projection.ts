@@ -33,6 +33,7 @@ import type { BenchContext } from './context';
 const quiet = log.child({ component: 'projector' }, { level: 'warn' });
 
 import { type FigureInput, inParallel, log, percentile, progress, repeat, seconds, time } from './measure';
+import { benchProjectionDigest } from './projection-digest';
 import { registerCommand } from './workload';
 import type { Scenario } from './writes';
 
@@ -327,4 +328,26 @@ const liveLag: Scenario = {
   },
 };
 
-export const projectionScenarios: Scenario[] = [feedRead, catchUpAndRebuild, liveLag];
+/**
+ * What the completeness digest (projections/completeness.ts) costs the projector: address_view
+ * catching up from the first event with the digest and its checker on, against off, in
+ * alternating runs (bench/projection-digest.ts; the goal is a cost of at most 10%).
+ */
+const digestCost: Scenario = {
+  name: 'completeness digest',
+  async run(ctx) {
+    const cost = await benchProjectionDigest(ctx.server.url, log, ctx.quick ? 1 : 2);
+    return [
+      {
+        name: `address_view catch-up with the digest (${cost.events.toLocaleString('en-US')} events)`,
+        unit: 'events/s',
+        better: 'higher',
+        ours: [cost.on],
+        baselines: { 'digest off': [cost.off] },
+        note: 'best of the runs each way',
+      },
+    ];
+  },
+};
+
+export const projectionScenarios: Scenario[] = [feedRead, catchUpAndRebuild, liveLag, digestCost];
