@@ -15,6 +15,11 @@ import { CompletenessChecker, recordDigest } from './completeness';
 import { loadParking, recordParking } from './parking';
 
 /** Advisory-lock names (lib/advisory-locks.ts). */
+
+/** The longest wait between looks for an event a NOTIFY announced but a reader cannot see yet. */
+const NOTIFIED_RETRY_CAP_MS = 250;
+/** How long after a NOTIFY an empty batch still means "hidden, look again soon" (then: poll). */
+const HIDDEN_EVENT_PATIENCE_MS = 10_000;
 export const ownerLockName = (projection: string) => `projector:${projection}`;
 export const batchLockName = (projection: string) => `projector-batch:${projection}`;
 
@@ -59,6 +64,13 @@ export class ProjectionRunner {
   private wakeSleep: (() => void) | null = null;
   private sleepWakesOnNotify = false;
   private notified = false;
+  /**
+   * When the NOTIFY not yet answered by a batch that applied something arrived. The batch it wakes
+   * can find nothing: the gap-safe read stops below any older transaction still open anywhere on
+   * the server, so the announced event stays hidden until that one ends. Without this, that
+   * event waited for the next NOTIFY or the poll (a minute in tests).
+   */
+  private notifiedAt: number | null = null;
   private failures = 0;
   private ready = false;
   private lastHeartbeat = 0;
@@ -86,6 +98,7 @@ export class ProjectionRunner {
   /** New events were appended (NOTIFY): cut an idle wait short. Never cuts a backoff short. */
   wake(): void {
     this.notified = true;
+    this.notifiedAt ??= Date.now();
     if (this.sleepWakesOnNotify) this.wakeSleep?.();
   }
 
@@ -131,6 +144,7 @@ export class ProjectionRunner {
           this.failures = 0;
           await this.maybeCheckCompleteness();
           if (applied > 0) {
+            this.notifiedAt = null;
             this.followingUp = true;
             this.quickRetryMs = 10;
           } else {
@@ -305,8 +319,13 @@ export class ProjectionRunner {
    * delay. Otherwise wait for the next NOTIFY or the poll interval.
    */
   private async idle(): Promise<void> {
-    if (this.notified || this.followingUp) {
-      this.quickRetryMs = Math.min(this.quickRetryMs * 2, this.o.pollMs);
+    const hidden = this.notifiedAt !== null && Date.now() - this.notifiedAt < HIDDEN_EVENT_PATIENCE_MS;
+    if (!hidden) this.notifiedAt = null;
+    if (this.notified || this.followingUp || hidden) {
+      // A NOTIFY'd event that is still hidden is looked for at least every NOTIFIED_RETRY_CAP_MS
+      // (the live-lag goal is under a second); a follow-up after a batch backs off to the poll.
+      const cap = this.notified || hidden ? Math.min(this.o.pollMs, NOTIFIED_RETRY_CAP_MS) : this.o.pollMs;
+      this.quickRetryMs = Math.min(this.quickRetryMs * 2, cap);
       if (this.quickRetryMs >= this.o.pollMs) this.followingUp = false;
       await this.sleep(this.quickRetryMs, !this.notified);
       return;
