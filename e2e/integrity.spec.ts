@@ -42,7 +42,7 @@ test('an admin sees the newest seal and its key, and "Verify now" reports the lo
   );
   // The page refreshes itself while the job runs; the badge ends at "intact" with the counts.
   await expect(section.getByRole('heading', { name: /Integrity/ })).toContainText('intact', { timeout: 30_000 });
-  await expect(section).toContainText(/Last verified .* from this page: \d+ events in \d+ streams, \d+ seals/);
+  await expect(section).toContainText(/Last verified .* from this page: [\d,]+ events in [\d,]+ streams, [\d,]+ seals/);
   expect(violations).toEqual([]);
 
   for (const width of [360, 1280]) {
