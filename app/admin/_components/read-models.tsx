@@ -1,4 +1,5 @@
 import { RefreshWhileRunning } from '@/app/_components/refresh-while-running';
+import { addressIdFromStream } from '@/domain/address';
 import { projectionStatus, readSide } from '@/projections/read-side';
 import type { RebuildProgress } from '@/projections/rebuild';
 import { type RebuildJob, type RebuildJobStatus, rebuildStatus } from '@/projections/rebuild-job';
@@ -61,7 +62,7 @@ function Completeness({ p }: { p: ProjectionStatus }) {
 
 function ParkedTable({ parked }: { parked: ProjectionStatus['parked'] }) {
   return (
-    <table className="admin-table">
+    <table className="admin-table stack-table">
       <thead>
         <tr>
           <th scope="col">Address</th>
@@ -73,25 +74,25 @@ function ParkedTable({ parked }: { parked: ProjectionStatus['parked'] }) {
       </thead>
       <tbody>
         {parked.map((p) => {
-          const id = p.streamId.slice('address-'.length);
+          const id = addressIdFromStream(p.streamId);
           return (
             <tr key={`${p.projection} ${p.streamId}`} data-parked={id}>
-              <td>
+              <td data-label="Address">
                 <a href={`/addresses/${id}/history`}>
                   <code>{id}</code>
                 </a>
               </td>
-              <td>
+              <td data-label="Projection">
                 <code>{p.projection}</code>
               </td>
-              <td>
+              <td data-label="Event">
                 {p.type} v{p.streamVersion}
                 <br />
                 <span className="muted">
                   position {number(p.position)}, event <code>{p.eventId}</code>
                 </span>
               </td>
-              <td>
+              <td data-label="Error">
                 {p.error}
                 <br />
                 <span className="muted">
@@ -99,7 +100,7 @@ function ParkedTable({ parked }: { parked: ProjectionStatus['parked'] }) {
                   {p.requested ? `; ${p.requested} requested` : ''}
                 </span>
               </td>
-              <td>
+              <td data-label="Actions">
                 <ParkedActions addressId={id} label={`${p.type} of ${id} in ${p.projection}`} />
               </td>
             </tr>
