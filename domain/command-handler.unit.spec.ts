@@ -18,10 +18,11 @@ import {
   registerAddress,
   restoreAddress,
   testMetadata,
+  usFields,
 } from './address/testing';
-import { createCommandHandler, type SnapshotPolicy } from './command-handler';
-import { IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
-import type { NewEvent } from './event-store/event-store';
+import { createBatchCommandHandler, createCommandHandler, type SnapshotPolicy } from './command-handler';
+import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './event-store/errors';
+import type { EventStore, NewEvent } from './event-store/event-store';
 import { createInMemoryEventStore } from './event-store/in-memory-event-store';
 import type { RecordedEvent } from './messages';
 
@@ -249,5 +250,75 @@ describe('a command that starts a stream', () => {
     await expect(again).rejects.toBeInstanceOf(DomainError);
     expect(calls.loadForCommand).toBe(2);
     expect(await events()).toHaveLength(2);
+  });
+});
+
+describe('a batch of registrations the store refuses as a whole (handleBatch)', () => {
+  /** A store whose batches and appends fail for one stream, as the duplicate guard does. */
+  function refusingOne(culprit: string) {
+    const memory = createInMemoryEventStore();
+    const calls = { batches: 0, singles: 0 };
+    const refusal = () => new DuplicateAddressError(culprit, 'address-holder');
+    const store: EventStore = {
+      ...memory.store,
+      async appendBatch(items) {
+        calls.batches++;
+        if (items.some((item) => item.streamId === culprit)) throw refusal();
+        return memory.store.appendBatch(items);
+      },
+      async append(streamId, events, options) {
+        calls.singles++;
+        if (streamId === culprit) throw refusal();
+        return memory.store.append(streamId, events, options);
+      },
+    };
+    const handleBatch = createBatchCommandHandler<AddressState, AddressCommand, AddressEvent>({
+      store,
+      decider: addressDecider,
+      streamIdOf: (command) => addressStreamId(command.data.addressId),
+      schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
+      isRuleError: (error) => error instanceof DomainError,
+    });
+    return { handleBatch, calls, memory };
+  }
+  const registrations = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      fresh(registerAddress({ ...usFields, line1: `${i} Main Street` }, `a-${i}`), `import-${i}`),
+    );
+
+  it('halves the batch until only the culprit is left: every other command goes in, in a few round trips', async () => {
+    const commands = registrations(1000);
+    const { handleBatch, calls, memory } = refusingOne(addressStreamId('a-617'));
+    const refused: unknown[] = [];
+    const outcomes = await handleBatch(commands, { onBatchRefused: (error) => refused.push(error) });
+
+    expect(outcomes.filter((o) => !o.ok).map((o) => !o.ok && o.error)).toEqual([expect.any(DuplicateAddressError)]);
+    expect(outcomes[617]).toMatchObject({ ok: false });
+    expect(outcomes.filter((o) => o.ok && o.result.appended === 1)).toHaveLength(999);
+    expect(await memory.store.streamVersion(addressStreamId('a-616'))).toBe(1);
+    expect(await memory.store.streamVersion(addressStreamId('a-617'))).toBe(0);
+    // 1 + 2 per halving (⌈log2 1000⌉ = 10) batches, and the culprit alone on the single path;
+    // one command at a time would have been 1,000 appends.
+    expect(calls.batches).toBeLessThanOrEqual(21);
+    expect(calls.singles).toBe(1);
+    // Reported once, not once per halving.
+    expect(refused).toHaveLength(1);
+  });
+
+  it('throws what is not about one command (the database is down) instead of splitting', async () => {
+    const memory = createInMemoryEventStore();
+    const handleBatch = createBatchCommandHandler<AddressState, AddressCommand, AddressEvent>({
+      store: {
+        ...memory.store,
+        appendBatch: async () => {
+          throw new Error('connection terminated');
+        },
+      },
+      decider: addressDecider,
+      streamIdOf: (command) => addressStreamId(command.data.addressId),
+      schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
+      isRuleError: (error) => error instanceof DomainError,
+    });
+    await expect(handleBatch(registrations(4))).rejects.toThrow('connection terminated');
   });
 });

@@ -88,7 +88,7 @@ describe('importAddresses', () => {
       [2, { rows: 2, registered: 0, unchanged: 1, duplicates: 1, rejected: 0 }],
     ] as const) {
       const duplicates: unknown[] = [];
-      // A batch holding the duplicate is refused whole, then retried row by row: the other row goes in.
+      // A batch holding the duplicate is refused whole, then retried in halves: the other row goes in.
       const summary = await importAddresses(ledger, rows, {
         source: 'test-3',
         actor,

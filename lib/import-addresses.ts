@@ -116,7 +116,7 @@ export async function importAddresses(
             onBatchRefused: (error) =>
               logger.warn(
                 { err: errorMessage(error), rows: batch.length },
-                'import batch refused; retrying row by row',
+                'import batch refused; retrying it in halves down to single rows',
               ),
           },
         );

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AddressCommand, type AddressFieldsInput, addressStreamId } from '@/domain/address';
+import { sqlState } from '@/domain/command-handler';
 import { DuplicateAddressError } from '@/domain/event-store/errors';
 import type { CommandMetadata } from '@/domain/messages';
 import { createLedger, type Ledger } from '@/lib/ledger';
@@ -164,6 +165,57 @@ describe('the reservation kept by the trigger on events', () => {
       expect(error).toBeInstanceOf(DuplicateAddressError);
       expect((error as DuplicateAddressError).existingStreamId).toBe(winner);
     }
+  });
+});
+
+describe("a statement that registers many addresses (the import's batch)", () => {
+  const registration = (line1: string): AddressCommand => ({
+    type: 'RegisterAddress',
+    data: { addressId: randomUUID(), fields: { line1, city: 'Bangor', postalCode: '04401', country: 'US' } },
+    metadata: metadata(),
+  });
+  const streamOf = (command: AddressCommand) => addressStreamId(command.data.addressId);
+  const refusedBatch = async (commands: AddressCommand[]) => {
+    let refused: unknown = null;
+    const outcomes = await ledger.handleBatch(commands, { onBatchRefused: (error) => (refused = error) });
+    return { refused, outcomes };
+  };
+  const reservations = async (commands: AddressCommand[]) =>
+    (
+      await db.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM address_keys WHERE stream_id = ANY($1) AND active',
+        [commands.map(streamOf)],
+      )
+    ).rows[0]!.n;
+
+  it('reserves every key of the batch in one go', async () => {
+    const batch = ['1 Union Street', '2 Union Street', '3 Union Street'].map(registration);
+    const { refused, outcomes } = await refusedBatch(batch);
+    expect(refused).toBeNull();
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(await reservations(batch)).toBe(3);
+  });
+
+  it('refuses the whole statement, naming the earlier of two rows with one key; retried in parts, the later is the duplicate', async () => {
+    const batch = ['10 Union Street', '11 Union Street', ' 10 UNION street', '12 Union Street'].map(registration);
+    const { refused, outcomes } = await refusedBatch(batch);
+    // The batch's own refusal is the database's error (the store maps it per command after).
+    expect(sqlState(refused)).toBe('23505');
+    expect(String(refused)).toContain(`duplicate_address ${streamOf(batch[0]!)}`);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+    expect(!outcomes[2]!.ok && (outcomes[2]!.error as DuplicateAddressError).existingStreamId).toBe(
+      streamOf(batch[0]!),
+    );
+    expect(await reservations(batch)).toBe(3);
+  });
+
+  it('refuses a batch whose row takes the key of an active address, naming that address', async () => {
+    const holder = await register({ line1: '20 Union Street', city: 'Bangor', postalCode: '04401', country: 'US' });
+    const batch = ['21 Union Street', '20 union street'].map(registration);
+    const { refused, outcomes } = await refusedBatch(batch);
+    expect(String(refused)).toContain(`duplicate_address ${addressStreamId(holder)}`);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
+    expect(await ledger.store.streamVersion(streamOf(batch[1]!))).toBe(0);
   });
 });
 

@@ -83,7 +83,7 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
   const toRecorded = (row: EventRow) => recordedEvent(row, upcast);
   const { pool } = options;
   /**
-   * The command path's two statements (loadForCommand, append) as named prepared statements on
+   * The command path's statements (loadForCommand, append, appendBatch) as named prepared statements on
    * plain `pg` when a pool is given: Prisma's $queryRaw on the same SQL took about 1.5× as long
    * per read (bench/write-path.ts, "read p50, prisma vs pg"): it serialises through its query
    * engine and prepares nothing. Everything else stays on Prisma.
@@ -216,9 +216,14 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
           metadata: stripRecordedAt(e.metadata),
         })),
       }));
-      const rows = await db.$queryRaw<(AppendRow & { ord: number })[]>`
-        SELECT ord, outcome, version, position, stored_result, stored_hash
-        FROM append_events_batch(${JSON.stringify(payload)}::jsonb, ${EVENTS_CHANNEL})`;
+      // On the hot path too: the import sends a megabyte of JSON per batch, which Prisma's query
+      // engine copied and re-serialised (a third of the importing process's CPU).
+      const rows = await hot<AppendRow & { ord: number }>(
+        'append_events_batch',
+        `SELECT ord, outcome, version, position, stored_result, stored_hash
+         FROM append_events_batch($1::jsonb, $2)`,
+        [JSON.stringify(payload), EVENTS_CHANNEL],
+      );
       return rows.map((row): BatchAppendOutcome => {
         const item = items[row.ord - 1]!;
         const { streamId, command } = item;
