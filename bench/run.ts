@@ -14,8 +14,7 @@
  *   audit       bench/audit.ts       the audit page per filter and the CSV export
  *   projection  bench/projection.ts  feed read, catch-up, rebuild, live lag
  *   search      bench/search.ts      search on the imported file vs ILIKE
- *
- * Not measured: SSE subscribers one instance serves (needs a built, started server).
+ *   sse         bench/sse.ts         followers of /api/events/stream one process serves
  */
 import { parseArgs } from 'node:util';
 import { auditScenarios } from './audit';
@@ -25,6 +24,7 @@ import { type Figure, figure, log } from './measure';
 import { projectionScenarios } from './projection';
 import { type BenchReport, type Failure, printTable, writeReport } from './results';
 import { searchScenarios } from './search';
+import { sseScenarios } from './sse';
 import { timelineScenarios } from './timeline';
 import { type Scenario, writeScenarios } from './writes';
 
@@ -36,6 +36,7 @@ const GROUPS: Record<string, Scenario[]> = {
   audit: auditScenarios,
   projection: projectionScenarios,
   search: searchScenarios,
+  sse: sseScenarios,
 };
 
 async function main() {
@@ -57,7 +58,7 @@ async function main() {
     mode: values.quick ? 'quick' : 'full',
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: ctx.machine,
-    notes: [...ctx.notes, 'SSE subscribers per instance: not measured (it needs a built and started server; skipped)'],
+    notes: ctx.notes,
     figures,
     failures,
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
+import * as archiveRoute from './addresses/[id]/archive/route';
 import * as addressesRoute from './addresses/route';
 import * as streamRoute from './events/stream/route';
 
@@ -116,6 +117,30 @@ describe('GET /api/events/stream', () => {
       expect(resumed.messages).toHaveLength(1);
     } finally {
       await resumed.close();
+    }
+  });
+
+  it('sends only the types asked for, also once it follows the shared tail', async () => {
+    const stream = await open({}, '?types=AddressArchived');
+    try {
+      const id = await register('12 Turner Street');
+      const archived = await call(addressesRoute.POST, {
+        path: '/api/addresses',
+        body: { ...fields, line1: '14 Turner Street' },
+      });
+      const archive = await call(archiveRoute.POST, {
+        path: `/api/addresses/${archived.body.id}/archive`,
+        params: { id: archived.body.id },
+        body: { reason: 'demolished', expectedVersion: 1 },
+      });
+      expect(archive.status).toBe(200);
+      await waitFor('the archive', async () =>
+        stream.messages.some((m) => JSON.parse(m.data!).data.addressId === archived.body.id),
+      );
+      expect(stream.messages.map((m) => m.event)).toEqual(stream.messages.map(() => 'AddressArchived'));
+      expect(stream.messages.some((m) => JSON.parse(m.data!).data.addressId === id)).toBe(false);
+    } finally {
+      await stream.close();
     }
   });
 

@@ -3,9 +3,9 @@ import { decodeCursor } from '@/domain/event-store/cursor';
 import { EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
 import { authorize } from '@/lib/auth/request-actor';
 import { requireDatabaseUrl } from '@/lib/db';
+import { followEvents } from '@/lib/event-tail';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
-import { subscribe } from '@/lib/pg-listen';
 import { eventJson } from '../../_lib/event-json';
 import { apiRoute, HttpError, otherMethods, parse } from '../../_lib/http';
 import { eventTypesParam } from '../../_lib/schemas';
@@ -18,14 +18,8 @@ const query = z.strictObject({
 });
 
 const PAGE = 500;
-/** Polling backs up NOTIFY (a lost notification delays an event by at most this). */
-const POLL_MS = 2_000;
-/**
- * After a page with events, look again soon (doubling up to POLL_MS): appends NOTIFY only from
- * one transaction in flight at a time (notify_events, migration 20261202020000), so one that
- * committed just after the notifying one sent none of its own.
- */
-const FOLLOW_UP_MS = 20;
+/** Sent as the EventSource's `retry`: how soon a dropped browser reconnects. */
+const RETRY_MS = 2_000;
 /** A comment line now and then keeps proxies from closing an idle stream (SSE_HEARTBEAT_MS). */
 const heartbeatMs = () => Number(process.env.SSE_HEARTBEAT_MS) || 15_000;
 
@@ -72,53 +66,46 @@ export const GET = apiRoute(async (request) => {
   decodeCursor(cursor); // a bad cursor is a 422 now, not a broken stream later
   const releaseSlot = takeStreamSlot(actor.id);
   const store = ledger().store;
+  const types = q.types && q.types.length > 0 ? new Set<string>(q.types) : null;
   const encoder = new TextEncoder();
 
-  let wake: (() => void) | null = null;
-  let closed = false;
-  const nudge = () => wake?.();
-  const unsubscribe = subscribe(requireDatabaseUrl(), EVENTS_CHANNEL, logger, nudge);
+  // Every open stream shares this process's tail of the feed (lib/event-tail.ts): one LISTEN and
+  // one reader for all of them. A stream reads the database itself only while it is behind what
+  // the tail keeps in memory (a new follower replaying history, or one that fell far behind).
+  const tail = followEvents(store, requireDatabaseUrl(), EVENTS_CHANNEL, logger);
+  const closing = new AbortController();
   const close = () => {
-    if (closed) return;
-    closed = true;
+    if (closing.signal.aborted) return;
     releaseSlot();
-    unsubscribe();
-    nudge();
+    tail.release();
+    closing.abort();
   };
   request.signal.addEventListener('abort', close);
 
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      controller.enqueue(encoder.encode(`retry: ${POLL_MS}\n: connected\n\n`));
+      controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: connected\n\n`));
       let lastWrite = Date.now();
-      let followUpMs = POLL_MS;
       try {
-        while (!closed) {
-          const page = await store.readAll({ after: cursor, limit: PAGE, types: q.types });
+        while (!closing.signal.aborted) {
+          const fromMemory = tail.after(cursor, PAGE);
+          // Unfiltered, so the cursor moves past events of other types too and the stream can
+          // join the tail; the types are applied here.
+          const page = fromMemory ?? (await store.readAll({ after: cursor, limit: PAGE }));
           for (const event of page.events) {
+            if (types && !types.has(event.type)) continue;
             const json = JSON.stringify(eventJson(event));
             controller.enqueue(encoder.encode(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${json}\n\n`));
+            lastWrite = Date.now();
           }
           cursor = page.next;
-          if (page.events.length > 0) {
-            lastWrite = Date.now();
-            followUpMs = FOLLOW_UP_MS;
-          } else {
-            followUpMs = Math.min(followUpMs * 2, POLL_MS);
-          }
           if (page.events.length === PAGE) continue;
+          if (!fromMemory) tail.caughtUp(cursor);
           if (Date.now() - lastWrite >= heartbeatMs()) {
             controller.enqueue(encoder.encode(': keep-alive\n\n'));
             lastWrite = Date.now();
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, followUpMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
+          await tail.wait(Math.max(1, heartbeatMs() - (Date.now() - lastWrite)), closing.signal);
         }
       } catch (error) {
         logger.warn({ err: String(error) }, 'event stream ended by an error');

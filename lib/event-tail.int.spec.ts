@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventStore, ReadAllResult } from '@/domain/event-store/event-store';
+import { EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { waitFor } from '@/test/wait';
+import { followEvents } from './event-tail';
+import { createLedger, type Ledger } from './ledger';
+import { logger } from './logger';
+
+/*
+ * The shared tail of the feed behind /api/events/stream: every follower in a process is served
+ * by one reader, in the gap-safe order, however many there are.
+ */
+let db: TestDatabase;
+let ledger: Ledger;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ledger = createLedger(db.prisma);
+});
+afterAll(async () => db?.drop());
+
+const actor = { id: 'tail-test', name: 'Tail test', role: 'system' as const };
+async function append(n: number, stream = `tail-${randomUUID()}`) {
+  for (let i = 0; i < n; i++) {
+    await ledger.store.append(
+      stream,
+      [
+        {
+          type: 'AddressChanged',
+          schemaVersion: 1,
+          data: { i },
+          metadata: { actor, commandId: randomUUID(), correlationId: 'c', source: 'api' },
+        },
+      ],
+      { expectedVersion: i },
+    );
+  }
+  return stream;
+}
+
+/** The store, counting its feed reads. */
+function counted(store: EventStore) {
+  const reads = { n: 0 };
+  const readAll: EventStore['readAll'] = (opts) => {
+    reads.n++;
+    return store.readAll(opts);
+  };
+  return { reads, store: { ...store, readAll } };
+}
+
+/** A follower as the route runs one: memory when the tail has it, else the database. */
+function follower(store: EventStore, tail: ReturnType<typeof followEvents>, from: string) {
+  const received: ReadAllResult['events'] = [];
+  const stop = new AbortController();
+  let cursor = from;
+  let fromDatabase = 0;
+  const done = (async () => {
+    while (!stop.signal.aborted) {
+      const memory = tail.after(cursor, 500);
+      if (!memory) fromDatabase++;
+      const page = memory ?? (await store.readAll({ after: cursor, limit: 500 }));
+      received.push(...page.events);
+      cursor = page.next;
+      if (page.events.length === 500) continue;
+      if (!memory) tail.caughtUp(cursor);
+      await tail.wait(1_000, stop.signal);
+    }
+  })();
+  return {
+    received,
+    fromDatabase: () => fromDatabase,
+    async close() {
+      stop.abort();
+      await done;
+      tail.release();
+    },
+  };
+}
+
+describe('followEvents: one reader for every follower of a process', () => {
+  it('delivers every new event to 50 followers, in feed order, with reads that do not grow with the followers', async () => {
+    await append(3);
+    const { store, reads } = counted(ledger.store);
+    const head = (await ledger.store.readAll({ limit: 10_000 })).next;
+    const followers = Array.from({ length: 50 }, () =>
+      follower(store, followEvents(store, db.url, EVENTS_CHANNEL, logger), head),
+    );
+    try {
+      // Every follower has caught up (one database read each), and the tail has started.
+      await waitFor('the followers to catch up', async () => followers.every((f) => f.fromDatabase() >= 1));
+      const before = reads.n;
+      const stream = await append(20);
+      await waitFor('all 20 events at every follower', async () =>
+        followers.every((f) => f.received.filter((e) => e.streamId === stream).length === 20),
+      );
+      for (const f of followers) {
+        const mine = f.received.filter((e) => e.streamId === stream).map((e) => e.streamVersion);
+        expect(mine).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(new Set(f.received.map((e) => e.eventId)).size).toBe(f.received.length);
+      }
+      // The shared reader's pages only: per follower it would be at least 50 × the pages.
+      expect(reads.n - before).toBeLessThan(50);
+      expect(followers.every((f) => f.fromDatabase() === 1)).toBe(true);
+    } finally {
+      await Promise.all(followers.map((f) => f.close()));
+    }
+  });
+
+  it('lets a new follower replay history from the database, then join the others without a gap or a repeat', async () => {
+    const { store } = counted(ledger.store);
+    const early = follower(
+      store,
+      followEvents(store, db.url, EVENTS_CHANNEL, logger),
+      (await ledger.store.readAll({ limit: 10_000 })).next,
+    );
+    try {
+      await waitFor('the first follower to catch up', async () => early.fromDatabase() >= 1);
+      await append(5);
+      const late = follower(store, followEvents(store, db.url, EVENTS_CHANNEL, logger), '');
+      try {
+        const more = await append(4);
+        await waitFor('the late follower to have history and the new events', async () =>
+          late.received.some((e) => e.streamId === more && e.streamVersion === 4),
+        );
+        const all = (await ledger.store.readAll({ limit: 10_000 })).events.map((e) => e.eventId);
+        expect(late.received.map((e) => e.eventId)).toEqual(all);
+      } finally {
+        await late.close();
+      }
+    } finally {
+      await early.close();
+    }
+  });
+});
