@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, type Page, test } from '@playwright/test';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createAccount, signIn, signInAsAdmin } from './accounts';
+import { expectSameDocument, markDocument } from './same-document';
 
 /*
  * The auditor's workspace in a real browser: filter the audit log with actor: and type:
@@ -83,6 +84,8 @@ async function rowsOnScreen(page: Page) {
 test('an auditor filters by actor: and type:, removes a chip, and downloads the rows on screen', async ({ page }) => {
   await signIn(page, AUDITOR, '/audit');
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  // From here on every search, chip and Back is the page's own (GET /api/audit), not a document load.
+  await markDocument(page);
 
   // Keyboard only: the search box, the query, Enter.
   await page.getByRole('searchbox', { name: 'Search the audit log' }).focus();
@@ -98,6 +101,7 @@ test('an auditor filters by actor: and type:, removes a chip, and downloads the 
   ]);
   await expect(page.getByText('Postal code', { exact: true })).toBeVisible();
   await expect(page.getByRole('heading', { name: '2 events' })).toBeVisible();
+  await expectSameDocument(page);
   await page.screenshot({ path: test.info().outputPath('audit-1280.png'), fullPage: true });
 
   // Remove the type chip with the keyboard: the writer's registrations come back.
@@ -108,6 +112,21 @@ test('an auditor filters by actor: and type:, removes a chip, and downloads the 
   const screen = await rowsOnScreen(page);
   expect(screen.map((r) => r.label)).toEqual(['Changed', 'Registered', 'Changed', 'Registered']);
   expect(new Set(screen.map((r) => r.actor))).toEqual(new Set([WRITER.name]));
+  await expectSameDocument(page);
+
+  // Back restores the filter, its chips and its rows; Forward the chip removed. Still one document.
+  await page.goBack();
+  await expect(page).toHaveURL(/type%3AAddressChanged/);
+  await expect(chips.getByRole('link')).toHaveText([/actor:\s*Wanda Writer/, /type:\s*AddressChanged/]);
+  await expect(page.getByRole('heading', { name: '2 events' })).toBeVisible();
+  await expect(page.getByRole('searchbox', { name: 'Search the audit log' })).toHaveValue(
+    `actor:"${WRITER.name}" type:AddressChanged`,
+  );
+  await page.goForward();
+  await expect(chips.getByRole('link')).toHaveText([/actor:\s*Wanda Writer/]);
+  await expect(page.getByRole('heading', { name: '4 events' })).toBeVisible();
+  expect((await rowsOnScreen(page)).map((r) => r.position)).toEqual(screen.map((r) => r.position));
+  await expectSameDocument(page);
 
   const downloading = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Download CSV' }).click();

@@ -1,5 +1,6 @@
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { signInAsAdmin } from './accounts';
+import { expectSameDocument, markDocument } from './same-document';
 
 /*
  * The search page as people use it (issue 9): results follow the typing without Enter, the URL
@@ -67,16 +68,6 @@ const hits = (page: Page) => page.locator('.hit .hit-title');
 /** The listed streets in alphabetical order (ties in ranking go to the most recently updated). */
 const listed = async (page: Page) => (await hits(page).allInnerTexts()).sort();
 const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search' });
-
-/** A mark on the window: still there after a change means the document was not reloaded. */
-async function markDocument(page: Page) {
-  await page.evaluate(() => {
-    (window as unknown as { __searchMark: number }).__searchMark = 42;
-  });
-}
-async function expectSameDocument(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { __searchMark?: number }).__searchMark)).toBe(42);
-}
 
 test('typing a misspelt street narrows the list without Enter, within a second', async ({ browser }) => {
   const { context, page } = await signedIn(browser);
