@@ -187,6 +187,25 @@ test('the keyboard alone finds and opens an address; Escape clears the search', 
   await context.close();
 });
 
+test('a country the search cannot read is named on the page, and the rest of the search still runs', async ({
+  browser,
+}) => {
+  const { context, page } = await signedIn(browser);
+  // The API refuses it (422); the page searches without it and says so instead of dropping it silently.
+  await page.goto(`/addresses?city=${CITY}&q=whitcomb&country=Narnia`);
+  const notice = page.getByText('The country “Narnia” was left out of the search. It must be a country:');
+  await expect(notice).toBeVisible();
+  expect(await listed(page)).toEqual(['14 Whitcomb Street', '22 Whitcomb Street']);
+  await expect(page.getByLabel('Country')).toHaveValue('Narnia');
+
+  // Typing a known country instead: the notice goes, and the country filter applies (alpha-3 read as US).
+  await page.getByLabel('Country').fill('USA');
+  await expect(page).toHaveURL(/country=USA/);
+  await expect(notice).toHaveCount(0);
+  expect(await listed(page)).toEqual(['14 Whitcomb Street', '22 Whitcomb Street']);
+  await context.close();
+});
+
 test('with JavaScript off, the search works by submitting the form', async ({ browser }) => {
   const { context, page } = await signedIn(browser, { javaScriptEnabled: false });
   await page.goto('/addresses');

@@ -3,7 +3,7 @@
 import { useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
 import { useHistoryNavigate } from '@/app/_lib/use-history-navigate';
-import { cleanSearchParams, rawSearchParams, resolveSearchQuery } from './search-query';
+import { rawSearchParams, readSearchParams, resolveSearchQuery } from './search-query';
 
 /**
  * The search page's state is its URL: every screen is a link that can be shared, and Back/Forward
@@ -16,8 +16,8 @@ export function useSearchUrl() {
   const urlParams = useSearchParams();
   const key = urlParams.toString();
   const raw = useMemo(() => rawSearchParams(new URLSearchParams(key)), [key]);
-  const params = useMemo(() => cleanSearchParams(raw), [raw]);
+  const { params, refused } = useMemo(() => readSearchParams(raw), [raw]);
   const query = useMemo(() => resolveSearchQuery(params), [params]);
   const navigate = useHistoryNavigate();
-  return { raw, params, query, navigate };
+  return { raw, params, refused, query, navigate };
 }
