@@ -158,6 +158,38 @@ test('a bad qualifier is explained on the page, naming it', async ({ page }) => 
   await expect(page.getByRole('main').getByRole('alert')).toContainText('unknown qualifier "colour:"');
 });
 
+test('the field-by-field form folds into qualifiers in the browser; a query it cannot read goes to the server', async ({
+  page,
+}) => {
+  // Under the CSP, and without React complaining (a hydration mismatch is a console error).
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  await signIn(page, AUDITOR, '/audit');
+  await expect(page.getByRole('heading', { name: /events$/ })).toBeVisible();
+  await markDocument(page);
+
+  await page.getByText('Add a filter field by field').click();
+  await page.getByLabel('Actor (name or id)').fill(WRITER.name);
+  await page.getByLabel('Source').selectOption('api');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  const chips = page.getByRole('list', { name: 'Filters in effect' });
+  await expect(chips.getByRole('link')).toHaveText([/actor:\s*Wanda Writer/, /source:\s*api/]);
+  await expect(page).toHaveURL(/\/audit\?q=actor%3A%22Wanda\+Writer%22\+source%3Aapi$/);
+  await expect(page.getByRole('heading', { name: '4 events' })).toBeVisible();
+  await expect(page.getByLabel('Actor (name or id)')).toHaveValue('');
+  await expectSameDocument(page);
+
+  // An unknown qualifier cannot be folded here: the form is submitted and the server names it.
+  const box = page.getByRole('searchbox', { name: 'Search the audit log' });
+  await box.fill('colour:red');
+  await box.press('Enter');
+  await expect(page.getByRole('main').getByRole('alert')).toContainText('unknown qualifier "colour:"');
+  await expect(box).toHaveValue('colour:red');
+  expect(problems).toEqual([]);
+});
+
 test('compare shows exactly the fields that differ between two versions, and the events between', async ({ page }) => {
   await signIn(page, AUDITOR, `/addresses/${addressId}/history`);
   await page.getByRole('link', { name: 'Compare with previous' }).first().click();
