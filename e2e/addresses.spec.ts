@@ -241,6 +241,7 @@ test('correcting version 2 of a 4-version address starts from version 2, then re
   await archive.getByRole('button', { name: 'Archive address' }).click();
   await archive.getByRole('button', { name: 'Yes, archive' }).click();
   await expect(archive.getByLabel('Reason')).toHaveAttribute('aria-invalid', 'true');
+  await expect(archive.getByLabel('Reason')).toBeFocused();
   await expect(page.getByText('Version 6', { exact: true })).toBeVisible();
   await archive.getByLabel('Reason').fill('Building demolished');
   await archive.getByRole('button', { name: 'Archive address' }).click();
@@ -248,11 +249,16 @@ test('correcting version 2 of a 4-version address starts from version 2, then re
   await expect(page.getByText('Version 7', { exact: true })).toBeVisible();
   await expect(page.getByText('This address is archived.')).toBeVisible();
   await expect(page.getByRole('form', { name: 'Change address' })).toHaveCount(0);
+  // The archive form gave way to the restore form; its outcome stays on screen and takes the focus.
+  await expect(page.getByRole('status').filter({ hasText: 'Address archived: now version 7.' })).toBeFocused();
 
   const restore = page.getByRole('form', { name: 'Restore address' });
   await restore.getByRole('button', { name: 'Restore address' }).click();
   await expect(page.getByText('Version 8', { exact: true })).toBeVisible();
   await expect(page.getByRole('form', { name: 'Change address' })).toBeVisible();
+  const restored = page.getByRole('status').filter({ hasText: 'Address restored: now version 8.' });
+  await expect(restored).toBeFocused();
+  await expect(page.getByRole('status').filter({ hasText: 'Address archived' })).toHaveCount(0);
 
   // The timeline tells the whole story, newest first, with the reasons.
   await page.goto(`${addressUrl}/history`);

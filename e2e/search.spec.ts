@@ -1,5 +1,6 @@
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { signInAsAdmin } from './accounts';
+import { expectSameDocument, markDocument } from './same-document';
 
 /*
  * The search page as people use it (issue 9): results follow the typing without Enter, the URL
@@ -67,16 +68,6 @@ const hits = (page: Page) => page.locator('.hit .hit-title');
 /** The listed streets in alphabetical order (ties in ranking go to the most recently updated). */
 const listed = async (page: Page) => (await hits(page).allInnerTexts()).sort();
 const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search' });
-
-/** A mark on the window: still there after a change means the document was not reloaded. */
-async function markDocument(page: Page) {
-  await page.evaluate(() => {
-    (window as unknown as { __searchMark: number }).__searchMark = 42;
-  });
-}
-async function expectSameDocument(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { __searchMark?: number }).__searchMark)).toBe(42);
-}
 
 test('typing a misspelt street narrows the list without Enter, within a second', async ({ browser }) => {
   const { context, page } = await signedIn(browser);
@@ -193,6 +184,25 @@ test('the keyboard alone finds and opens an address; Escape clears the search', 
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(new RegExp(`/addresses/${ids.get('22 Whitcomb Street')}$`));
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`22 Whitcomb Street, ${CITY}`);
+  await context.close();
+});
+
+test('a country the search cannot read is named on the page, and the rest of the search still runs', async ({
+  browser,
+}) => {
+  const { context, page } = await signedIn(browser);
+  // The API refuses it (422); the page searches without it and says so instead of dropping it silently.
+  await page.goto(`/addresses?city=${CITY}&q=whitcomb&country=Narnia`);
+  const notice = page.getByText('The country “Narnia” was left out of the search. It must be a country:');
+  await expect(notice).toBeVisible();
+  expect(await listed(page)).toEqual(['14 Whitcomb Street', '22 Whitcomb Street']);
+  await expect(page.getByLabel('Country')).toHaveValue('Narnia');
+
+  // Typing a known country instead: the notice goes, and the country filter applies (alpha-3 read as US).
+  await page.getByLabel('Country').fill('USA');
+  await expect(page).toHaveURL(/country=USA/);
+  await expect(notice).toHaveCount(0);
+  expect(await listed(page)).toEqual(['14 Whitcomb Street', '22 Whitcomb Street']);
   await context.close();
 });
 

@@ -39,4 +39,20 @@ export const queryKeys = {
     seenVersion: (id: string) => ['address-versions', id] as const,
   },
   projections: ['projections'] as const,
+  audit: {
+    all: ['audit'] as const,
+    /**
+     * One page of the audit log as `GET /api/audit` answers it, keyed by the URL's own `q`, `cursor`
+     * and `limit` (absent ones as null) so the server's first paint and the browser agree on it.
+     */
+    page: (page: AuditPageParams) =>
+      ['audit', 'page', { q: page.q || null, cursor: page.cursor || null, limit: page.limit || null }] as const,
+  },
 };
+
+/** The parameters of one audit log page, as they stand in its URL. */
+export interface AuditPageParams {
+  q?: string;
+  cursor?: string;
+  limit?: string;
+}

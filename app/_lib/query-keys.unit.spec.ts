@@ -1,6 +1,7 @@
 import { hashKey, matchQuery, QueryClient } from '@tanstack/react-query';
 import { describe, expect, it } from 'vitest';
 import { resolveSearchQuery } from '@/app/addresses/_lib/search-query';
+import { auditPageParams } from '@/app/audit/_lib/audit-page';
 import { queryKeys } from './query-keys';
 
 describe('query keys', () => {
@@ -30,5 +31,16 @@ describe('query keys', () => {
     expect(matches(queryKeys.addresses.detail('a1'))).toEqual([detail, atLeast]);
     // Invalidating every address query must not drop what the tab remembers about versions.
     expect(matches(queryKeys.addresses.all)).toEqual([search, detail, atLeast, other]);
+  });
+
+  it('gives the audit page the server read and the page the browser asks for one key', () => {
+    // The server passes the URL's parameters as they stand; the browser reads them from useSearchParams.
+    const server = queryKeys.audit.page(auditPageParams(new URLSearchParams('q=actor%3Aada&cursor=')));
+    const browser = queryKeys.audit.page({ q: 'actor:ada' });
+    expect(hashKey(server)).toBe(hashKey(browser));
+    const next = queryKeys.audit.page({ q: 'actor:ada', cursor: 'abc' });
+    const other = queryKeys.audit.page({ q: 'actor:bob' });
+    expect(new Set([browser, next, other].map(hashKey)).size).toBe(3);
+    expect(hashKey(queryKeys.audit.page({}))).toBe(hashKey(queryKeys.audit.page({ q: '', limit: '' })));
   });
 });

@@ -7,14 +7,7 @@ import { Main } from '@/app/_components/main';
 import { pageActor } from '@/lib/auth/request-actor';
 import { parkedAddressIds } from '@/projections/parking';
 import { readSide } from '@/projections/read-side';
-import {
-  ArchiveForm,
-  ChangeForm,
-  CorrectForm,
-  RestoreForm,
-  RevertForm,
-  type VersionOption,
-} from '../_components/address-forms';
+import { ChangeForm, CorrectForm, LifecycleForms, RevertForm, type VersionOption } from '../_components/address-forms';
 import { AddressVersionSeen } from '../_components/address-version-seen';
 import { FieldTable, FormattedAddress, StatusBadge } from '../_components/address-view';
 import { addressTitle, canWrite, countryOptions, loadAddress } from '../_lib/address.server';
@@ -152,18 +145,12 @@ export default async function AddressPage({ params, searchParams }: Props) {
                 <RevertForm addressId={addressId} version={state.version} token={randomUUID()} versions={revertible} />
               </details>
             ) : null}
-            {state.status === 'active' ? (
-              <details className="panel">
-                <summary>Archive</summary>
-                <p className="hint">The address is no longer in use. Its history stays; it can be restored.</p>
-                <ArchiveForm addressId={addressId} version={state.version} token={randomUUID()} />
-              </details>
-            ) : (
-              <details className="panel" open>
-                <summary>Restore</summary>
-                <RestoreForm addressId={addressId} version={state.version} token={randomUUID()} />
-              </details>
-            )}
+            <LifecycleForms
+              archived={state.status !== 'active'}
+              addressId={addressId}
+              version={state.version}
+              token={randomUUID()}
+            />
           </section>
         ) : (
           <section className="card muted-card" aria-label="Access">

@@ -271,8 +271,43 @@ export function RevertForm({ versions, ...edit }: RevertFormProps) {
   );
 }
 
-export function ArchiveForm(edit: EditProps) {
-  const state = useActionState(archiveAddress, IDLE);
+type ActionState = EditFormProps['state'];
+
+interface LifecycleProps extends EditProps {
+  archived: boolean;
+}
+
+/**
+ * Archive or restore, whichever the address's status allows. A success swaps one for the other
+ * (the page renders again with the new status), so the outcome is kept here, above both: inside
+ * the form that went away it vanished with it, and the focus was left on the page body instead
+ * of on the message (FormMessage moves it there).
+ */
+export function LifecycleForms({ archived, ...edit }: LifecycleProps) {
+  const archive = useActionState(archiveAddress, IDLE);
+  const restore = useActionState(restoreAddress, IDLE);
+  // The outcome of the form no longer on screen; the one on screen shows its own.
+  const swappedOut = archived ? archive[0] : restore[0];
+  return (
+    <>
+      {swappedOut.status === 'ok' ? <FormMessage result={swappedOut} currentVersion={edit.version} /> : null}
+      {archived ? (
+        <details className="panel" open>
+          <summary>Restore</summary>
+          <RestoreForm state={restore} {...edit} />
+        </details>
+      ) : (
+        <details className="panel">
+          <summary>Archive</summary>
+          <p className="hint">The address is no longer in use. Its history stays; it can be restored.</p>
+          <ArchiveForm state={archive} {...edit} />
+        </details>
+      )}
+    </>
+  );
+}
+
+function ArchiveForm({ state, ...edit }: EditProps & { state: ActionState }) {
   const [result, , pending] = state;
   return (
     <EditForm
@@ -302,8 +337,7 @@ export function ArchiveForm(edit: EditProps) {
   );
 }
 
-export function RestoreForm(edit: EditProps) {
-  const state = useActionState(restoreAddress, IDLE);
+function RestoreForm({ state, ...edit }: EditProps & { state: ActionState }) {
   const [result, , pending] = state;
   return (
     <EditForm

@@ -7,8 +7,15 @@ import { useFreshHits } from '@/app/_lib/address-versions';
 import { getJson } from '@/app/_lib/get-json';
 import { queryKeys } from '@/app/_lib/query-keys';
 import { resultCount } from '../_lib/labels';
-import { SEARCH_MAX_PAGE, type SearchParamKey, searchApiUrl, searchHref, type TypedKey } from '../_lib/search-query';
-import { type AddressSearchResponse, noticeTexts, suggestion } from '../_lib/search-response';
+import {
+  FILTER_KEYS,
+  SEARCH_MAX_PAGE,
+  type SearchParamKey,
+  searchApiUrl,
+  searchHref,
+  type TypedKey,
+} from '../_lib/search-query';
+import { type AddressSearchResponse, noticeTexts, refusedFilterTexts, suggestion } from '../_lib/search-response';
 import { useSearchUrl } from '../_lib/use-search-url';
 import { LagNotice } from './lag-notice';
 import styles from './search.module.css';
@@ -34,7 +41,7 @@ const FAILURE =
  * arrive.
  */
 export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) {
-  const { raw, params, query, navigate } = useSearchUrl();
+  const { raw, params, refused, query, navigate } = useSearchUrl();
   const typed = useTypedDrafts(raw, navigate);
   const inputRef = useRef<HTMLInputElement>(null);
   const resultsRef = useRef<HTMLElement>(null);
@@ -185,7 +192,7 @@ export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) 
                   ?
                 </p>
               ) : null}
-              {noticeTexts(result).map((text) => (
+              {[...refusedFilterTexts(refused), ...noticeTexts(result)].map((text) => (
                 <p key={text} className="notice notice-warn">
                   {text}
                 </p>
@@ -217,8 +224,6 @@ export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) 
     </>
   );
 }
-
-const FILTER_KEYS = ['country', 'region', 'city', 'postalCode', 'status'] as const;
 
 /** The filters typed as text; their values follow the typing like the search box's. */
 const TEXT_FILTERS: ReadonlyArray<{

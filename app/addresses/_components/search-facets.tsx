@@ -1,8 +1,8 @@
 'use client';
 
+import type { HistoryMode } from '@/app/_lib/use-history-navigate';
 import type { FacetCounts, FacetField } from '@/projections/search/search-index';
 import { type SearchParamKey, type SearchParams, searchHref } from '../_lib/search-query';
-import type { HistoryMode } from '../_lib/use-search-url';
 import { SearchLink } from './search-link';
 
 const FACET_LABELS: Record<FacetField, string> = {

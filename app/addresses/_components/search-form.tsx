@@ -1,6 +1,7 @@
 'use client';
 
 import { type KeyboardEvent, type RefObject, useEffect, useRef, useState } from 'react';
+import type { HistoryMode } from '@/app/_lib/use-history-navigate';
 import {
   historyModeForTyping,
   type SearchParamKey,
@@ -8,7 +9,6 @@ import {
   TYPED_KEYS,
   type TypedKey,
 } from '../_lib/search-query';
-import type { HistoryMode } from '../_lib/use-search-url';
 import styles from './search.module.css';
 import { HIT_LINK } from './search-results';
 

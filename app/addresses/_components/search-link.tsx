@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import type { ComponentProps } from 'react';
-import type { HistoryMode } from '../_lib/use-search-url';
+import type { HistoryMode } from '@/app/_lib/use-history-navigate';
 
 type Props = Omit<ComponentProps<typeof Link>, 'href' | 'onNavigate' | 'prefetch'> & {
   href: string;

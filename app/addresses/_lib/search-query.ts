@@ -73,18 +73,47 @@ export function rawSearchParams(
   return out;
 }
 
+/** A filter of a link that the schema refused and the page searched without (see `readSearchParams`). */
+export interface RefusedFilter {
+  field: (typeof FILTER_KEYS)[number];
+  value: string;
+  /** The schema's reason, as the API's 422 gives it. */
+  message: string;
+}
+
+/** The parameters that narrow the result: searching without one of them widens it. */
+export const FILTER_KEYS = [
+  'country',
+  'region',
+  'city',
+  'postalCode',
+  'status',
+] as const satisfies readonly SearchParamKey[];
+
 /**
  * The page's reading: each parameter the schema refuses is dropped and the rest kept, so
- * `?q=main&page=0` still searches for "main".
+ * `?q=main&page=0` still searches for "main". A dropped filter is also returned, so the page can
+ * say it searched without it (`?country=Narnia` is a 422 at the API; quietly showing every
+ * country instead would look like an answer).
  */
-export function cleanSearchParams(raw: Record<string, unknown>): SearchParams {
+export function readSearchParams(raw: Record<string, unknown>): { params: SearchParams; refused: RefusedFilter[] } {
   const input = { ...raw };
+  const refused: RefusedFilter[] = [];
   for (let attempt = 0; attempt <= SEARCH_PARAM_KEYS.length; attempt++) {
     const result = searchQuerySchema.safeParse(input);
-    if (result.success) return result.data;
-    for (const issue of result.error.issues) delete input[String(issue.path[0])];
+    if (result.success) return { params: result.data, refused };
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0]);
+      const field = FILTER_KEYS.find((k) => k === key);
+      if (field && key in input) refused.push({ field, value: String(input[key]), message: issue.message });
+      delete input[key];
+    }
   }
-  return {};
+  return { params: {}, refused };
+}
+
+export function cleanSearchParams(raw: Record<string, unknown>): SearchParams {
+  return readSearchParams(raw).params;
 }
 
 /** Defaults applied: best match when there is text to match, else the most recently updated first. */

@@ -3,6 +3,7 @@ import {
   cleanSearchParams,
   historyModeForTyping,
   rawSearchParams,
+  readSearchParams,
   resolveSearchQuery,
   searchApiUrl,
   searchHref,
@@ -75,6 +76,29 @@ describe('cleanSearchParams (the page: drop what is bad, keep the rest)', () => 
 
   it('gives an empty search for a link with nothing usable', () => {
     expect(cleanSearchParams({ page: '-1', perPage: 'x', status: 'gone' })).toEqual({});
+  });
+});
+
+describe('readSearchParams (and which filters the page searched without)', () => {
+  it('reports an unknown country and a bad status with the schema’s reason, and searches with the rest', () => {
+    const { params, refused } = readSearchParams({ q: 'main', country: 'Narnia', status: 'gone', city: 'Bath' });
+    expect(params).toEqual({ q: 'main', city: 'Bath' });
+    expect(refused).toEqual([
+      {
+        field: 'country',
+        value: 'Narnia',
+        message: 'must be a country: an ISO 3166-1 code (US, USA) or its English name (United States)',
+      },
+      { field: 'status', value: 'gone', message: expect.any(String) },
+    ]);
+  });
+
+  it('reports nothing for a good link, and not a bad page, sort or size (they narrow nothing)', () => {
+    expect(readSearchParams({ country: 'usa', city: 'Bath' })).toEqual({
+      params: { country: 'US', city: 'Bath' },
+      refused: [],
+    });
+    expect(readSearchParams({ page: '0', sort: 'random', perPage: 'x' }).refused).toEqual([]);
   });
 });
 

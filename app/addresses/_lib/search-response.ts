@@ -1,5 +1,6 @@
 import type { SearchLag } from '@/projections/read-side';
 import type { SearchResult, UnmatchedFilter } from '@/projections/search/search-index';
+import type { RefusedFilter } from './search-query';
 
 /** The body of `GET /api/addresses`, which the search page also renders on the server for its first paint. */
 export interface AddressSearchResponse extends SearchResult {
@@ -29,4 +30,15 @@ export function noticeTexts(response: Pick<AddressSearchResponse, 'unmatchedFilt
   return (response.unmatchedFilters ?? []).map(
     (f) => `No address has the ${FILTER_NAMES[f.field] ?? f.field} “${f.value}”.`,
   );
+}
+
+/**
+ * One sentence per filter of the link that could not be read (`?country=Narnia`): the page
+ * searched without it, and says so rather than show a wider answer as if it were the one asked for.
+ */
+export function refusedFilterTexts(refused: readonly RefusedFilter[]): string[] {
+  return refused.map((f) => {
+    const why = f.message.startsWith('must') ? `It ${f.message}` : f.message;
+    return `The ${FILTER_NAMES[f.field]} “${f.value}” was left out of the search. ${why}.`;
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noticeTexts, suggestion } from './search-response';
+import { noticeTexts, refusedFilterTexts, suggestion } from './search-response';
 
 describe('what the search page says beside the hits', () => {
   it('offers "did you mean" when the index has a different query, and nothing when null, blank or the same', () => {
@@ -20,5 +20,18 @@ describe('what the search page says beside the hits', () => {
       }),
     ).toEqual(['No address has the region “Mainee”.', 'No address has the postal code “99999”.']);
     expect(noticeTexts({ unmatchedFilters: [] })).toEqual([]);
+  });
+
+  it('says which filter of the link the search was run without, and why', () => {
+    expect(
+      refusedFilterTexts([
+        { field: 'country', value: 'Narnia', message: 'must be a country: an ISO 3166-1 code (US, USA)' },
+        { field: 'status', value: 'gone', message: 'Invalid option: expected one of "active"|"archived"' },
+      ]),
+    ).toEqual([
+      'The country “Narnia” was left out of the search. It must be a country: an ISO 3166-1 code (US, USA).',
+      'The status “gone” was left out of the search. Invalid option: expected one of "active"|"archived".',
+    ]);
+    expect(refusedFilterTexts([])).toEqual([]);
   });
 });

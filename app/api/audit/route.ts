@@ -1,7 +1,5 @@
-import { encodeAuditCursor } from '@/app/audit/_lib/audit-cursor';
-import { loadAuditView } from '@/app/audit/_lib/audit-log.server';
+import { auditPageResponse, loadAuditView } from '@/app/audit/_lib/audit-log.server';
 import { auditQuerySchema } from '@/app/audit/_lib/audit-query';
-import { formatQuery } from '@/app/audit/_lib/qualifiers';
 import { trackAccess } from '@/lib/access-log';
 import { authorize } from '@/lib/auth/request-actor';
 import { prisma } from '@/lib/db';
@@ -17,21 +15,15 @@ export const GET = apiRoute(async (request, _context, { requestId }) => {
   const actor = await authorize(request, 'audit:read');
   const { params, terms, filter, cursor } = auditParams(auditQuerySchema, request);
   const view = await loadAuditView(prisma(), filter, { cursor, limit: params.limit });
-  const q = formatQuery(terms);
+  const body = auditPageResponse(view, terms);
   trackAccess({
     actor,
     action: 'audit.page',
-    filter: { q, page: cursor?.before ? 'next' : 'first' },
+    filter: { q: body.query, page: cursor?.before ? 'next' : 'first' },
     rowCount: view.rows.length,
     requestId,
   });
-  return json({
-    query: q,
-    terms,
-    events: view.rows,
-    total: view.total,
-    next: view.next ? encodeAuditCursor(view.next) : null,
-  });
+  return json(body);
 });
 
 export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods('GET');

@@ -1,21 +1,51 @@
-import Link from 'next/link';
+'use client';
+
+import { type FormEvent, useRef, useState } from 'react';
+import type { Navigate } from '@/app/_lib/use-history-navigate';
 import { EventTypeSelect } from '../../addresses/_components/event-type-select';
-import { formatQuery, formatTerm, type Term } from '../_lib/qualifiers';
+import { SearchLink } from '../../addresses/_components/search-link';
+import { auditHref } from '../_lib/audit-page';
+import { auditFilterParams, termsOf } from '../_lib/audit-query';
+import { formatTerm, type Term } from '../_lib/qualifiers';
 
-export function auditHref(terms: readonly Term[], extra: Record<string, string> = {}): string {
-  const qs = new URLSearchParams();
-  const q = formatQuery(terms);
-  if (q) qs.set('q', q);
-  for (const [k, v] of Object.entries(extra)) qs.set(k, v);
-  const s = qs.toString();
-  return s ? `/audit?${s}` : '/audit';
-}
+/**
+ * The search box (qualifiers welcome) and, folded away, one field per filter. A plain GET form,
+ * so it works without JavaScript (the server folds the separate fields into `q`); with it, the
+ * browser folds them itself and only the URL changes (a new history entry).
+ */
+export function AuditSearch({ q, navigate }: { q: string; navigate: Navigate }) {
+  const [draft, setDraft] = useState(q);
+  // The box follows the URL (Back/Forward, a chip removed); React's "adjust state on a prop change".
+  const [shown, setShown] = useState(q);
+  if (shown !== q) {
+    setShown(q);
+    setDraft(q);
+  }
+  const fieldsRef = useRef<HTMLDivElement>(null);
 
-/** The search box (qualifiers welcome) and, folded away, one field per filter. */
-export function AuditSearch({ q }: { q: string }) {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    const entries = [...new FormData(event.currentTarget)].filter(
+      (e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '',
+    );
+    const params = auditFilterParams.safeParse(Object.fromEntries(entries));
+    let terms: Term[];
+    try {
+      if (!params.success) return; // the browser submits: the server names what is wrong
+      terms = termsOf(params.data);
+    } catch {
+      return; // likewise for a qualifier that cannot be read
+    }
+    event.preventDefault();
+    for (const field of fieldsRef.current?.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select') ??
+      []) {
+      field.value = '';
+    }
+    navigate(auditHref(terms), 'push');
+  };
+
   return (
     <search>
-      <form method="get" action="/audit" className="search-form" aria-label="Search the audit log">
+      <form method="get" action="/audit" className="search-form" aria-label="Search the audit log" onSubmit={submit}>
         <div className="search-main">
           <label htmlFor="audit-q" className="visually-hidden">
             Search the audit log
@@ -24,7 +54,8 @@ export function AuditSearch({ q }: { q: string }) {
             id="audit-q"
             name="q"
             type="search"
-            defaultValue={q}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
             placeholder="actor:ada type:AddressCorrected created:>=2026-11-01 city:Portland"
             maxLength={2000}
             autoComplete="off"
@@ -43,7 +74,7 @@ export function AuditSearch({ q }: { q: string }) {
         </p>
         <details className="audit-more">
           <summary>Add a filter field by field</summary>
-          <div className="search-filters">
+          <div className="search-filters" ref={fieldsRef}>
             <Field id="actor" label="Actor (name or id)" />
             <div className="filter">
               <label htmlFor="audit-type">Event type</label>
@@ -81,7 +112,7 @@ function Field({ id, label, type = 'text' }: { id: string; label: string; type?:
 }
 
 /** One removable chip per term in effect; removing one is a link to the query without it. */
-export function FilterChips({ terms }: { terms: readonly Term[] }) {
+export function FilterChips({ terms, navigate }: { terms: readonly Term[]; navigate: Navigate }) {
   if (terms.length === 0) return null;
   return (
     <div className="audit-chips">
@@ -91,22 +122,22 @@ export function FilterChips({ terms }: { terms: readonly Term[] }) {
           return (
             // biome-ignore lint/suspicious/noArrayIndexKey: the same term may appear twice; position is its identity
             <li key={`${i}-${text}`}>
-              <Link
-                prefetch={false}
+              <SearchLink
                 className="chip chip-removable"
                 href={auditHref(terms.filter((_, j) => j !== i))}
+                navigate={navigate}
                 aria-label={`Remove filter ${text}`}
               >
                 {term.key === 'text' ? '' : <span className="chip-key">{term.key}:</span>}
                 {term.value} <span aria-hidden="true">×</span>
-              </Link>
+              </SearchLink>
             </li>
           );
         })}
       </ul>
-      <Link prefetch={false} href="/audit">
+      <SearchLink href="/audit" navigate={navigate}>
         Clear all
-      </Link>
+      </SearchLink>
     </div>
   );
 }

@@ -3,9 +3,10 @@ import { EVENT_COLUMNS, type EventRow, recordedEvent } from '@/domain/event-stor
 import type { RecordedEvent } from '@/domain/messages';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/lib/db';
-import type { AuditCursor } from './audit-cursor';
+import { type AuditCursor, encodeAuditCursor } from './audit-cursor';
+import type { AuditPageResponse } from './audit-page';
 import { type AuditRow, auditRows, newestVersions } from './audit-rows';
-import type { AuditFilter } from './qualifiers';
+import { type AuditFilter, formatQuery, type Term } from './qualifiers';
 
 /**
  * The audit log: every event of the store (exact, not a projection), newest first, filtered.
@@ -206,4 +207,15 @@ export async function loadAuditView(
     countAudit(db, filter, page.cursor.snapshot),
   ]);
   return { rows, total, cursor: page.cursor, next: page.next };
+}
+
+/** A view as `GET /api/audit` answers it (and as the page's first paint is cached). */
+export function auditPageResponse(view: AuditView, terms: Term[]): AuditPageResponse {
+  return {
+    query: formatQuery(terms),
+    terms,
+    events: view.rows,
+    total: view.total,
+    next: view.next ? encodeAuditCursor(view.next) : null,
+  };
 }
