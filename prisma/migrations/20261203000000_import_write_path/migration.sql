@@ -69,23 +69,97 @@ BEGIN
             FROM new_events n WHERE n.type = 'AddressRegistered' AND n.schema_version <= 2) r;
   IF v_keys IS NULL THEN RETURN NULL; END IF;
 
-  BEGIN
-    INSERT INTO address_keys SELECT * FROM unnest(v_keys);
-    RETURN NULL;
-  EXCEPTION WHEN unique_violation THEN
-    -- The key an active address holds (the unique check waited for its writer to commit, so the
-    -- row is visible here), else a key two registrations of this statement share: the later one
-    -- is the duplicate of the earlier, as one row at a time would have found.
-    SELECT coalesce(
-      (SELECT a.stream_id FROM unnest(v_keys) WITH ORDINALITY AS k
-         JOIN address_keys a ON a.key = k.key AND a.active AND a.stream_id <> k.stream_id
-        ORDER BY k.ordinality LIMIT 1),
-      (SELECT k.stream_id FROM unnest(v_keys) WITH ORDINALITY AS k
-        WHERE EXISTS (SELECT FROM unnest(v_keys) WITH ORDINALITY AS l
-                       WHERE l.key = k.key AND l.ordinality > k.ordinality)
-        ORDER BY k.ordinality LIMIT 1))
-      INTO v_taken;
-  END;
+  FOR attempt IN 1 .. 3 LOOP
+    BEGIN
+      INSERT INTO address_keys SELECT * FROM unnest(v_keys);
+      RETURN NULL;
+    EXCEPTION WHEN unique_violation THEN
+      -- The key an active address holds (the unique check waited for its writer to commit, so the
+      -- row is visible here), else a key two registrations of this statement share: the later one
+      -- is the duplicate of the earlier, as one row at a time would have found. Neither: a third
+      -- writer archived or changed the holder since the check, so the key is free; try again.
+      SELECT coalesce(
+        (SELECT a.stream_id FROM unnest(v_keys) WITH ORDINALITY AS k
+           JOIN address_keys a ON a.key = k.key AND a.active AND a.stream_id <> k.stream_id
+          ORDER BY k.ordinality LIMIT 1),
+        (SELECT k.stream_id FROM unnest(v_keys) WITH ORDINALITY AS k
+          WHERE EXISTS (SELECT FROM unnest(v_keys) WITH ORDINALITY AS l
+                         WHERE l.key = k.key AND l.ordinality > k.ordinality)
+          ORDER BY k.ordinality LIMIT 1))
+        INTO v_taken;
+      EXIT WHEN v_taken IS NOT NULL;
+    END;
+  END LOOP;
+  RAISE EXCEPTION 'duplicate_address %', coalesce(v_taken, '')
+    USING ERRCODE = 'unique_violation', CONSTRAINT = 'address_keys_active_key',
+          HINT = 'An active address has the same line 1, line 2, postal code, country and owner.';
+END;
+$$;
+
+-- address_keys_apply as before, for the statements the trigger applies event by event, with the
+-- same retry: a refusal always names the address holding the key. Without it, a holder archived
+-- or changed by a third writer between the unique check and the look-up was a
+-- 'duplicate_address ' naming nobody, which the event store could not map (a 500 for the caller).
+CREATE OR REPLACE FUNCTION "address_keys_apply"(p_stream_id text, p_type text, p_schema_version integer, p_data jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  d       jsonb := p_data;
+  f       jsonb;
+  k       address_keys%ROWTYPE;
+  v_taken text;
+BEGIN
+  IF p_type = 'AddressRegistered' THEN
+    -- A shape newer than this function knows: no reservation rather than a wrong one. Whoever
+    -- adds an AddressRegistered version (domain/address/upcasters.ts) adds it here too.
+    IF p_schema_version > 2 THEN RETURN; END IF;
+    IF p_schema_version = 1 THEN
+      -- The first shape (see domain/address/upcasters.ts): street, street2, zip, countryCode.
+      d := jsonb_build_object('line1', d->'street', 'line2', d->'street2', 'postalCode', d->'zip',
+                              'country', d->'countryCode', 'owner', d->'owner');
+    END IF;
+    k.stream_id := p_stream_id;
+    k.line1 := d->>'line1'; k.line2 := d->>'line2'; k.postal_code := d->>'postalCode';
+    k.country := d->>'country'; k.owner := d->>'owner'; k.active := true;
+  ELSE
+    SELECT * INTO k FROM address_keys WHERE stream_id = p_stream_id;
+    -- No row: an address that was already a duplicate when the guard was introduced (see the
+    -- backfill below); it stays unguarded rather than blocking its own history.
+    IF NOT FOUND THEN RETURN; END IF;
+    CASE p_type
+      WHEN 'AddressChanged', 'AddressCorrected' THEN
+        f := CASE p_type WHEN 'AddressChanged' THEN d->'changes' ELSE d->'fields' END;
+        IF NOT (f ?| ARRAY['line1', 'line2', 'postalCode', 'country', 'owner']) THEN RETURN; END IF;
+        -- Only the fields the event names; a JSON null clears an optional field.
+        IF f ? 'line1' THEN k.line1 := f->>'line1'; END IF;
+        IF f ? 'line2' THEN k.line2 := f->>'line2'; END IF;
+        IF f ? 'postalCode' THEN k.postal_code := f->>'postalCode'; END IF;
+        IF f ? 'country' THEN k.country := f->>'country'; END IF;
+        IF f ? 'owner' THEN k.owner := f->>'owner'; END IF;
+      WHEN 'AddressArchived' THEN k.active := false;
+      WHEN 'AddressRestored' THEN k.active := true;
+      ELSE RETURN;
+    END CASE;
+  END IF;
+  k.key := address_key(k.line1, k.line2, k.postal_code, k.country, k.owner);
+
+  FOR attempt IN 1 .. 3 LOOP
+    BEGIN
+      IF p_type = 'AddressRegistered' THEN
+        INSERT INTO address_keys SELECT k.*;
+      ELSE
+        UPDATE address_keys SET line1 = k.line1, line2 = k.line2, postal_code = k.postal_code, country = k.country,
+                                owner = k.owner, active = k.active, key = k.key
+        WHERE stream_id = p_stream_id;
+      END IF;
+      RETURN;
+    EXCEPTION WHEN unique_violation THEN
+      -- The unique check waited for the other writer to commit, so its row is visible here,
+      -- unless a third writer archived or changed it since: then the key is free, try again.
+      SELECT a.stream_id INTO v_taken FROM address_keys a
+      WHERE a.key = k.key AND a.active AND a.stream_id <> p_stream_id;
+      EXIT WHEN v_taken IS NOT NULL;
+    END;
+  END LOOP;
   RAISE EXCEPTION 'duplicate_address %', coalesce(v_taken, '')
     USING ERRCODE = 'unique_violation', CONSTRAINT = 'address_keys_active_key',
           HINT = 'An active address has the same line 1, line 2, postal code, country and owner.';
