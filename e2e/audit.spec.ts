@@ -226,6 +226,21 @@ test('the access trail holds the export and each timeline view, with filter and 
     /Ines Inspector/,
     /Ines Inspector/,
   ]);
+
+  // Filtering happens in the page (the query cache reads GET /api/audit/access), and Back
+  // restores the previous filter with its rows.
+  await markDocument(page);
+  await page.getByLabel('What').selectOption('audit.export');
+  await page.getByLabel('Address id').fill('');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/\/audit\/access\?action=audit\.export$/);
+  await expect(page.locator('.audit-table tbody tr td[data-label="What"]').first()).toHaveText('Audit export');
+  await expectSameDocument(page);
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`action=timeline\\.view&address=${addressId}$`));
+  await expect(page.locator('.audit-table tbody tr')).toHaveCount(2);
+  await expect(page.getByLabel('Address id')).toHaveValue(addressId);
+  await expectSameDocument(page);
 });
 
 test('an operator and an anonymous visitor cannot reach the audit log or its export', async ({ page, browser }) => {

@@ -47,6 +47,20 @@ export const queryKeys = {
      */
     page: (page: AuditPageParams) =>
       ['audit', 'page', { q: page.q || null, cursor: page.cursor || null, limit: page.limit || null }] as const,
+    /** One page of the access trail as `GET /api/audit/access` answers it, keyed by its URL's filters. */
+    access: (page: AccessPageParams) =>
+      [
+        'audit',
+        'access',
+        {
+          actor: page.actor || null,
+          action: page.action || null,
+          address: page.address || null,
+          from: page.from || null,
+          to: page.to || null,
+          before: page.before || null,
+        },
+      ] as const,
   },
 };
 
@@ -55,4 +69,14 @@ export interface AuditPageParams {
   q?: string;
   cursor?: string;
   limit?: string;
+}
+
+/** The filters of one access trail page, as they stand in its URL. */
+export interface AccessPageParams {
+  actor?: string;
+  action?: string;
+  address?: string;
+  from?: string;
+  to?: string;
+  before?: string;
 }

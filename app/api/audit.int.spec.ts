@@ -9,6 +9,7 @@ import { type AuditCursor, decodeAuditCursor } from '../audit/_lib/audit-cursor'
 import { loadAuditView } from '../audit/_lib/audit-log.server';
 import { auditQuerySchema, parseAuditFilter } from '../audit/_lib/audit-query';
 import { AUDIT_ACTORS, seedAuditEvents } from '../audit/_lib/testing';
+import * as accessRoute from './audit/access/route';
 import * as auditRoute from './audit/route';
 
 vi.mock('server-only', () => ({}));
@@ -436,6 +437,43 @@ describe('the access trail', () => {
         row_count: 3,
       },
     ]);
+  });
+
+  it("is read through GET /api/audit/access with the page's filters, newest first, in keyset pages", async () => {
+    for (const q of ['type:AddressRestored', 'type:AddressChanged', 'source:import']) {
+      await call(auditRoute.GET, { path: `/api/audit?q=${encodeURIComponent(q)}&limit=1`, as: 'admin' });
+    }
+    await accessLog().flush();
+    const actor = encodeURIComponent(actorOf('admin').name);
+    const first = await call(accessRoute.GET, {
+      path: `/api/audit/access?action=audit.page&actor=${actor}`,
+      as: 'auditor',
+    });
+    expect(first.status).toBe(200);
+    const queries = first.body.records.map((r: { filter: { q: string } }) => r.filter.q);
+    // Newest first: the three just made lead (earlier tests' admin pages follow).
+    expect(queries.slice(0, 3)).toEqual(['source:import', 'type:AddressChanged', 'type:AddressRestored']);
+    expect(first.body.records.every((r: { action: string }) => r.action === 'audit.page')).toBe(true);
+    expect(first.body.nextBefore).toBeNull();
+
+    // Pages of one: each record once, then the end.
+    const seen: string[] = [];
+    let before: string | null = '';
+    while (before !== null) {
+      const page: { body: { records: { id: string }[]; nextBefore: string | null } } = await call(accessRoute.GET, {
+        path: `/api/audit/access?action=audit.page&actor=${actor}&limit=1${before ? `&before=${before}` : ''}`,
+        as: 'auditor',
+      });
+      seen.push(...page.body.records.map((r: { id: string }) => r.id));
+      before = page.body.nextBefore;
+    }
+    expect(seen).toEqual(first.body.records.map((r: { id: string }) => r.id));
+
+    const bad = await call(accessRoute.GET, { path: '/api/audit/access?from=yesterday', as: 'auditor' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('validation_failed');
+    expect(JSON.stringify(bad.body.error.details)).toContain('from');
+    expect((await call(accessRoute.GET, { path: '/api/audit/access', as: 'operator' })).status).toBe(403);
   });
 
   it('is refused UPDATE, DELETE and TRUNCATE by the database', async () => {

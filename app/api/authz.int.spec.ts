@@ -193,6 +193,7 @@ const ROUTE_TABLE: Record<string, { access: Access; prepare: () => Promise<Route
   'GET /api/events/stream': { access: 'audit', prepare: async () => ({ path: '/api/events/stream' }) },
   'GET /api/audit': { access: 'audit', prepare: async () => ({ path: '/api/audit?q=type:AddressRegistered&limit=5' }) },
   'GET /api/audit/export': { access: 'audit', prepare: async () => ({ path: '/api/audit/export?format=csv' }) },
+  'GET /api/audit/access': { access: 'audit', prepare: async () => ({ path: '/api/audit/access?action=audit.page' }) },
   'GET /api/projections': { access: 'read', prepare: async () => ({ path: '/api/projections' }) },
   'POST /api/projections/parked/[id]/retry': {
     access: 'admin',

@@ -253,6 +253,11 @@ const PARAMETERS: Record<string, ParameterSpec> = {
     query: ['format', 'q', 'actor', 'type', 'source', 'from', 'to', 'address', 'correlation', 'reason', 'city'],
     headers: READ_HEADERS,
   },
+  'GET /api/audit/access': {
+    prepare: async () => ({ query: { action: 'audit.page' } }),
+    query: ['actor', 'action', 'address', 'from', 'to', 'before', 'limit'],
+    headers: READ_HEADERS,
+  },
   'GET /api/events': {
     prepare: async () => ({ query: { limit: '5' } }),
     query: ['after', 'limit', 'types'],

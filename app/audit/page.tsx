@@ -10,7 +10,7 @@ import { prisma } from '@/lib/db';
 import { formatZodIssues } from '@/lib/validation/address';
 import { AuditWorkspace } from './_components/audit-workspace';
 import { auditPageResponse, loadAuditView } from './_lib/audit-log.server';
-import { auditHref, auditPageParams } from './_lib/audit-page';
+import { auditHref, auditPageParams, urlParams } from './_lib/audit-page';
 import { AuditQueryError, auditQuerySchema, FILTER_PARAMS, parseAuditFilter, parseCursor } from './_lib/audit-query';
 import './audit.css';
 
@@ -83,10 +83,6 @@ export default async function AuditPage({ searchParams }: Props) {
       </HydrationBoundary>
     </Main>
   );
-}
-
-function urlParams(raw: Record<string, string | undefined>): URLSearchParams {
-  return new URLSearchParams(Object.entries(raw).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 function isSet(params: Record<string, unknown>, key: string): boolean {

@@ -1,6 +1,17 @@
+'use client';
+
 import Link from 'next/link';
+import type { FormEvent } from 'react';
+import type { AccessPageParams } from '@/app/_lib/query-keys';
+import type { Navigate } from '@/app/_lib/use-history-navigate';
 import { formatTimestamp } from '../../addresses/_lib/labels';
-import { ACCESS_ACTION_LABELS, ACCESS_ACTIONS, type AccessQuery, type AccessRecord } from '../_lib/access-trail.server';
+import {
+  ACCESS_ACTION_LABELS,
+  ACCESS_ACTIONS,
+  ACCESS_PARAMS,
+  type AccessRecord,
+  accessHref,
+} from '../_lib/access-page';
 
 /** What was asked for, in one line: the audit query, the format, the versions shown. */
 function describeFilter(filter: Record<string, unknown>): string {
@@ -10,19 +21,39 @@ function describeFilter(filter: Record<string, unknown>): string {
     .join(' · ');
 }
 
-export function AccessFilters({ query }: { query: AccessQuery }) {
-  const day = (d: Date | undefined) => (d ? d.toISOString().slice(0, 10) : '');
+/**
+ * A plain GET form (it works without JavaScript); with it, a submit only changes the URL and the
+ * workspace's query reads the page. Remount it (a `key`) when the URL changes, so Back shows the
+ * values of the state it returns to.
+ */
+export function AccessFilters({ params, navigate }: { params: AccessPageParams; navigate: Navigate }) {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const next: AccessPageParams = {};
+    for (const k of ACCESS_PARAMS) {
+      const v = form.get(k);
+      if (typeof v === 'string' && v.trim()) next[k] = v.trim();
+    }
+    navigate(accessHref(next), 'push');
+  };
   return (
     <search>
-      <form method="get" action="/audit/access" className="search-form" aria-label="Filter the access trail">
+      <form
+        method="get"
+        action="/audit/access"
+        className="search-form"
+        aria-label="Filter the access trail"
+        onSubmit={submit}
+      >
         <div className="search-filters">
           <div className="filter">
             <label htmlFor="access-actor">Who (name or id)</label>
-            <input id="access-actor" name="actor" defaultValue={query.actor ?? ''} maxLength={200} />
+            <input id="access-actor" name="actor" defaultValue={params.actor ?? ''} maxLength={200} />
           </div>
           <div className="filter">
             <label htmlFor="access-action">What</label>
-            <select id="access-action" name="action" defaultValue={query.action ?? ''}>
+            <select id="access-action" name="action" defaultValue={params.action ?? ''}>
               <option value="">Anything</option>
               {ACCESS_ACTIONS.map((a) => (
                 <option key={a} value={a}>
@@ -33,15 +64,15 @@ export function AccessFilters({ query }: { query: AccessQuery }) {
           </div>
           <div className="filter">
             <label htmlFor="access-address">Address id</label>
-            <input id="access-address" name="address" defaultValue={query.address ?? ''} maxLength={64} />
+            <input id="access-address" name="address" defaultValue={params.address ?? ''} maxLength={64} />
           </div>
           <div className="filter">
             <label htmlFor="access-from">From (UTC)</label>
-            <input id="access-from" name="from" type="date" defaultValue={day(query.from)} />
+            <input id="access-from" name="from" type="date" defaultValue={params.from ?? ''} />
           </div>
           <div className="filter">
             <label htmlFor="access-to">To (UTC)</label>
-            <input id="access-to" name="to" type="date" defaultValue={day(query.to)} />
+            <input id="access-to" name="to" type="date" defaultValue={params.to ?? ''} />
           </div>
           <div className="filter filter-submit">
             <button type="submit" className="button primary">

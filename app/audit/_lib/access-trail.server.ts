@@ -2,34 +2,28 @@ import { z } from 'zod';
 import type { Prisma } from '@/generated/prisma/client';
 import type { AccessAction } from '@/lib/access-log';
 import type { Db } from '@/lib/db';
+import { hasForbiddenCharacters } from '@/lib/validation/forbidden-characters';
 import { parseAt } from '../../addresses/_lib/labels';
+import { ACCESS_ACTIONS, type AccessPage } from './access-page';
+import { inRange } from './qualifiers';
 
-export const ACCESS_ACTIONS = [
-  'audit.page',
-  'audit.export',
-  'timeline.view',
-  'access.page',
-] as const satisfies readonly AccessAction[];
-
-export const ACCESS_ACTION_LABELS: Record<AccessAction, string> = {
-  'audit.page': 'Audit log page',
-  'audit.export': 'Audit export',
-  'timeline.view': 'Address timeline',
-  'access.page': 'Access trail page',
-};
-
+// Control characters are refused, not passed on: PostgreSQL cannot store U+0000 in text, so a
+// NUL in a filter was a 500 from the query.
 const text = (max: number) =>
   z
     .string()
     .trim()
     .max(max)
+    .refine((v) => !hasForbiddenCharacters(v), 'must not contain control characters or invisible characters')
     .transform((v) => v || undefined)
     .optional();
 
 const day = (end: boolean) =>
   text(40).transform((v, ctx) => {
     if (v === undefined) return undefined;
-    const at = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T${end ? '23:59:59.999' : '00:00:00.000'}Z`) : parseAt(v);
+    const at = inRange(
+      /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T${end ? '23:59:59.999' : '00:00:00.000'}Z`) : parseAt(v),
+    );
     if (!at || Number.isNaN(at.getTime())) {
       ctx.addIssue({ code: 'custom', message: `${v} is not a date (YYYY-MM-DD)` });
       return z.NEVER;
@@ -49,28 +43,18 @@ export const accessQuerySchema = z.strictObject({
   to: day(true),
   before: z
     .string()
-    .regex(/^\d{1,19}$/, 'not a page of this trail')
+    // An id of the trail (a bigint): 2^63 passed the digits and failed in the query.
+    .refine((v) => /^\d{1,19}$/.test(v) && BigInt(v) <= 2n ** 63n - 1n, 'not a page of this trail')
     .optional(),
+  /** Records per page (the page shows 50). */
+  limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 
 export type AccessQuery = z.output<typeof accessQuerySchema>;
 
-export interface AccessRecord {
-  id: string;
-  accessedAt: string;
-  actor: { id: string; name: string; role: string };
-  action: AccessAction;
-  addressId: string | null;
-  filter: Record<string, unknown>;
-  rowCount: number;
-}
-
 /** One page of the trail, newest first, keyset on id (every filter has an index ending in id). */
-export async function readAccessTrail(
-  db: Db,
-  query: AccessQuery,
-  limit = 50,
-): Promise<{ records: AccessRecord[]; nextBefore: string | null }> {
+export async function readAccessTrail(db: Db, query: AccessQuery): Promise<AccessPage> {
+  const limit = query.limit ?? 50;
   const where: Prisma.AccessLogWhereInput = {};
   if (query.actor) {
     where.OR = [{ actorId: query.actor }, { actorName: { equals: query.actor, mode: 'insensitive' } }];

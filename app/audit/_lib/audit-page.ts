@@ -38,3 +38,8 @@ export function auditApiUrl(params: AuditPageParams): string {
 export function auditHref(terms: readonly Term[], extra: Record<string, string> = {}): string {
   return `/audit${queryString({ q: formatQuery(terms), ...extra })}`;
 }
+
+/** A page's search parameters (first values, as the page reads them) back as the URL's own. */
+export function urlParams(raw: Record<string, string | undefined>): URLSearchParams {
+  return new URLSearchParams(Object.entries(raw).filter((e): e is [string, string] => e[1] !== undefined));
+}

@@ -190,7 +190,7 @@ function assertNever(value: never): never {
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Years PostgreSQL and the ISO form both read the same way (year 0 and below are not). */
-const inRange = (d: Date | null): Date | null => {
+export const inRange = (d: Date | null): Date | null => {
   const year = d?.getUTCFullYear();
   return d && year !== undefined && year >= 1 && year <= 9999 ? d : null;
 };

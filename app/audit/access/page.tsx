@@ -1,11 +1,15 @@
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { queryKeys } from '@/app/_lib/query-keys';
 import { trackAccess } from '@/lib/access-log';
 import { pageActor } from '@/lib/auth/request-actor';
 import { prisma } from '@/lib/db';
 import { formatZodIssues } from '@/lib/validation/address';
-import { AccessFilters, AccessTable } from '../_components/access-table';
-import { type AccessQuery, accessQuerySchema, readAccessTrail } from '../_lib/access-trail.server';
+import { AccessWorkspace } from '../_components/access-workspace';
+import { accessPageParams } from '../_lib/access-page';
+import { accessQuerySchema, readAccessTrail } from '../_lib/access-trail.server';
+import { urlParams } from '../_lib/audit-page';
 import '../audit.css';
 import { Main } from '@/app/_components/main';
 
@@ -17,25 +21,25 @@ interface Props {
 
 /**
  * Who looked at or exported what: every audit page, export and timeline view, from the
- * append-only access log (lib/access-log.ts). Viewing this page is recorded too.
+ * append-only access log (lib/access-log.ts). Viewing this page is recorded too. The server reads
+ * the first page (the page works without JavaScript: the filter form is a plain GET, paging is
+ * links) into the query cache; the browser then reads later ones from `GET /api/audit/access`.
  */
 export default async function AccessTrailPage({ searchParams }: Props) {
   const actor = await pageActor('audit:read', '/audit/access');
   const raw = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  const client = new QueryClient();
   const parsed = accessQuerySchema.safeParse(raw);
-  const query: AccessQuery = parsed.success ? parsed.data : { from: undefined, to: undefined };
-  const page = parsed.success ? await readAccessTrail(prisma(), query) : null;
-  if (page) {
-    trackAccess({
-      actor,
-      action: 'access.page',
-      filter: { ...raw, before: undefined },
-      rowCount: page.records.length,
-    });
+  let failure: string | null = null;
+  if (parsed.success) {
+    const page = await readAccessTrail(prisma(), parsed.data);
+    client.setQueryData(queryKeys.audit.access(accessPageParams(urlParams(raw))), page);
+    trackAccess({ actor, action: 'access.page', filter: { ...raw, before: undefined }, rowCount: page.records.length });
+  } else {
+    failure = formatZodIssues(parsed.error)
+      .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+      .join('; ');
   }
-  const nextHref = page?.nextBefore
-    ? `/audit/access?${new URLSearchParams({ ...(raw as Record<string, string>), before: page.nextBefore })}`
-    : null;
 
   return (
     <Main className="audit-page">
@@ -51,33 +55,9 @@ export default async function AccessTrailPage({ searchParams }: Props) {
           <p className="lead">Who viewed or exported what, newest first. The database refuses to edit it.</p>
         </div>
       </header>
-      <AccessFilters query={query} />
-      {!parsed.success ? (
-        <p className="notice notice-error" role="alert">
-          {formatZodIssues(parsed.error)
-            .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
-            .join('; ')}
-        </p>
-      ) : null}
-      {page ? (
-        page.records.length === 0 ? (
-          <p className="muted">Nothing recorded matches these filters.</p>
-        ) : (
-          <AccessTable records={page.records} />
-        )
-      ) : null}
-      <nav className="pagination" aria-label="Access trail pages">
-        {query.before ? (
-          <Link prefetch={false} href="/audit/access">
-            Newest
-          </Link>
-        ) : null}
-        {nextHref ? (
-          <Link prefetch={false} href={nextHref} rel="next">
-            Older entries
-          </Link>
-        ) : null}
-      </nav>
+      <HydrationBoundary state={dehydrate(client)}>
+        <AccessWorkspace serverFailure={failure} />
+      </HydrationBoundary>
     </Main>
   );
 }
