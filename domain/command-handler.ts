@@ -98,7 +98,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
   /** The events a command gives on an empty stream, or null when it is refused there. */
   const decideOnInitialState = (command: C): E[] | null => {
     try {
-      return decider.decide(command, decider.initialState());
+      return decider.decide(command, initialStateOf(decider, command));
     } catch {
       return null;
     }
@@ -108,22 +108,24 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
    * The state to decide on: from the caller's copy of the stream, or in one read from the store,
    * which also answers a repeated command from its stored result (then nothing is decided).
    */
-  async function load(streamId: string, record: CommandRecord, attempt: number, given?: readonly RecordedEvent[]) {
+  async function load(command: C, record: CommandRecord, attempt: number, given?: readonly RecordedEvent[]) {
     const first = attempt === 0;
+    // A command that needs the past is folded from the start of the stream (no snapshot).
+    const start = decider.initialStateFor?.(command);
     if (given) {
       const previous = await store.findCommand(record.commandId, record.requestHash);
       return {
         previous,
-        state: fold(decider.initialState(), given as unknown as E[]),
+        state: fold(start ?? decider.initialState(), given as unknown as E[]),
         version: given.at(-1)?.streamVersion ?? 0,
         folded: given.length,
       };
     }
-    const loaded = await store.loadForCommand(streamId, {
-      snapshot: policy && { kind: policy.kind, shape: policy.shape },
+    const loaded = await store.loadForCommand(deps.streamIdOf(command), {
+      snapshot: policy && !start ? { kind: policy.kind, shape: policy.shape } : undefined,
       command: first ? record : undefined,
     });
-    const base = loaded.snapshot && policy ? policy.fromJson(loaded.snapshot.state) : decider.initialState();
+    const base = start ?? (loaded.snapshot && policy ? policy.fromJson(loaded.snapshot.state) : decider.initialState());
     const state = fold(base, loaded.events as unknown as E[]);
     const version = loaded.events.at(-1)?.streamVersion ?? loaded.snapshot?.version ?? 0;
     return { previous: loaded.previous, state, version, folded: loaded.events.length };
@@ -165,7 +167,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       if (events && events.length > 0) {
         try {
           const result = await store.append(streamId, toNew(events), { expectedVersion: 0, command: record });
-          if (!result.replayed) snapshotAfter(streamId, decider.initialState(), events, result.version, 0);
+          if (!result.replayed) snapshotAfter(streamId, initialStateOf(decider, command), events, result.version, 0);
           return answer(result, events.length);
         } catch (error) {
           if (!(error instanceof VersionConflictError)) throw error;
@@ -179,7 +181,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
         state,
         version: loadedVersion,
         folded,
-      } = await load(streamId, record, attempt, attempt === 0 ? options.history : undefined);
+      } = await load(command, record, attempt, attempt === 0 ? options.history : undefined);
       if (previous) return { ...previous, appended: 0, replayed: true };
       // An empty stream is not a conflict but a missing aggregate: let `decide` say so (not found).
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion && loadedVersion > 0) {
@@ -208,6 +210,11 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       }
     }
   };
+}
+
+/** What `command` is decided on when its stream is empty. */
+function initialStateOf<State, C extends Command, E extends Event>(decider: Decider<State, C, E>, command: C): State {
+  return decider.initialStateFor?.(command) ?? decider.initialState();
 }
 
 export type BatchHandleOutcome = { ok: true; result: HandleResult } | { ok: false; error: unknown };
@@ -249,7 +256,7 @@ export function createBatchCommandHandler<State, C extends Command, E extends Ev
     const items: (BatchAppendItem & { index: number; appended: number })[] = [];
     for (const [index, command] of commands.entries()) {
       try {
-        const events = decider.decide(command, decider.initialState());
+        const events = decider.decide(command, initialStateOf(decider, command));
         items.push({
           index,
           appended: events.length,

@@ -66,4 +66,10 @@ export interface Decider<State, C extends Command, E extends Event> {
   /** `evolve` over many events at once, for a state that is costly to copy per event (linear). */
   evolveAll?(state: State, events: readonly E[]): State;
   initialState(): State;
+  /**
+   * For a command whose decision needs more of the past than the state keeps (Address: a revert
+   * reads every version), the state to fold the whole stream from; the handler then reads no
+   * snapshot. `undefined` (or no such method): initialState(), with snapshot plus tail.
+   */
+  initialStateFor?(command: C): State | undefined;
 }

@@ -11,6 +11,7 @@ export const addressSnapshots: SnapshotPolicy<AddressState> = {
   kind: 'address',
   shape: ADDRESS_STATE_SHAPE,
   every: 500,
-  toJson: (state) => state,
+  // A revert's state keeps every version (state.ts); its snapshot keeps the current state only.
+  toJson: ({ history: _, ...current }) => current,
   fromJson: (json) => json as AddressState,
 };
