@@ -9,14 +9,19 @@ import {
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
   DomainError,
+  decide,
   replay,
+  replayWithHistory,
 } from './address';
 import {
   ADDRESS_ID,
   archiveAddress,
   changeAddress,
+  correctAddress,
   registerAddress,
   restoreAddress,
+  revertChange,
+  stateToDecide,
   testMetadata,
 } from './address/testing';
 import { createCommandHandler, type SnapshotPolicy } from './command-handler';
@@ -209,27 +214,73 @@ describe('snapshots', () => {
     ]);
   });
 
-  it('give the state a full replay gives, for random command histories and snapshot intervals (property)', async () => {
+  it('give the state and the decisions a full replay gives, for random command histories and snapshot intervals (property)', async () => {
+    const city = fc.constantFrom('A', 'B', 'C');
+    const version = fc.integer({ min: 1, max: 12 });
     const command = fc.oneof(
-      fc.constantFrom('A', 'B', 'C').map((city) => changeAddress({ city })),
+      city.map((c) => changeAddress({ city: c })),
       fc.constantFrom('1 Main St', '2 Elm St').map((line1) => changeAddress({ line1 })),
       fc.constant(archiveAddress('moved')),
       fc.constant(restoreAddress()),
+      fc.tuple(version, city).map(([v, c]) => correctAddress(v, { city: c })),
+      version.map((v) => revertChange(v)),
     );
+    /** What deciding on a fold of every version (as before the state lost its history) appends. */
+    const reference = (c: AddressCommand, before: readonly AddressEvent[]) => {
+      try {
+        return decide(c, replayWithHistory(before)).map((e) => [e.type, e.data]);
+      } catch (error) {
+        if (error instanceof DomainError) return [];
+        throw error;
+      }
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (commands, n) => {
-        const memory = setup({ snapshots: every(n) });
-        await memory.handle(fresh(registerAddress()));
+        const current = setup({ snapshots: every(n) });
+        await current.handle(fresh(registerAddress()));
         for (const c of commands) {
-          const before = await memory.events();
-          expect(await decidedOn(memory.handle, c)).toEqual(replay(before));
+          const before = await current.events();
+          // What the handler decided on: the current state, or every version for a revert ...
+          expect(await decidedOn(current.handle, c)).toEqual(stateToDecide(c, before));
+          // ... and so what it appended.
+          const appended = (await current.events()).slice(before.length).map((e) => [e.type, e.data]);
+          expect(appended).toEqual(reference(c, before));
         }
-        const snapshot = [...memory.snapshots.values()][0];
-        if (snapshot) expect(snapshot.state).toEqual(replay((await memory.events()).slice(0, snapshot.version)));
-        if ((await memory.events()).length >= n) expect(snapshot).toBeDefined();
+        const snapshot = [...current.snapshots.values()][0];
+        if (snapshot) {
+          expect(snapshot.state).toEqual(replay((await current.events()).slice(0, snapshot.version)));
+          expect(snapshot.state).not.toHaveProperty('history');
+        }
+        if ((await current.events()).length >= n) expect(snapshot).toBeDefined();
       }),
       { numRuns: 80 },
     );
+  });
+
+  it('are not read for a revert, which is decided on every version of the stream', async () => {
+    const memory = setup({ snapshots: every(2) });
+    await memory.handle(fresh(registerAddress()));
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    await memory.handle(fresh(changeAddress({ city: 'B' })));
+    const before = await memory.events();
+    // The snapshot (at version 2), made to lie: it says the address has no fields.
+    const [key, stored] = [...memory.snapshots.entries()][0]!;
+    expect(stored.version).toBe(2);
+    memory.snapshots.set(key, { ...stored, state: { ...replay(before.slice(0, 2)), fields: null } });
+    await expect(memory.handle(fresh(changeAddress({ city: 'C' })))).rejects.toBeInstanceOf(DomainError);
+    expect(await decidedOn(memory.handle, revertChange(3))).toEqual(replayWithHistory(before));
+    expect((await memory.events()).slice(before.length).map((e) => [e.type, e.data])).toEqual([
+      [
+        'AddressCorrected',
+        {
+          addressId: ADDRESS_ID,
+          corrects: 3,
+          fields: { city: 'A' },
+          reason: 'entered on the wrong address',
+          revertOf: 3,
+        },
+      ],
+    ]);
   });
 });
 
