@@ -219,6 +219,12 @@ const longHistory: Scenario = {
       return c.data.addressId;
     };
     const freshOurs = () => fresh((c) => ctx.ledger.handle(c));
+    /** A fresh address at version 2 (a change to correct or revert). */
+    const freshChanged = async () => {
+      const id = await freshOurs();
+      await ctx.ledger.handle(changeCommand(id));
+      return id;
+    };
     const versionOf = (id: string) => ctx.ledger.store.streamVersion(addressStreamId(id));
     const runs = await repeat('long history', {
       ours: () => latencies(ours, longId),
@@ -232,22 +238,14 @@ const longHistory: Scenario = {
     const correct = async (id: string) => handle(correctCommand(id, 2));
     const corrections = await repeat('long history: correct', {
       ours: () => latencies(correct, longId),
-      'ours, fresh address': async () => {
-        const id = await freshOurs();
-        await ctx.ledger.handle(changeCommand(id));
-        return latencies(correct, id);
-      },
+      'ours, fresh address': async () => latencies(correct, await freshChanged()),
     });
     // A revert compares the version it undoes with every later one: it is decided on the whole
     // stream (no goal; measured so its cost on a long history is known).
     const revert = async (id: string) => handle(revertCommand(id, await versionOf(id)));
     const reverts = await repeat('long history: revert', {
       ours: () => latencies(revert, longId),
-      'ours, fresh address': async () => {
-        const id = await freshOurs();
-        await ctx.ledger.handle(changeCommand(id));
-        return latencies(revert, id);
-      },
+      'ours, fresh address': async () => latencies(revert, await freshChanged()),
     });
     const { ours: long, ...baselines } = runs;
     const range = (from: number, to: number) => `${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')}`;
