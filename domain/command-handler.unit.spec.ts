@@ -5,6 +5,7 @@ import {
   type AddressEvent,
   type AddressState,
   addressDecider,
+  addressHistorySnapshots,
   addressSnapshots,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
@@ -49,7 +50,11 @@ const cityChanged = (city: string): NewEvent => ({
 });
 
 function setup(
-  options: { beforeAppend?: (streamId: string) => Promise<void> | void; snapshots?: SnapshotPolicy<AddressState> } = {},
+  options: {
+    beforeAppend?: (streamId: string) => Promise<void> | void;
+    snapshots?: SnapshotPolicy<AddressState>;
+    lookbackSnapshots?: SnapshotPolicy<AddressState>;
+  } = {},
 ) {
   const memory = createInMemoryEventStore({ beforeAppend: (id) => options.beforeAppend?.(id) });
   const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
@@ -58,6 +63,7 @@ function setup(
     streamIdOf: (command) => addressStreamId(command.data.addressId),
     schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
     snapshots: options.snapshots,
+    lookbackSnapshots: options.lookbackSnapshots,
   });
   const events = () => memory.store.readStream(STREAM) as Promise<RecordedEvent<AddressEvent>[]>;
   return { ...memory, handle, events };
@@ -170,8 +176,14 @@ describe('snapshots', () => {
     every: n,
     shape,
   });
+  const historyEvery = (n: number): SnapshotPolicy<AddressState> => ({ ...addressHistorySnapshots, every: n });
+  const snapshotOf = (memory: ReturnType<typeof setup>, kind: string) =>
+    [...memory.snapshots.values()].find((s) => s.kind === kind);
   /** Runs `command` and returns the state it was decided on (the `check` hook sees it). */
-  async function decidedOn(handle: ReturnType<typeof setup>['handle'], command: AddressCommand) {
+  async function decidedOn(
+    handle: ReturnType<typeof setup>['handle'],
+    command: AddressCommand,
+  ): Promise<AddressState | null> {
     let seen: AddressState | null = null;
     try {
       await handle(fresh(command), { check: (state) => (seen = state) });
@@ -236,7 +248,7 @@ describe('snapshots', () => {
     };
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (commands, n) => {
-        const current = setup({ snapshots: every(n) });
+        const current = setup({ snapshots: every(n), lookbackSnapshots: historyEvery(Math.max(1, n - 2)) });
         await current.handle(fresh(registerAddress()));
         for (const c of commands) {
           const before = await current.events();
@@ -246,18 +258,22 @@ describe('snapshots', () => {
           const appended = (await current.events()).slice(before.length).map((e) => [e.type, e.data]);
           expect(appended).toEqual(reference(c, before));
         }
-        const snapshot = [...current.snapshots.values()][0];
+        const all = await current.events();
+        const snapshot = snapshotOf(current, 'address');
         if (snapshot) {
-          expect(snapshot.state).toEqual(replay((await current.events()).slice(0, snapshot.version)));
+          expect(snapshot.state).toEqual(replay(all.slice(0, snapshot.version)));
           expect(snapshot.state).not.toHaveProperty('history');
         }
-        if ((await current.events()).length >= n) expect(snapshot).toBeDefined();
+        if (all.length >= n) expect(snapshot).toBeDefined();
+        // Written by reverts only, with every version up to its own.
+        const withHistory = snapshotOf(current, 'address-history');
+        if (withHistory) expect(withHistory.state).toEqual(replayWithHistory(all.slice(0, withHistory.version)));
       }),
       { numRuns: 80 },
     );
   });
 
-  it('are not read for a revert, which is decided on every version of the stream', async () => {
+  it('of the current state are not read for a revert, which is decided on every version of the stream', async () => {
     const memory = setup({ snapshots: every(2) });
     await memory.handle(fresh(registerAddress()));
     await memory.handle(fresh(changeAddress({ city: 'A' })));
@@ -281,6 +297,27 @@ describe('snapshots', () => {
         },
       ],
     ]);
+  });
+
+  it('of every version are written by reverts and read by the next revert only', async () => {
+    const memory = setup({ snapshots: every(100), lookbackSnapshots: historyEvery(2) });
+    await memory.handle(fresh(registerAddress()));
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    await memory.handle(fresh(changeAddress({ city: 'B' })));
+    await memory.handle(fresh(revertChange(3)));
+    const written = snapshotOf(memory, 'address-history')!;
+    expect(written.version).toBe(4);
+    expect(written.state).toEqual(replayWithHistory(await memory.events()));
+    // A change reads the current state's kind, which has none yet, so it folds every event.
+    const before = await memory.events();
+    expect(await decidedOn(memory.handle, changeAddress({ city: 'C' }))).toEqual(replay(before));
+    // The next revert reads it (made to carry a mark here) and the one event after it.
+    const key = [...memory.snapshots.entries()].find(([, s]) => s.kind === 'address-history')![0];
+    const marked = { ...(written.state as AddressState), fields: { ...replay(before).fields!, owner: 'marked' } };
+    memory.snapshots.set(key, { ...written, state: marked });
+    const seen = await decidedOn(memory.handle, revertChange(5));
+    expect(seen).toMatchObject({ version: 5, fields: { city: 'C', owner: 'marked' } });
+    expect(seen?.history).toHaveLength(5);
   });
 });
 
