@@ -150,5 +150,28 @@ describe('an address with 50,000 events', () => {
       version: EVENTS + 4,
       fields: { city: 'Augusta', postalCode: '04530' },
     });
+
+    // That revert folded every event and left a snapshot with every version, of its own kind: the
+    // next revert reads it (and the events after it) and decides as on a full fold.
+    const withHistory = await waitFor('the snapshot with every version', async () => {
+      const { rows } = await db.pool.query<{ version: number }>(
+        `SELECT version FROM stream_snapshots WHERE stream_id = $1 AND kind = 'address-history' AND shape = $2`,
+        [streamId, addressSnapshots.shape],
+      );
+      return rows[0];
+    });
+    expect(withHistory.version).toBe(EVENTS + 4);
+    expect(await appendedBy(revert(EVENTS + 4))).toEqual([
+      [
+        'AddressCorrected',
+        {
+          addressId,
+          corrects: EVENTS + 4,
+          fields: { postalCode: '04531' },
+          reason: 'wrong address',
+          revertOf: EVENTS + 4,
+        },
+      ],
+    ]);
   });
 });
