@@ -68,8 +68,9 @@ export interface Decider<State, C extends Command, E extends Event> {
   initialState(): State;
   /**
    * For a command whose decision needs more of the past than the state keeps (Address: a revert
-   * reads every version), the state to fold the whole stream from; the handler then reads no
-   * snapshot. `undefined` (or no such method): initialState(), with snapshot plus tail.
+   * reads every version), the state to fold its stream from; the handler then reads the snapshot
+   * of `lookbackSnapshots` (command-handler.ts), not the ordinary one. `undefined` (or no such
+   * method): initialState() and the ordinary snapshot.
    */
   initialStateFor?(command: C): State | undefined;
 }

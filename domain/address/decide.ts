@@ -185,9 +185,10 @@ function restore(command: RestoreAddress, state: AddressState): AddressEvent[] {
 /**
  * The state a command is decided on when it needs more of the past than the current state: a
  * revert compares the version it undoes with the one before and with every later one, so it is
- * decided on a fold of the whole stream that keeps every version (the command handler then reads
- * no snapshot). Every other command, a correction of version N included (it checks only that N
- * exists), is decided on the current state: `undefined`, snapshot plus the events after it.
+ * decided on a fold that keeps every version (the command handler reads it from a snapshot of
+ * its own kind, `addressHistorySnapshots`, or from the whole stream). Every other command, a
+ * correction of version N included (it checks only that N exists), is decided on the current
+ * state: `undefined`, the ordinary snapshot plus the events after it.
  */
 export function initialStateFor(command: AddressCommand): AddressState | undefined {
   return command.type === 'RevertChange' ? initialStateWithHistory() : undefined;
