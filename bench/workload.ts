@@ -45,6 +45,21 @@ export function changeCommand(addressId: string): AddressCommand {
   };
 }
 
+/** A correction of version `corrects` that always changes something (a new owner reference). */
+export function correctCommand(addressId: string, corrects: number): AddressCommand {
+  changes++;
+  return {
+    type: 'CorrectAddress',
+    data: { addressId, corrects, fields: { owner: `bench correction ${changes}` }, reason: 'bench' },
+    metadata: commandMetadata(),
+  };
+}
+
+/** Undoes version `version` (the newest: any older one conflicts with the owner changes after it). */
+export function revertCommand(addressId: string, version: number): AddressCommand {
+  return { type: 'RevertChange', data: { addressId, version, reason: 'bench' }, metadata: commandMetadata() };
+}
+
 /** A registration followed by `length - 1` changes, each decided on the state before it. */
 export function historyOf(addressId: string, length: number): AddressEvent[] {
   const events: AddressEvent[] = [];

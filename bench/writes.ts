@@ -8,7 +8,8 @@
  *   100-event batch      store.append of 100 events on a new stream   vs   one multi-row INSERT
  *                        of 100 rows   vs   appendToStream of the same 100 events
  *   long history         ChangeAddress on an address of ≈ 10,000 events (p50)   vs   the same on
- *                        a fresh address   vs   Emmett's handler on both
+ *                        a fresh address   vs   Emmett's handler on both; then CorrectAddress and
+ *                        RevertChange on the long address   vs   on a fresh one
  *   hash chain           append_events with the chained hash   vs   the function as it was
  *                        before the chain (the SQL function alone; goal: ratio ≥ 0.85)
  *
@@ -21,7 +22,7 @@ import type pg from 'pg';
 import { type AddressCommand, type AddressEvent, addressStreamId } from '@/domain/address';
 import type { BenchContext } from './context';
 import { type FigureInput, inParallel, median, progress, RUNS, repeat, seconds } from './measure';
-import { changeCommand, historyOf, registerCommand, toNewEvents } from './workload';
+import { changeCommand, correctCommand, historyOf, registerCommand, revertCommand, toNewEvents } from './workload';
 
 export interface Scenario {
   name: string;
@@ -198,38 +199,81 @@ const longHistory: Scenario = {
       bar.update((v + chunk.length) * 2);
     }
     bar.stop();
-    const latencies = async (op: (addressId: string) => Promise<unknown>, addressId: string) => {
+    // Each op is made (and may read the stream's version) before the clock starts.
+    const latencies = async (op: (addressId: string) => Promise<() => Promise<unknown>>, addressId: string) => {
       const out: number[] = [];
       for (let i = 0; i < perRun; i++) {
+        const run = await op(addressId);
         const t = process.hrtime.bigint();
-        await op(addressId);
+        await run();
         out.push(seconds(t) * 1000);
       }
       return median(out);
     };
-    const ours = (id: string) => ctx.ledger.handle(changeCommand(id));
-    const emmett = (id: string) => ctx.emmett.handle(id, changeCommand(id));
+    const handle = (command: AddressCommand) => () => ctx.ledger.handle(command);
+    const ours = async (id: string) => handle(changeCommand(id));
+    const emmett = async (id: string) => () => ctx.emmett.handle(id, changeCommand(id));
     const fresh = async (register: (c: AddressCommand) => Promise<unknown>) => {
       const c = registerCommand();
       await register(c);
       return c.data.addressId;
     };
+    const freshOurs = () => fresh((c) => ctx.ledger.handle(c));
+    /** A fresh address at version 2 (a change to correct or revert). */
+    const freshChanged = async () => {
+      const id = await freshOurs();
+      await ctx.ledger.handle(changeCommand(id));
+      return id;
+    };
+    const versionOf = (id: string) => ctx.ledger.store.streamVersion(addressStreamId(id));
     const runs = await repeat('long history', {
       ours: () => latencies(ours, longId),
-      'ours, fresh address': async () => latencies(ours, await fresh((c) => ctx.ledger.handle(c))),
+      'ours, fresh address': async () => latencies(ours, await freshOurs()),
       'Emmett, same long address': () => latencies(emmett, longId),
       'Emmett, fresh address': async () =>
         latencies(emmett, await fresh((c) => ctx.emmett.handle(c.data.addressId, c))),
     });
+    // A correction names an old version (here the oldest change); its decision needs only the
+    // current state, so it should cost what a change costs.
+    const correct = async (id: string) => handle(correctCommand(id, 2));
+    const corrections = await repeat('long history: correct', {
+      ours: () => latencies(correct, longId),
+      'ours, fresh address': async () => latencies(correct, await freshChanged()),
+    });
+    // A revert compares the version it undoes with every later one: it is decided on the whole
+    // stream (no goal; measured so its cost on a long history is known).
+    const revert = async (id: string) => handle(revertCommand(id, await versionOf(id)));
+    const reverts = await repeat('long history: revert', {
+      ours: () => latencies(revert, longId),
+      'ours, fresh address': async () => latencies(revert, await freshChanged()),
+    });
     const { ours: long, ...baselines } = runs;
+    const range = (from: number, to: number) => `${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')}`;
+    const perFigure = RUNS * perRun;
     return [
       {
-        name: `ChangeAddress on a ${start.toLocaleString('en-US')}–${end.toLocaleString('en-US')}-event address, p50`,
+        name: `ChangeAddress on a ${range(start, end)}-event address, p50`,
         unit: 'ms',
         better: 'lower',
         ours: long,
         baselines,
         note: 'goal: ≤ 1.5× the fresh address',
+      },
+      {
+        name: `CorrectAddress on a ${range(end, end + perFigure)}-event address, p50`,
+        unit: 'ms',
+        better: 'lower',
+        ours: corrections.ours,
+        baselines: { 'ours, fresh address': corrections['ours, fresh address'] },
+        note: 'goal: ≤ 1.5× the fresh address',
+      },
+      {
+        name: `RevertChange on a ${range(end + perFigure, end + 2 * perFigure)}-event address, p50`,
+        unit: 'ms',
+        better: 'lower',
+        ours: reverts.ours,
+        baselines: { 'ours, fresh address': reverts['ours, fresh address'] },
+        note: 'decided on the whole stream (it reads every version); no goal',
       },
     ];
   },

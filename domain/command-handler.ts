@@ -49,6 +49,12 @@ export interface CommandHandlerDeps<State, C extends Command, E extends Event> {
   schemaVersionOf(event: E): number;
   /** Keep the decider's state beside the stream, so a long history is not replayed per command. */
   snapshots?: SnapshotPolicy<State>;
+  /**
+   * The same for the state a command with `decider.initialStateFor` is decided on (a kind of its
+   * own: that state keeps what the ordinary one leaves out, e.g. every version). Without it, such
+   * a command folds the whole stream.
+   */
+  lookbackSnapshots?: SnapshotPolicy<State>;
 }
 
 export interface SnapshotPolicy<State> {
@@ -94,11 +100,17 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
 
   const fold = (state: State, events: readonly E[]) =>
     decider.evolveAll ? decider.evolveAll(state, events) : events.reduce(decider.evolve, state);
-  const policy = deps.snapshots;
+  /** Where a command's state starts (a snapshot of which policy, or the initial state). */
+  const startOf = (command: C) => {
+    const lookback = decider.initialStateFor?.(command);
+    return lookback
+      ? { initial: lookback, policy: deps.lookbackSnapshots }
+      : { initial: decider.initialState(), policy: deps.snapshots };
+  };
   /** The events a command gives on an empty stream, or null when it is refused there. */
   const decideOnInitialState = (command: C): E[] | null => {
     try {
-      return decider.decide(command, decider.initialState());
+      return decider.decide(command, startOf(command).initial);
     } catch {
       return null;
     }
@@ -108,29 +120,32 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
    * The state to decide on: from the caller's copy of the stream, or in one read from the store,
    * which also answers a repeated command from its stored result (then nothing is decided).
    */
-  async function load(streamId: string, record: CommandRecord, attempt: number, given?: readonly RecordedEvent[]) {
+  async function load(command: C, record: CommandRecord, attempt: number, given?: readonly RecordedEvent[]) {
     const first = attempt === 0;
+    const { initial, policy } = startOf(command);
     if (given) {
       const previous = await store.findCommand(record.commandId, record.requestHash);
       return {
         previous,
-        state: fold(decider.initialState(), given as unknown as E[]),
+        state: fold(initial, given as unknown as E[]),
         version: given.at(-1)?.streamVersion ?? 0,
         folded: given.length,
       };
     }
-    const loaded = await store.loadForCommand(streamId, {
+    const loaded = await store.loadForCommand(deps.streamIdOf(command), {
       snapshot: policy && { kind: policy.kind, shape: policy.shape },
       command: first ? record : undefined,
     });
-    const base = loaded.snapshot && policy ? policy.fromJson(loaded.snapshot.state) : decider.initialState();
+    const base = loaded.snapshot && policy ? policy.fromJson(loaded.snapshot.state) : initial;
     const state = fold(base, loaded.events as unknown as E[]);
     const version = loaded.events.at(-1)?.streamVersion ?? loaded.snapshot?.version ?? 0;
     return { previous: loaded.previous, state, version, folded: loaded.events.length };
   }
 
   /** Off the command's path: the answer does not wait for it, and a failure only costs a replay later. */
-  function snapshotAfter(streamId: string, state: State, events: readonly E[], version: number, folded: number) {
+  function snapshotAfter(command: C, state: State, events: readonly E[], version: number, folded: number) {
+    const { policy } = startOf(command);
+    const streamId = deps.streamIdOf(command);
     if (!policy || folded + events.length < policy.every) return;
     const json = policy.toJson(fold(state, events));
     store
@@ -165,7 +180,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       if (events && events.length > 0) {
         try {
           const result = await store.append(streamId, toNew(events), { expectedVersion: 0, command: record });
-          if (!result.replayed) snapshotAfter(streamId, decider.initialState(), events, result.version, 0);
+          if (!result.replayed) snapshotAfter(command, startOf(command).initial, events, result.version, 0);
           return answer(result, events.length);
         } catch (error) {
           if (!(error instanceof VersionConflictError)) throw error;
@@ -179,7 +194,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
         state,
         version: loadedVersion,
         folded,
-      } = await load(streamId, record, attempt, attempt === 0 ? options.history : undefined);
+      } = await load(command, record, attempt, attempt === 0 ? options.history : undefined);
       if (previous) return { ...previous, appended: 0, replayed: true };
       // An empty stream is not a conflict but a missing aggregate: let `decide` say so (not found).
       if (options.expectedVersion !== undefined && options.expectedVersion !== loadedVersion && loadedVersion > 0) {
@@ -192,7 +207,7 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       }
       try {
         const result = await store.append(streamId, toNew(events), { expectedVersion: loadedVersion, command: record });
-        if (!result.replayed) snapshotAfter(streamId, state, events, result.version, folded);
+        if (!result.replayed) snapshotAfter(command, state, events, result.version, folded);
         return answer(result, events.length);
       } catch (error) {
         // Someone appended between our read and our write. With a caller-supplied version that is
@@ -208,6 +223,11 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
       }
     }
   };
+}
+
+/** What `command` is decided on when its stream is empty. */
+function initialStateOf<State, C extends Command, E extends Event>(decider: Decider<State, C, E>, command: C): State {
+  return decider.initialStateFor?.(command) ?? decider.initialState();
 }
 
 export type BatchHandleOutcome = { ok: true; result: HandleResult } | { ok: false; error: unknown };
@@ -250,7 +270,7 @@ export function createBatchCommandHandler<State, C extends Command, E extends Ev
     const items: (BatchAppendItem & { index: number; appended: number })[] = [];
     for (const [index, command] of commands.entries()) {
       try {
-        const events = decider.decide(command, decider.initialState());
+        const events = decider.decide(command, initialStateOf(decider, command));
         items.push({
           index,
           appended: events.length,

@@ -5,18 +5,24 @@ import {
   type AddressEvent,
   type AddressState,
   addressDecider,
+  addressHistorySnapshots,
   addressSnapshots,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
   DomainError,
+  decide,
   replay,
+  replayWithHistory,
 } from './address';
 import {
   ADDRESS_ID,
   archiveAddress,
   changeAddress,
+  correctAddress,
   registerAddress,
   restoreAddress,
+  revertChange,
+  stateToDecide,
   testMetadata,
   usFields,
 } from './address/testing';
@@ -45,7 +51,11 @@ const cityChanged = (city: string): NewEvent => ({
 });
 
 function setup(
-  options: { beforeAppend?: (streamId: string) => Promise<void> | void; snapshots?: SnapshotPolicy<AddressState> } = {},
+  options: {
+    beforeAppend?: (streamId: string) => Promise<void> | void;
+    snapshots?: SnapshotPolicy<AddressState>;
+    lookbackSnapshots?: SnapshotPolicy<AddressState>;
+  } = {},
 ) {
   const memory = createInMemoryEventStore({ beforeAppend: (id) => options.beforeAppend?.(id) });
   const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>({
@@ -54,6 +64,7 @@ function setup(
     streamIdOf: (command) => addressStreamId(command.data.addressId),
     schemaVersionOf: (event) => CURRENT_SCHEMA_VERSIONS[event.type],
     snapshots: options.snapshots,
+    lookbackSnapshots: options.lookbackSnapshots,
   });
   const events = () => memory.store.readStream(STREAM) as Promise<RecordedEvent<AddressEvent>[]>;
   return { ...memory, handle, events };
@@ -166,8 +177,14 @@ describe('snapshots', () => {
     every: n,
     shape,
   });
+  const historyEvery = (n: number): SnapshotPolicy<AddressState> => ({ ...addressHistorySnapshots, every: n });
+  const snapshotOf = (memory: ReturnType<typeof setup>, kind: string) =>
+    [...memory.snapshots.values()].find((s) => s.kind === kind);
   /** Runs `command` and returns the state it was decided on (the `check` hook sees it). */
-  async function decidedOn(handle: ReturnType<typeof setup>['handle'], command: AddressCommand) {
+  async function decidedOn(
+    handle: ReturnType<typeof setup>['handle'],
+    command: AddressCommand,
+  ): Promise<AddressState | null> {
     let seen: AddressState | null = null;
     try {
       await handle(fresh(command), { check: (state) => (seen = state) });
@@ -210,27 +227,98 @@ describe('snapshots', () => {
     ]);
   });
 
-  it('give the state a full replay gives, for random command histories and snapshot intervals (property)', async () => {
+  it('give the state and the decisions a full replay gives, for random command histories and snapshot intervals (property)', async () => {
+    const city = fc.constantFrom('A', 'B', 'C');
+    const version = fc.integer({ min: 1, max: 12 });
     const command = fc.oneof(
-      fc.constantFrom('A', 'B', 'C').map((city) => changeAddress({ city })),
+      city.map((c) => changeAddress({ city: c })),
       fc.constantFrom('1 Main St', '2 Elm St').map((line1) => changeAddress({ line1 })),
       fc.constant(archiveAddress('moved')),
       fc.constant(restoreAddress()),
+      fc.tuple(version, city).map(([v, c]) => correctAddress(v, { city: c })),
+      version.map((v) => revertChange(v)),
     );
+    /** What deciding on a fold of every version (as before the state lost its history) appends. */
+    const reference = (c: AddressCommand, before: readonly AddressEvent[]) => {
+      try {
+        return decide(c, replayWithHistory(before)).map((e) => [e.type, e.data]);
+      } catch (error) {
+        if (error instanceof DomainError) return [];
+        throw error;
+      }
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (commands, n) => {
-        const memory = setup({ snapshots: every(n) });
-        await memory.handle(fresh(registerAddress()));
+        const current = setup({ snapshots: every(n), lookbackSnapshots: historyEvery(Math.max(1, n - 2)) });
+        await current.handle(fresh(registerAddress()));
         for (const c of commands) {
-          const before = await memory.events();
-          expect(await decidedOn(memory.handle, c)).toEqual(replay(before));
+          const before = await current.events();
+          // What the handler decided on: the current state, or every version for a revert ...
+          expect(await decidedOn(current.handle, c)).toEqual(stateToDecide(c, before));
+          // ... and so what it appended.
+          const appended = (await current.events()).slice(before.length).map((e) => [e.type, e.data]);
+          expect(appended).toEqual(reference(c, before));
         }
-        const snapshot = [...memory.snapshots.values()][0];
-        if (snapshot) expect(snapshot.state).toEqual(replay((await memory.events()).slice(0, snapshot.version)));
-        if ((await memory.events()).length >= n) expect(snapshot).toBeDefined();
+        const all = await current.events();
+        const snapshot = snapshotOf(current, 'address');
+        if (snapshot) {
+          expect(snapshot.state).toEqual(replay(all.slice(0, snapshot.version)));
+          expect(snapshot.state).not.toHaveProperty('history');
+        }
+        if (all.length >= n) expect(snapshot).toBeDefined();
+        // Written by reverts only, with every version up to its own.
+        const withHistory = snapshotOf(current, 'address-history');
+        if (withHistory) expect(withHistory.state).toEqual(replayWithHistory(all.slice(0, withHistory.version)));
       }),
       { numRuns: 80 },
     );
+  });
+
+  it('of the current state are not read for a revert, which is decided on every version of the stream', async () => {
+    const memory = setup({ snapshots: every(2) });
+    await memory.handle(fresh(registerAddress()));
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    await memory.handle(fresh(changeAddress({ city: 'B' })));
+    const before = await memory.events();
+    // The snapshot (at version 2), made to lie: it says the address has no fields.
+    const [key, stored] = [...memory.snapshots.entries()][0]!;
+    expect(stored.version).toBe(2);
+    memory.snapshots.set(key, { ...stored, state: { ...replay(before.slice(0, 2)), fields: null } });
+    await expect(memory.handle(fresh(changeAddress({ city: 'C' })))).rejects.toBeInstanceOf(DomainError);
+    expect(await decidedOn(memory.handle, revertChange(3))).toEqual(replayWithHistory(before));
+    expect((await memory.events()).slice(before.length).map((e) => [e.type, e.data])).toEqual([
+      [
+        'AddressCorrected',
+        {
+          addressId: ADDRESS_ID,
+          corrects: 3,
+          fields: { city: 'A' },
+          reason: 'entered on the wrong address',
+          revertOf: 3,
+        },
+      ],
+    ]);
+  });
+
+  it('of every version are written by reverts and read by the next revert only', async () => {
+    const memory = setup({ snapshots: every(100), lookbackSnapshots: historyEvery(2) });
+    await memory.handle(fresh(registerAddress()));
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    await memory.handle(fresh(changeAddress({ city: 'B' })));
+    await memory.handle(fresh(revertChange(3)));
+    const written = snapshotOf(memory, 'address-history')!;
+    expect(written.version).toBe(4);
+    expect(written.state).toEqual(replayWithHistory(await memory.events()));
+    // A change reads the current state's kind, which has none yet, so it folds every event.
+    const before = await memory.events();
+    expect(await decidedOn(memory.handle, changeAddress({ city: 'C' }))).toEqual(replay(before));
+    // The next revert reads it (made to carry a mark here) and the one event after it.
+    const key = [...memory.snapshots.entries()].find(([, s]) => s.kind === 'address-history')![0];
+    const marked = { ...(written.state as AddressState), fields: { ...replay(before).fields!, owner: 'marked' } };
+    memory.snapshots.set(key, { ...written, state: marked });
+    const seen = await decidedOn(memory.handle, revertChange(5));
+    expect(seen).toMatchObject({ version: 5, fields: { city: 'C', owner: 'marked' } });
+    expect(seen?.history).toHaveLength(5);
   });
 });
 

@@ -66,4 +66,11 @@ export interface Decider<State, C extends Command, E extends Event> {
   /** `evolve` over many events at once, for a state that is costly to copy per event (linear). */
   evolveAll?(state: State, events: readonly E[]): State;
   initialState(): State;
+  /**
+   * For a command whose decision needs more of the past than the state keeps (Address: a revert
+   * reads every version), the state to fold its stream from; the handler then reads the snapshot
+   * of `lookbackSnapshots` (command-handler.ts), not the ordinary one. `undefined` (or no such
+   * method): initialState() and the ordinary snapshot.
+   */
+  initialStateFor?(command: C): State | undefined;
 }

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AddressState, addressSnapshots, addressStreamId, replay } from '@/domain/address';
+import {
+  type AddressCommand,
+  type AddressEvent,
+  type AddressState,
+  addressHistorySnapshots,
+  addressSnapshots,
+  addressStreamId,
+  decide,
+  replay,
+  replayWithHistory,
+} from '@/domain/address';
 import type { NewEvent } from '@/domain/event-store/event-store';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -56,7 +66,7 @@ async function longHistory(addressId: string): Promise<string> {
 }
 
 describe('an address with 50,000 events', () => {
-  it('takes commands decided on the state a full replay gives, first from the events, then from a snapshot', {
+  it('takes commands decided on the state a full replay gives, first from the events, then from a snapshot; a revert on every version', {
     timeout: 240_000,
   }, async () => {
     const addressId = randomUUID();
@@ -79,18 +89,69 @@ describe('an address with 50,000 events', () => {
     expect(seen).toEqual(replay(events.slice(0, EVENTS)));
 
     // The first command folded every event, so it left a snapshot of the state it produced.
-    const snapshot = await waitFor('the snapshot of the long stream', async () => {
-      const { rows } = await db.pool.query<{ version: number; state: AddressState }>(
-        'SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND kind = $2 AND shape = $3',
-        [streamId, addressSnapshots.kind, addressSnapshots.shape],
-      );
-      return rows[0];
-    });
+    const snapshotOf = (kind: string) =>
+      waitFor(`the ${kind} snapshot of the long stream`, async () => {
+        const { rows } = await db.pool.query<{ version: number; state: AddressState }>(
+          'SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND kind = $2 AND shape = $3',
+          [streamId, kind, addressSnapshots.shape],
+        );
+        return rows[0];
+      });
+    const snapshot = await snapshotOf(addressSnapshots.kind);
     expect(snapshot.version).toBe(EVENTS + 1);
     expect(snapshot.state).toEqual(state);
+
+    // The state (and so its snapshot) keeps no history: its size does not grow with the stream.
+    expect(snapshot.state).not.toHaveProperty('history');
+    expect(JSON.stringify(snapshot.state).length).toBeLessThan(500);
 
     const second = await ledger.handle(change('Augusta'), { check: (s) => (seen = s) });
     expect(second).toMatchObject({ version: EVENTS + 2, appended: 1 });
     expect(seen).toEqual(state);
+
+    // A correction of an old version is decided on the current state (snapshot + tail) ...
+    const correction: AddressCommand = {
+      type: 'CorrectAddress',
+      data: { addressId, corrects: 2, fields: { postalCode: '04531' }, reason: 'typo' },
+      metadata: { ...metadata, commandId: randomUUID() },
+    };
+    const third = await ledger.handle(correction, { check: (s) => (seen = s) });
+    expect(third).toMatchObject({ version: EVENTS + 3, appended: 1 });
+    const afterSecond = (await ledger.loadAddress(addressId)).events.slice(0, EVENTS + 2);
+    expect(seen).toEqual(replay(afterSecond));
+
+    // ... a revert on every version (a fold keeping the history), and both append what deciding
+    // on such a fold appends: the revert of version 2 conflicts with the city changes after it.
+    const appendedBy = async (command: AddressCommand) => {
+      const before = (await ledger.loadAddress(addressId)).events;
+      const expected = decide(command, replayWithHistory(before)).map((e) => [e.type, e.data]);
+      await ledger.handle(command, { check: (s) => (seen = s) });
+      expect(seen).toEqual(replayWithHistory(before));
+      const after = (await ledger.loadAddress(addressId)).events.slice(before.length) as AddressEvent[];
+      expect(after.map((e) => [e.type, e.data])).toEqual(expected);
+      return expected;
+    };
+    const revert = (version: number): AddressCommand => ({
+      type: 'RevertChange',
+      data: { addressId, version, reason: 'wrong address' },
+      metadata: { ...metadata, commandId: randomUUID() },
+    });
+    await expect(ledger.handle(revert(2))).rejects.toMatchObject({ code: 'revert_conflict' });
+    const reverted = (version: number, postalCode: string) => [
+      [
+        'AddressCorrected',
+        { addressId, corrects: version, fields: { postalCode }, reason: 'wrong address', revertOf: version },
+      ],
+    ];
+    expect(await appendedBy(revert(EVENTS + 3))).toEqual(reverted(EVENTS + 3, '04530'));
+    expect((await ledger.loadAddress(addressId)).state).toMatchObject({
+      version: EVENTS + 4,
+      fields: { city: 'Augusta', postalCode: '04530' },
+    });
+
+    // That revert folded every event and left a snapshot with every version, of its own kind: the
+    // next revert reads it (and the events after it) and decides as on a full fold.
+    expect((await snapshotOf(addressHistorySnapshots.kind)).version).toBe(EVENTS + 4);
+    expect(await appendedBy(revert(EVENTS + 4))).toEqual(reverted(EVENTS + 4, '04531'));
   });
 });

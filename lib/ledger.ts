@@ -3,6 +3,7 @@ import {
   type AddressEvent,
   type AddressState,
   addressDecider,
+  addressHistorySnapshots,
   addressSnapshots,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
@@ -17,10 +18,15 @@ import type { RecordedEvent } from '@/domain/messages';
 import { type Db, poolOf, prisma } from './db';
 import { logger } from './logger';
 
+const onSnapshotError = (error: unknown) =>
+  logger.warn({ err: String(error) }, 'address snapshot not written; the next command replays');
+
 /** Address snapshots (domain/address/snapshot.ts); a failed write is logged, the next command replays. */
-export const ADDRESS_SNAPSHOTS: SnapshotPolicy<AddressState> = {
-  ...addressSnapshots,
-  onError: (error) => logger.warn({ err: String(error) }, 'address snapshot not written; the next command replays'),
+export const ADDRESS_SNAPSHOTS: SnapshotPolicy<AddressState> = { ...addressSnapshots, onError: onSnapshotError };
+/** The same for the state with every version that reverts are decided on. */
+export const ADDRESS_HISTORY_SNAPSHOTS: SnapshotPolicy<AddressState> = {
+  ...addressHistorySnapshots,
+  onError: onSnapshotError,
 };
 
 /**
@@ -35,6 +41,7 @@ export function createLedger(db: Db) {
     streamIdOf: (command: AddressCommand) => addressStreamId(command.data.addressId),
     schemaVersionOf: (event: AddressEvent) => CURRENT_SCHEMA_VERSIONS[event.type],
     snapshots: ADDRESS_SNAPSHOTS,
+    lookbackSnapshots: ADDRESS_HISTORY_SNAPSHOTS,
   };
   const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>(deps);
   /** Registrations (commands that start a stream) in batches of one round trip (imports). */

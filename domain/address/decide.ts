@@ -34,7 +34,7 @@ import {
   OPTIONAL_FIELDS,
   REQUIRED_FIELDS,
 } from './fields';
-import type { AddressState } from './state';
+import { type AddressHistoryEntry, type AddressState, initialStateWithHistory } from './state';
 
 /**
  * All business rules of an address. Pure and deterministic: everything it needs (ids, actor, time
@@ -124,11 +124,12 @@ function revert(command: RevertChange, state: AddressState): AddressEvent[] {
   const current = requireExisting(state, addressId);
   const reason = requireReason(command.data.reason, command.type);
   requireKnownVersion(version, state);
-  const target = state.history[version - 1]!;
+  const history = requireHistory(state);
+  const target = history[version - 1]!;
   if (target.type !== 'AddressChanged' && target.type !== 'AddressCorrected') {
     throw new CannotRevert(version, target.type);
   }
-  const before = state.history[version - 2]?.fieldsAfter ?? null;
+  const before = history[version - 2]?.fieldsAfter ?? null;
   if (!before) throw new CannotRevert(version, target.type);
 
   const restore: Record<string, string | null> = {};
@@ -137,11 +138,11 @@ function revert(command: RevertChange, state: AddressState): AddressEvent[] {
   if (isEmptyChanges(fields)) return [];
 
   const conflicts: RevertConflictDetail[] = [];
-  const later = state.history
+  const later = history
     .filter((entry) => entry.version > version)
     .map((entry) => ({
       version: entry.version,
-      changed: changedFieldNames(state.history[entry.version - 2]?.fieldsAfter ?? null, entry.fieldsAfter),
+      changed: changedFieldNames(history[entry.version - 2]?.fieldsAfter ?? null, entry.fieldsAfter),
     }));
   for (const name of ADDRESS_FIELDS) {
     if (fields[name] === undefined) continue;
@@ -181,6 +182,18 @@ function restore(command: RestoreAddress, state: AddressState): AddressEvent[] {
   ];
 }
 
+/**
+ * The state a command is decided on when it needs more of the past than the current state: a
+ * revert compares the version it undoes with the one before and with every later one, so it is
+ * decided on a fold that keeps every version (the command handler reads it from a snapshot of
+ * its own kind, `addressHistorySnapshots`, or from the whole stream). Every other command, a
+ * correction of version N included (it checks only that N exists), is decided on the current
+ * state: `undefined`, the ordinary snapshot plus the events after it.
+ */
+export function initialStateFor(command: AddressCommand): AddressState | undefined {
+  return command.type === 'RevertChange' ? initialStateWithHistory() : undefined;
+}
+
 // --- helpers ---------------------------------------------------------------------------------
 
 function requireExisting(state: AddressState, addressId: string): AddressFields {
@@ -189,6 +202,14 @@ function requireExisting(state: AddressState, addressId: string): AddressFields 
     throw new AddressIdMismatch(addressId, state.addressId);
   }
   return state.fields;
+}
+
+/** A programming error, not a rule: the caller folded the state without `initialStateFor`. */
+function requireHistory(state: AddressState): AddressHistoryEntry[] {
+  if (!state.history || state.history.length !== state.version) {
+    throw new Error('RevertChange is decided on a state folded with every version (initialStateFor)');
+  }
+  return state.history;
 }
 
 function requireReason(reason: string | undefined, commandType: string): string {

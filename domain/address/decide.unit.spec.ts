@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decide } from './decide';
 import {
   AddressAlreadyRegistered,
   AddressArchivedError,
@@ -12,6 +13,7 @@ import {
   UnknownVersion,
 } from './errors';
 import { addressDecider } from './index';
+import { replay, replayWithHistory } from './replay';
 import {
   ADDRESS_ID,
   archiveAddress,
@@ -356,8 +358,23 @@ describe('the decider', () => {
       status: 'active',
       fields: null,
       version: 0,
+    });
+  });
+
+  it('decides a revert on a fold that keeps every version, and every other command on the current state', () => {
+    expect(addressDecider.initialStateFor?.(revertChange(2))).toEqual({
+      ...addressDecider.initialState(),
       history: [],
     });
+    for (const command of [registerAddress(), changeAddress({ city: 'X' }), correctAddress(1, { city: 'X' })]) {
+      expect(addressDecider.initialStateFor?.(command)).toBeUndefined();
+    }
+  });
+
+  it('refuses, as a programming error, a revert decided on a state without its history', () => {
+    const events = [registered(), changed({ city: 'Chicago' })];
+    expect(() => decide(revertChange(2), replay(events))).toThrow(/folded with every version/);
+    expect(decide(revertChange(2), replayWithHistory(events))).toHaveLength(1);
   });
 
   it('gives every domain error a stable code', () => {

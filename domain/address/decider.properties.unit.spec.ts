@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AddressCommand } from './commands';
-import { decide } from './decide';
+import { decide, initialStateFor } from './decide';
 import { DomainError } from './errors';
 import type { AddressEvent } from './events';
 import { evolve } from './evolve';
 import { ADDRESS_FIELDS, type AddressFieldChanges, type AddressFields } from './fields';
-import { replay } from './replay';
+import { replay, replayWithHistory } from './replay';
+import { addressHistorySnapshots, addressSnapshots } from './snapshot';
 import { type AddressState, initialState } from './state';
 import {
   ADDRESS_ID,
@@ -21,6 +22,7 @@ import {
   restoreAddress,
   restored,
   revertChange,
+  stateToDecide,
 } from './testing';
 
 const RUNS = { numRuns: 200 };
@@ -77,7 +79,7 @@ function run(commands: AddressCommand[]): { state: AddressState; events: Address
   for (const command of commands) {
     let emitted: AddressEvent[];
     try {
-      emitted = decide(command, state);
+      emitted = decide(command, stateToDecide(command, events, state));
     } catch (error) {
       if (error instanceof DomainError) continue;
       throw error;
@@ -122,9 +124,53 @@ describe('replaying events (property)', () => {
         expect(replay(events)).toEqual(once);
         expect(replay(events.slice(at), replay(events.slice(0, at)))).toEqual(once);
         expect(once.version).toBe(events.length);
-        expect(once.history).toHaveLength(events.length);
+        expect(once).not.toHaveProperty('history');
+        // Keeping every version changes nothing else about the state.
+        const { history, ...current } = replayWithHistory(events);
+        expect(history).toHaveLength(events.length);
+        expect(current).toEqual(once);
       }),
       RUNS,
+    );
+  });
+});
+
+/** What `decide` answers: its events, or the domain error it refused with (name, code, details). */
+function outcome(command: AddressCommand, state: AddressState) {
+  try {
+    return { events: decide(command, state) };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { refused: [error.name, error.code, error.details, error.message] };
+  }
+}
+
+describe('deciding on the state the command handler folds (property)', () => {
+  /*
+   * Before AddressState lost its history, every command was decided on a fold that kept every
+   * version (replayWithHistory). Now the handler decides on a snapshot (JSON, of a state with or
+   * without history) plus the events after it, or, for a command that needs the past (a revert),
+   * on the whole stream folded from initialStateFor, or on the snapshot with every version that
+   * reverts write plus the tail: the answers must be the same for every command.
+   */
+  it('answers every command as a fold keeping every version does, from snapshot + tail or the whole stream', () => {
+    fc.assert(
+      fc.property(anyValidEvents, fc.nat(), fc.boolean(), commandArb, (events, cut, withHistory, command) => {
+        const at = cut % (events.length + 1);
+        const prefix = events.slice(0, at);
+        const snapshotOf = withHistory ? replayWithHistory(prefix) : replay(prefix);
+        const json = JSON.parse(JSON.stringify(addressSnapshots.toJson(snapshotOf)));
+        const current = replay(events.slice(at), addressSnapshots.fromJson(json));
+        expect(current).toEqual(replay(events));
+        const reference = outcome(command, replayWithHistory(events));
+        expect(outcome(command, stateToDecide(command, events, current))).toEqual(reference);
+        // A revert's own snapshot (every version, written by reverts) plus the tail.
+        const past = JSON.parse(JSON.stringify(addressHistorySnapshots.toJson(replayWithHistory(prefix))));
+        const fromPast = replay(events.slice(at), addressHistorySnapshots.fromJson(past));
+        expect(fromPast).toEqual(replayWithHistory(events));
+        if (initialStateFor(command)) expect(outcome(command, fromPast)).toEqual(reference);
+      }),
+      { numRuns: 400 },
     );
   });
 });
@@ -134,16 +180,18 @@ describe('deciding random command sequences (property)', () => {
     fc.assert(
       fc.property(commandsArb, (commands) => {
         let state = initialState();
+        const events: AddressEvent[] = [];
         for (const command of commands) {
           let emitted: AddressEvent[];
           try {
-            emitted = decide(command, state);
+            emitted = decide(command, stateToDecide(command, events, state));
           } catch (error) {
             expect(error).toBeInstanceOf(DomainError);
             continue;
           }
           const before = state.version;
           for (const event of emitted) state = evolve(state, event);
+          events.push(...emitted);
           expect(state.version).toBe(before + emitted.length);
           expect(state.exists).toBe(true);
           // Required fields never disappear.
@@ -162,15 +210,15 @@ describe('already satisfied commands (property)', () => {
     fc.assert(
       fc.property(commandsArb, commandArb, (commands, command) => {
         fc.pre(command.type !== 'RegisterAddress');
-        const { state } = run(commands);
+        const { state, events } = run(commands);
         let emitted: AddressEvent[];
         try {
-          emitted = decide(command, state);
+          emitted = decide(command, stateToDecide(command, events, state));
         } catch {
           return; // refused: nothing to repeat
         }
         const after = emitted.reduce(evolve, state);
-        expect(decide(command, after)).toEqual([]);
+        expect(decide(command, stateToDecide(command, [...events, ...emitted], after))).toEqual([]);
       }),
       RUNS,
     );

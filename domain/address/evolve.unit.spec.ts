@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { UnknownVersion } from './errors';
 import type { AddressEvent } from './events';
 import { evolve, evolveAll } from './evolve';
-import { replay, stateAt } from './replay';
-import { initialState } from './state';
+import { replay, replayWithHistory, stateAt } from './replay';
+import { initialState, initialStateWithHistory } from './state';
 import { addressIdFromStream, addressStreamId, isAddressStreamId } from './stream';
 import { ADDRESS_ID, archived, changed, corrected, registered, restored, usFields } from './testing';
 
@@ -16,8 +16,17 @@ describe('evolve', () => {
       status: 'active',
       fields: usFields,
       version: 1,
-      history: [{ version: 1, type: 'AddressRegistered', fieldsAfter: usFields, status: 'active' }],
     });
+  });
+
+  it('keeps no history in the state unless the fold started with one (its size does not grow with the stream)', () => {
+    const many = [registered(), ...Array.from({ length: 100 }, (_, i) => changed({ city: i % 2 ? 'Bath' : 'Kent' }))];
+    expect(replay(many)).not.toHaveProperty('history');
+    const size = (events: AddressEvent[]) => JSON.stringify({ ...replay(events), version: 0 }).length;
+    expect(size(many)).toBe(size(many.slice(0, 3)));
+    expect(evolve(initialStateWithHistory(), registered()).history).toEqual([
+      { version: 1, type: 'AddressRegistered', fieldsAfter: usFields, status: 'active' },
+    ]);
   });
 
   it('applies changed values and removes optional fields set to null', () => {
@@ -44,7 +53,7 @@ describe('evolve', () => {
   });
 
   it('keeps one history entry per version with the fields and status after it', () => {
-    const state = replay([registered(), changed({ city: 'Chicago' }), archived()]);
+    const state = replayWithHistory([registered(), changed({ city: 'Chicago' }), archived()]);
     expect(state.version).toBe(3);
     expect(state.history.map((h) => [h.version, h.type, h.fieldsAfter?.city, h.status])).toEqual([
       [1, 'AddressRegistered', 'Springfield', 'active'],
@@ -150,21 +159,24 @@ describe('folding many events (replay, stateAt, evolveAll)', () => {
     const events = history(2_000);
     const folds = [
       () => replay(events),
+      () => replayWithHistory(events),
       () => stateAt(events, { version: 1_500 }),
       () => evolveAll(initialState(), events),
+      () => evolveAll(initialStateWithHistory(), events),
     ];
     for (const fold of folds) {
-      // The events themselves, once, by the fold's own loop; the history is grown in place.
+      // The events themselves, once, by the fold's own loop; a history is grown in place.
       expect(longArrayWalksDuring(fold)).toBeLessThanOrEqual(1);
-      expect(fold().history).toHaveLength(fold().version);
+      expect(fold().history?.length ?? fold().version).toBe(fold().version);
     }
   });
 
   it('gives what evolve one event at a time gives, and leaves the state it started from unchanged', () => {
     const events = history(50);
-    const start = replay(events.slice(0, 10));
-    const copy = structuredClone(start);
-    expect(evolveAll(start, events.slice(10))).toEqual(events.slice(10).reduce(evolve, start));
-    expect(start).toEqual(copy);
+    for (const start of [replay(events.slice(0, 10)), replayWithHistory(events.slice(0, 10))]) {
+      const copy = structuredClone(start);
+      expect(evolveAll(start, events.slice(10))).toEqual(events.slice(10).reduce(evolve, start));
+      expect(start).toEqual(copy);
+    }
   });
 });

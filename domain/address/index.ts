@@ -1,12 +1,12 @@
 import type { Decider } from '../messages';
 import type { AddressCommand } from './commands';
-import { decide } from './decide';
+import { decide, initialStateFor } from './decide';
 import type { AddressEvent } from './events';
 import { evolve, evolveAll } from './evolve';
 import { type AddressState, initialState } from './state';
 
 export * from './commands';
-export { decide, eventMetadata } from './decide';
+export { decide, eventMetadata, initialStateFor } from './decide';
 export * from './errors';
 export * from './events';
 export { assertNever, evolve, evolveAll } from './evolve';
@@ -24,4 +24,5 @@ export const addressDecider: Decider<AddressState, AddressCommand, AddressEvent>
   evolve,
   evolveAll,
   initialState,
+  initialStateFor,
 };

@@ -1,11 +1,16 @@
 import { UnknownVersion } from './errors';
 import type { AddressEvent } from './events';
 import { evolveAll } from './evolve';
-import { type AddressState, initialState } from './state';
+import { type AddressState, type AddressStateWithHistory, initialState, initialStateWithHistory } from './state';
 
 /** Folds `evolve` over the events, in the order given (stream order), starting from `from`. */
 export function replay(events: Iterable<AddressEvent>, from: AddressState = initialState()): AddressState {
   return evolveAll(from, events);
+}
+
+/** The same fold keeping every version (AddressState.history): for reverts and the timeline. */
+export function replayWithHistory(events: Iterable<AddressEvent>): AddressStateWithHistory {
+  return evolveAll(initialStateWithHistory(), events);
 }
 
 export interface StateAtOptions {

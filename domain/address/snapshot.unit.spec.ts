@@ -1,10 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../messages';
+import { decide } from './decide';
+import { DomainError } from './errors';
 import type { AddressEvent } from './events';
-import { replay } from './replay';
+import { replay, replayWithHistory } from './replay';
 import { addressSnapshots } from './snapshot';
-import { ADDRESS_ID, archived, changed, corrected, restored, testMetadata } from './testing';
+import { ADDRESS_STATE_SHAPE } from './state';
+import {
+  ADDRESS_ID,
+  archived,
+  changeAddress,
+  changed,
+  correctAddress,
+  corrected,
+  registered,
+  restored,
+  revertChange,
+  stateToDecide,
+  testMetadata,
+} from './testing';
 import { upcastRecorded } from './upcasters';
 
 /*
@@ -55,6 +70,43 @@ describe('address snapshots (property)', () => {
         const fromSnapshot = replay(events.slice(at), addressSnapshots.fromJson(json));
         expect(fromSnapshot).toEqual(replay(events));
         expect(fromSnapshot.version).toBe(events.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('are of the layout without history (shape 2): the same size however long the stream', () => {
+    expect(addressSnapshots.shape).toBe(ADDRESS_STATE_SHAPE);
+    expect(ADDRESS_STATE_SHAPE).toBe(2);
+    const events = [registered(), ...Array.from({ length: 2_000 }, (_, i) => changed({ city: `C${i % 10}` }))];
+    const json = addressSnapshots.toJson(replayWithHistory(events));
+    expect(json).not.toHaveProperty('history');
+    expect(JSON.stringify(json).length).toBeLessThan(400);
+  });
+
+  it('give the decisions a full fold with every version gives, for changes, corrections and reverts (property)', () => {
+    const command = fc.oneof(
+      city.map((c) => changeAddress({ city: c })),
+      fc.tuple(fc.integer({ min: 0, max: 12 }), city).map(([v, c]) => correctAddress(v, { city: c })),
+      fc.integer({ min: 0, max: 12 }).map((v) => revertChange(v)),
+    );
+    const outcome = (run: () => AddressEvent[]) => {
+      try {
+        return { events: run() };
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        return { refused: [error.code, error.details] };
+      }
+    };
+    fc.assert(
+      fc.property(stored, fc.nat(), command, (raw, cut, c) => {
+        const events: RecordedEvent<AddressEvent>[] = raw.map(upcastRecorded);
+        const at = cut % (events.length + 1);
+        const json = JSON.parse(JSON.stringify(addressSnapshots.toJson(replay(events.slice(0, at)))));
+        const current = replay(events.slice(at), addressSnapshots.fromJson(json));
+        expect(outcome(() => decide(c, stateToDecide(c, events, current)))).toEqual(
+          outcome(() => decide(c, replayWithHistory(events))),
+        );
       }),
       { numRuns: 300 },
     );

@@ -15,7 +15,7 @@ import type {
   RestoreAddress,
   RevertChange,
 } from './commands';
-import { decide, eventMetadata } from './decide';
+import { decide, eventMetadata, initialStateFor } from './decide';
 import type {
   AddressArchived,
   AddressChanged,
@@ -24,6 +24,7 @@ import type {
   AddressRegistered,
   AddressRestored,
 } from './events';
+import { evolveAll } from './evolve';
 import type { AddressFieldChanges, AddressFields, AddressFieldsInput } from './fields';
 import { replay } from './replay';
 import type { AddressState } from './state';
@@ -152,11 +153,27 @@ export interface Then {
   thenThrows<E extends Error>(errorClass: ErrorClass<E>, message?: string | RegExp): E;
 }
 
+/**
+ * The state the command handler decides `command` on after `events`: the current state (given
+ * as `current` when it is at hand), or for a command that needs the past a fold of them all
+ * from `initialStateFor`.
+ */
+export function stateToDecide(
+  command: AddressCommand,
+  events: readonly AddressEvent[],
+  current?: AddressState,
+): AddressState {
+  const from = initialStateFor(command);
+  return from ? evolveAll(from, events) : (current ?? replay(events));
+}
+
+/** Each command is decided on the state the command handler folds for it (`stateToDecide`). */
 export function given(events: AddressEvent[]): { state: AddressState; when(command: AddressCommand): Then } {
-  const state = replay(events);
+  const current = replay(events);
   return {
-    state,
+    state: current,
     when(command) {
+      const state = stateToDecide(command, events, current);
       return {
         // biome-ignore lint/suspicious/noThenProperty: given/when/then is the point of this helper; never awaited
         then(expected) {

@@ -48,7 +48,7 @@ export default async function AddressPage({ params, searchParams }: Props) {
   const allVersions: VersionOption[] = timeline.map((e) => ({
     version: e.version,
     label: versionSummary(e, now),
-    fields: { ...state.history[e.version - 1]?.fieldsAfter },
+    fields: { ...e.fieldsAfter },
   }));
   const revertible: VersionOption[] = revertibleVersions(timeline).map((e) => ({
     version: e.version,

@@ -35,10 +35,9 @@ const MAX_TIMELINE_EVENTS = 1_000_000;
 export type TimelineRecord = { addressId: string; events: RecordedEvent<AddressEvent>[]; timeline: TimelineEntry[] };
 
 /**
- * One address's timeline straight from the event store, for the history and compare pages. It
- * does not fold through `ledger().loadAddress`: that keeps every version's snapshot in the state
- * and copies it per event (half a second for 10,000 events); the timeline fold is linear. Read
- * once per request, like `loadAddress`.
+ * One address's timeline straight from the event store, for the history and compare pages: one
+ * linear fold that keeps every version (the current state alone, `ledger().loadAddress`, does
+ * not). Read once per request, like `loadAddress`.
  */
 export const loadTimeline = cache(async (id: string): Promise<TimelineRecord | null> => {
   if (!isAddressId(id)) return null;

@@ -8,7 +8,7 @@ import {
   type AddressStatus,
   changedFieldNames,
   fieldValue,
-  replay,
+  replayWithHistory,
 } from '@/domain/address';
 import type { Actor, RecordedEvent, Source } from '@/domain/messages';
 import { EVENT_LABELS, FIELD_LABELS, formatRelative } from './labels';
@@ -48,7 +48,7 @@ export interface TimelineEntry {
  * from the replayed snapshots (so it shows what actually changed, not what a command asked for).
  */
 export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): TimelineEntry[] {
-  const { history } = replay(events);
+  const { history } = replayWithHistory(events);
   const entries: TimelineEntry[] = events.map((event, i) => {
     const before = i > 0 ? (history[i - 1]?.fieldsAfter ?? null) : null;
     const after = history[i]?.fieldsAfter ?? null;
@@ -87,11 +87,6 @@ export function buildTimeline(events: readonly RecordedEvent<AddressEvent>[]): T
   return entries;
 }
 
-/**
- * The fields and status after each event. `replay` keeps the whole history in the state and
- * copies it on every event, which is quadratic: a 10,000-event timeline took seconds. Each step
- * here starts from a state without history, so the fold is linear (evolve never reads history).
- */
 /** Versions a revert may target: changes and corrections (registrations and status events cannot be reverted). */
 export function revertibleVersions(entries: readonly TimelineEntry[]): TimelineEntry[] {
   return entries.filter((e) => e.type === 'AddressChanged' || e.type === 'AddressCorrected');
