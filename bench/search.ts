@@ -22,7 +22,7 @@ import { type FigureInput, percentile, progress, repeat } from './measure';
 import { startCaughtUpProjector } from './projection';
 import type { Scenario } from './writes';
 
-interface Row {
+export interface Row {
   line1: string;
   city: string;
   region: string | null;
@@ -30,8 +30,8 @@ interface Row {
   country: string;
 }
 
-const KINDS = ['typo', 'prefix', 'whole', 'filtered', 'faceted'] as const;
-type Kind = (typeof KINDS)[number];
+export const KINDS = ['typo', 'prefix', 'whole', 'filtered', 'faceted'] as const;
+export type Kind = (typeof KINDS)[number];
 
 function swapLetters(word: string): string {
   if (word.length < 4) return word;
@@ -39,7 +39,7 @@ function swapLetters(word: string): string {
   return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
 }
 
-function queryOf(kind: Kind, row: Row): Omit<SearchQuery, 'sort' | 'page' | 'perPage'> {
+export function queryOf(kind: Kind, row: Row): Omit<SearchQuery, 'sort' | 'page' | 'perPage'> {
   const [house = '', street = ''] = row.line1.split(' ');
   switch (kind) {
     case 'typo':
