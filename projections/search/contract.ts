@@ -250,6 +250,8 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       const result = await index.search(q({ q: 'main' }));
       expect(result.total).toBe(3);
       expect(result.totalIsCapped).toBe(false);
+      // Every match was counted, not a sample.
+      expect(result.facetsSample).toBeNull();
       expect(result.facets.city).toEqual({ Portland: 2, Bangor: 1 });
       // Most frequent first, as the page lists them.
       expect(Object.keys(result.facets.city)).toEqual(['Portland', 'Bangor']);
