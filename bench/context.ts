@@ -24,6 +24,8 @@ export const POOL_SIZE = 10;
 
 export interface BenchContext {
   quick: boolean;
+  /** `--import-once`: the import group imports once, into the bench's database (no scratch repeats). */
+  importOnce: boolean;
   server: EmbeddedPostgresHandle;
   /** The project's database as the owner: plain-SQL baselines and their tables. */
   ownerPool: pg.Pool;
@@ -75,7 +77,7 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-export async function openBench(quick: boolean): Promise<BenchContext> {
+export async function openBench(quick: boolean, options: { importOnce?: boolean } = {}): Promise<BenchContext> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-'));
   await chmod(dir, 0o755);
   log.info({ dir }, 'starting PostgreSQL');
@@ -110,6 +112,7 @@ export async function openBench(quick: boolean): Promise<BenchContext> {
 
     return {
       quick,
+      importOnce: options.importOnce ?? false,
       server,
       ownerPool,
       prisma,

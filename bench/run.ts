@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only <group>,…]`: what the event-sourcing machinery costs, as
+ * `npm run bench [-- --quick] [-- --only <group>,…] [-- --import-once]`: what the event-sourcing machinery costs, as
  * ratios against baselines measured in the same run on the same throwaway PostgreSQL: plain SQL
  * (the floor) and Emmett (`@event-driven-io/emmett-postgresql`, a peer event store, in a
  * database of its own on the same server). Absolute numbers depend on the machine; compare
@@ -41,14 +41,19 @@ const GROUPS: Record<string, Scenario[]> = {
 async function main() {
   // A typo in an option must fail, not run a long benchmark with the defaults.
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      // One import (into the bench's database) instead of RUNS: enough for the search group's data.
+      'import-once': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const only = values.only?.split(',').map((g) => g.trim());
   for (const g of only ?? [])
     if (!GROUPS[g]) throw new Error(`--only: unknown group "${g}"; known: ${Object.keys(GROUPS).join(', ')}`);
   const startedAt = new Date();
-  const ctx = await openBench(values.quick);
+  const ctx = await openBench(values.quick, { importOnce: values['import-once'] });
   const figures: Figure[] = [];
   const failures: Failure[] = [];
   const report = (finished: boolean): BenchReport => ({
