@@ -263,7 +263,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
           const filterSql = filters.map((f) => f.sql(p));
           const columns = 'id, updated_at, country, region, city, status';
           const byRelevance = query.sort !== 'updated' && words.length > 0;
-          const order = byRelevance ? 'm.score DESC, m.updated_at DESC, m.id' : 'm.updated_at DESC, m.id';
+          // Ids compared byte by byte: with the database's collation (strcoll), sorting 2,000
+          // candidates, most tied on score and import time, took 10 ms. Ids are UUIDs (hex and
+          // dashes in fixed places), which every collation orders alike, so the order is the same.
+          const order = byRelevance
+            ? 'm.score DESC, m.updated_at DESC, m.id COLLATE "C"'
+            : 'm.updated_at DESC, m.id COLLATE "C"';
           const n = p(candidateLimit);
 
           /**
@@ -316,10 +321,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
         -- The page is cut before the documents are read: joining first would read (and
         -- detoast) the document of every candidate.
         page AS (
-          SELECT s.doc, p.ord FROM (
-            SELECT m.id, row_number() OVER (ORDER BY ${order}) AS ord
+          -- No row_number() window: it would sort every candidate, where ORDER BY … LIMIT keeps
+          -- only the page's rows (a top-N heap); the page's few rows are sorted again below.
+          SELECT s.doc, m.score, m.updated_at, m.id FROM (
+            SELECT m.id, m.score, m.updated_at
               FROM matched m ORDER BY ${order} LIMIT ${p(window.limit)} OFFSET ${p(window.offset)}
-          ) p JOIN ${t} s ON s.id = p.id
+          ) m JOIN ${t} s ON s.id = m.id
         ),
         -- One pass over the candidates groups them by all four fields; the (few) groups are then
         -- summed per field, instead of hashing every candidate once per field.
@@ -331,7 +338,7 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
            WHERE f.value IS NOT NULL GROUP BY 1, 2
         )
         SELECT (SELECT count(*)::int FROM matched) AS matched,
-               (SELECT coalesce(json_agg(doc ORDER BY ord), '[]'::json) FROM page) AS hits,
+               (SELECT coalesce(json_agg(doc ORDER BY ${order}), '[]'::json) FROM page m) AS hits,
                (SELECT coalesce(json_agg(json_build_array(facet, value, n)), '[]'::json) FROM (
                   SELECT facet, value, n, row_number() OVER (PARTITION BY facet ORDER BY n DESC, value COLLATE "C") AS r
                     FROM facet_counts) f WHERE r <= ${MAX_FACET_VALUES}) AS facets`;
