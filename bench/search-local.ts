@@ -24,6 +24,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     data: { type: 'string', default: '/tmp/address-ledger-search-local' },
     extra: { type: 'boolean', default: true },
+    vacuum: { type: 'boolean', default: true },
   },
   strict: true,
 });
@@ -44,8 +45,10 @@ try {
   const ctx = { server, ownerPool, databaseUrl } as never;
   const projector = await startCaughtUpProjector(ctx);
   await projector.stop();
-  await ownerPool.query('VACUUM ANALYZE address_search');
-  await ownerPool.query('VACUUM ANALYZE address_search_words');
+  if (values.vacuum) {
+    await ownerPool.query('VACUUM ANALYZE address_search');
+    await ownerPool.query('VACUUM ANALYZE address_search_words');
+  }
 
   const { rows } = await ownerPool.query<Row>(
     `SELECT line1, city, region, postal_code, country FROM address_view

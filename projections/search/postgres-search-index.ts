@@ -268,11 +268,11 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
 
           /**
            * One tier of candidates: documents passing the filters and `level` (one condition per
-           * word) but not the tier before. Only the narrowest word (fewest documents, by the
-           * vocabulary) is asked of the GIN index; the others are tested on the rows it found, behind
-           * OFFSET 0 so the planner keeps them out of the index scan. A prefix such as "b" or "me"
-           * makes GIN collect every document of every word it starts (tens of milliseconds), where a
-           * test on a few rows' tsvectors costs nothing.
+           * word) but not the tier before. Only the narrowest words (fewest documents, by the
+           * vocabulary) are asked of the GIN index; the others are tested on the rows it found,
+           * behind OFFSET 0 so the planner keeps them out of the index scan. A prefix such as "b" or
+           * "me" makes GIN collect every document of every word it starts (tens of milliseconds),
+           * where a test on a few rows' tsvectors costs nothing.
            */
           const tier = (level: readonly Term[], before: readonly Term[] | null) => {
             // The narrowest word, and the next one if it too is narrow: GIN intersects the two
