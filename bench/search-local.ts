@@ -24,7 +24,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     data: { type: 'string', default: '/tmp/address-ledger-search-local' },
     extra: { type: 'boolean', default: true },
-    vacuum: { type: 'boolean', default: true },
+    'skip-vacuum': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -45,7 +45,7 @@ try {
   const ctx = { server, ownerPool, databaseUrl } as never;
   const projector = await startCaughtUpProjector(ctx);
   await projector.stop();
-  if (values.vacuum) {
+  if (!values['skip-vacuum']) {
     await ownerPool.query('VACUUM ANALYZE address_search');
     await ownerPool.query('VACUUM ANALYZE address_search_words');
   }
