@@ -12,7 +12,10 @@ export interface ContractTarget {
 }
 
 let seq = 0;
-function doc(fields: Partial<AddressDoc> & Pick<AddressDoc, 'line1' | 'city' | 'postalCode' | 'country'>): AddressDoc {
+/** A document with a fresh id, updated a minute after the last one unless `updatedAt` says otherwise. */
+export function doc(
+  fields: Partial<AddressDoc> & Pick<AddressDoc, 'line1' | 'city' | 'postalCode' | 'country'>,
+): AddressDoc {
   seq++;
   const id = fields.id ?? `c0ffee00-0000-4000-8000-${String(seq).padStart(12, '0')}`;
   const at = fields.updatedAt ?? new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import type { AddressDoc } from '../address-view/projection';
-import { searchIndexContract } from './contract';
+import { doc, searchIndexContract } from './contract';
 import {
   createPostgresSearchIndex,
   POSTGRES_SEARCH_TABLE,
@@ -10,27 +10,6 @@ import {
   wordsTableOf,
 } from './postgres-search-index';
 import type { SearchIndex, SearchQuery } from './search-index';
-
-function addressDoc(n: number, fields: Pick<AddressDoc, 'line1' | 'city' | 'updatedAt'>): AddressDoc {
-  const id = `c0ffee00-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return {
-    id,
-    streamId: `address-${id}`,
-    version: 1,
-    status: 'active',
-    line2: null,
-    region: null,
-    postalCode: '04001',
-    country: 'US',
-    owner: null,
-    archivedReason: null,
-    registeredAt: fields.updatedAt,
-    lastEventType: 'AddressRegistered',
-    lastPosition: String(n + 1),
-    lastActor: { id: 'u', name: 'Candidates', role: 'operator' },
-    ...fields,
-  };
-}
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -68,18 +47,20 @@ async function freshIndex(options: Omit<PostgresSearchIndexOptions, 'connectionS
 searchIndexContract('Postgres', { create: (options) => freshIndex(options) });
 
 describe('a Postgres search over more matches than it reads', () => {
-  // 30 addresses in Elmton (5 on Cedar Court), then 3 on Elmton Street elsewhere, written last and updated first:
-  // neither the table's order nor the last update puts them first, only the ranking does.
+  // 30 addresses in Elmton (5 on Cedar Court), then 3 on Elmton Street elsewhere, written last
+  // and updated first: neither the table's order nor the last update puts them first, only the ranking does.
   const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
   const town = Array.from({ length: 30 }, (_, i) =>
-    addressDoc(i, {
+    doc({
       line1: `${i + 1} ${i < 5 ? 'Cedar Court' : 'Birch Road'}`,
       city: 'Elmton',
+      postalCode: '04001',
+      country: 'US',
       updatedAt: at(100 + i),
     }),
   );
   const street = [1, 2, 3].map((n) =>
-    addressDoc(100 + n, { line1: `${n} Elmton Street`, city: 'Oakham', updatedAt: at(n) }),
+    doc({ line1: `${n} Elmton Street`, city: 'Oakham', postalCode: '04001', country: 'US', updatedAt: at(n) }),
   );
   let index: SearchIndex;
   let dispose: () => Promise<void>;
