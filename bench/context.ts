@@ -24,6 +24,10 @@ export const POOL_SIZE = 10;
 
 export interface BenchContext {
   quick: boolean;
+  /** `--import-once`: the import group imports once, into the bench's database (no scratch repeats). */
+  importOnce: boolean;
+  /** `--search-queries N`: the search group's queries come from N addresses (default 200, --quick 50). */
+  searchQueries?: number;
   server: EmbeddedPostgresHandle;
   /** The project's database as the owner: plain-SQL baselines and their tables. */
   ownerPool: pg.Pool;
@@ -75,7 +79,10 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-export async function openBench(quick: boolean): Promise<BenchContext> {
+export async function openBench(
+  quick: boolean,
+  options: { importOnce?: boolean; searchQueries?: number } = {},
+): Promise<BenchContext> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-'));
   await chmod(dir, 0o755);
   log.info({ dir }, 'starting PostgreSQL');
@@ -110,6 +117,8 @@ export async function openBench(quick: boolean): Promise<BenchContext> {
 
     return {
       quick,
+      importOnce: options.importOnce ?? false,
+      searchQueries: options.searchQueries,
       server,
       ownerPool,
       prisma,

@@ -8,7 +8,7 @@
  * the output says which. With --quick, the file's first QUICK_ROWS rows.
  *
  * The first runs import into scratch databases (migrated like the real one, dropped after); the
- * last run imports into the bench's database, where the later groups (projection, search) find
+ * last run (with --import-once the only one) imports into the bench's database, where the later groups (projection, search) find
  * the file's addresses.
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
@@ -135,18 +135,24 @@ const importScenario: Scenario = {
     ctx.notes.push(`import: ${which} (${path.basename(file)})`);
     log.info({ file, which }, 'import file');
     let last: ImportSummary | null = null;
-    const runs = repeat('import', {
-      ours: async (run) => {
-        const label = `import: run ${run + 1}`;
-        const { rate, summary } =
-          run === RUNS - 1
-            ? await importRate(ctx.ledger, file, label)
-            : await withScratchDatabase(ctx, `bench_import_${run}`, (ledger) => importRate(ledger, file, label));
-        last = summary;
-        return rate;
+    const times = ctx.importOnce ? 1 : RUNS;
+    if (ctx.importOnce) ctx.notes.push('import: --import-once, one run (no scratch repeats)');
+    const runs = repeat(
+      'import',
+      {
+        ours: async (run) => {
+          const label = `import: run ${run + 1}`;
+          const { rate, summary } =
+            run === times - 1
+              ? await importRate(ctx.ledger, file, label)
+              : await withScratchDatabase(ctx, `bench_import_${run}`, (ledger) => importRate(ledger, file, label));
+          last = summary;
+          return rate;
+        },
+        'raw COPY into a text table': (run) => copyRate(ctx.ownerPool, file, `bench_copy_${run}`),
       },
-      'raw COPY into a text table': (run) => copyRate(ctx.ownerPool, file, `bench_copy_${run}`),
-    });
+      times,
+    );
     // The --quick slice is a temporary file of this run.
     const { ours, ...baselines } = await runs.finally(() => (ctx.quick ? rm(file, { force: true }) : undefined));
     const summary = last as ImportSummary | null;

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --only <group>[:<scenario>],…]`: what the event-sourcing machinery costs, as
+ * `npm run bench [-- --quick] [-- --only <group>[:<scenario>],…] [-- --import-once] [-- --search-queries N]`: what the
+ * event-sourcing machinery costs, as
  * ratios against baselines measured in the same run on the same throwaway PostgreSQL: plain SQL
  * (the floor) and Emmett (`@event-driven-io/emmett-postgresql`, a peer event store, in a
  * database of its own on the same server). Absolute numbers depend on the machine; compare
@@ -42,7 +43,15 @@ const GROUPS: Record<string, Scenario[]> = {
 async function main() {
   // A typo in an option must fail, not run a long benchmark with the defaults.
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      // One import (into the bench's database) instead of RUNS: enough for the search group's data.
+      'import-once': { type: 'boolean', default: false },
+      // Addresses the search group makes its queries from (default 200, --quick 50): fewer keep a
+      // run with the full file under the shared lock's few minutes (its ILIKE baseline scans).
+      'search-queries': { type: 'string' },
+    },
     strict: true,
   });
   // `writes` runs the group, `writes:long history` one scenario of it (e.g. to measure one figure
@@ -61,7 +70,10 @@ async function main() {
   const selected = (group: string, scenario: Scenario) =>
     !only || only.some((o) => o.group === group && (o.scenario === undefined || o.scenario === scenario.name));
   const startedAt = new Date();
-  const ctx = await openBench(values.quick);
+  const searchQueries = values['search-queries'] === undefined ? undefined : Number(values['search-queries']);
+  if (searchQueries !== undefined && !(Number.isInteger(searchQueries) && searchQueries > 0))
+    throw new Error('--search-queries: a positive whole number');
+  const ctx = await openBench(values.quick, { importOnce: values['import-once'], searchQueries });
   const figures: Figure[] = [];
   const failures: Failure[] = [];
   const report = (finished: boolean): BenchReport => ({

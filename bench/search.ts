@@ -4,7 +4,7 @@
  * other groups registered beside it, against a plain `ILIKE` on the same table (address_search,
  * its `search_text`) with the same filters, ORDER BY updated_at, LIMIT 20.
  *
- * Queries come from 200 (--quick: 50) of the file's imported addresses, five kinds of each, as a person types:
+ * Queries come from 200 (--quick: 50; --search-queries N) of the file's imported addresses, five kinds of each, as a person types:
  *   typo      house number and the street's first word with two letters swapped ("12 Mian")
  *   prefix    house number and the street's first three letters ("12 Mai")
  *   whole     the whole address ("12 Main Street, Portland, ME 04101")
@@ -22,7 +22,7 @@ import { type FigureInput, percentile, progress, repeat } from './measure';
 import { startCaughtUpProjector } from './projection';
 import type { Scenario } from './writes';
 
-interface Row {
+export interface Row {
   line1: string;
   city: string;
   region: string | null;
@@ -30,8 +30,8 @@ interface Row {
   country: string;
 }
 
-const KINDS = ['typo', 'prefix', 'whole', 'filtered', 'faceted'] as const;
-type Kind = (typeof KINDS)[number];
+export const KINDS = ['typo', 'prefix', 'whole', 'filtered', 'faceted'] as const;
+export type Kind = (typeof KINDS)[number];
 
 function swapLetters(word: string): string {
   if (word.length < 4) return word;
@@ -39,7 +39,7 @@ function swapLetters(word: string): string {
   return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
 }
 
-function queryOf(kind: Kind, row: Row): Omit<SearchQuery, 'sort' | 'page' | 'perPage'> {
+export function queryOf(kind: Kind, row: Row): Omit<SearchQuery, 'sort' | 'page' | 'perPage'> {
   const [house = '', street = ''] = row.line1.split(' ');
   switch (kind) {
     case 'typo':
@@ -92,7 +92,7 @@ const searchScenario: Scenario = {
     const { rows } = await ctx.ownerPool.query<Row>(
       `SELECT line1, city, region, postal_code, country FROM address_view
         WHERE last_actor_id = $1 ORDER BY md5(address_id) LIMIT $2`,
-      [IMPORT_ACTOR.id, ctx.quick ? 50 : 200],
+      [IMPORT_ACTOR.id, ctx.searchQueries ?? (ctx.quick ? 50 : 200)],
     );
     if (rows.length === 0) throw new Error('search: no imported addresses (run the import group first)');
     const total = (await ctx.ownerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM address_search')).rows[0]!

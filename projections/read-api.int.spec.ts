@@ -181,6 +181,8 @@ describe('GET /api/addresses (search)', () => {
     expect(res.body).toMatchObject({
       total: 2,
       totalIsCapped: false,
+      // Two matches: the facets count both, not a sample.
+      facetsSample: null,
       page: 1,
       perPage: 5,
       // "chesnut" occurs in no address: the nearest word of the index is offered.

@@ -12,7 +12,10 @@ export interface ContractTarget {
 }
 
 let seq = 0;
-function doc(fields: Partial<AddressDoc> & Pick<AddressDoc, 'line1' | 'city' | 'postalCode' | 'country'>): AddressDoc {
+/** A document with a fresh id, updated a minute after the last one unless `updatedAt` says otherwise. */
+export function doc(
+  fields: Partial<AddressDoc> & Pick<AddressDoc, 'line1' | 'city' | 'postalCode' | 'country'>,
+): AddressDoc {
   seq++;
   const id = fields.id ?? `c0ffee00-0000-4000-8000-${String(seq).padStart(12, '0')}`;
   const at = fields.updatedAt ?? new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString();
@@ -250,6 +253,8 @@ export function searchIndexContract(name: string, target: ContractTarget) {
       const result = await index.search(q({ q: 'main' }));
       expect(result.total).toBe(3);
       expect(result.totalIsCapped).toBe(false);
+      // Every match was counted, not a sample.
+      expect(result.facetsSample).toBeNull();
       expect(result.facets.city).toEqual({ Portland: 2, Bangor: 1 });
       // Most frequent first, as the page lists them.
       expect(Object.keys(result.facets.city)).toEqual(['Portland', 'Bangor']);

@@ -237,6 +237,8 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
       page: query.page,
       perPage: query.perPage,
       facets: facetCounts(entries),
+      // Meilisearch counts facets over every match.
+      facetsSample: null,
       didYouMean,
       unmatchedFilters: total === 0 ? await filtersMatchingNothing(query) : [],
     };

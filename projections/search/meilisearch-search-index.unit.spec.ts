@@ -22,7 +22,7 @@ import {
   MeiliTaskFailed,
   MeiliTaskStillRunning,
 } from './meilisearch-search-index';
-import type { SearchQuery } from './search-index';
+import { SEARCH_MAX_TOTAL_HITS, type SearchQuery } from './search-index';
 
 type Outcome = 'succeeded' | 'timeout' | { failed: string };
 
@@ -181,20 +181,20 @@ describe('Meilisearch adapter: start', () => {
     const server = fakeServer();
     await createMeilisearchIndex({ host: 'http://fake', indexUid: 'addr', client: server.client }).setup();
     expect(server.named('createIndex')[0]?.args).toEqual(['addr', { primaryKey: 'id' }]);
-    expect(server.named('updateSettings')[0]?.args).toEqual(['addr', meiliSettings(100_000)]);
+    expect(server.named('updateSettings')[0]?.args).toEqual(['addr', meiliSettings(SEARCH_MAX_TOTAL_HITS)]);
     // Both tasks were awaited until done.
     expect(server.named('waitForTask').map((c) => c.args[0])).toEqual([1, 2]);
   });
 
   it('sends no settings when the server already has them (an unchanged start costs no reindex)', async () => {
-    const server = fakeServer({ indexes: ['addr'], settings: meiliSettings(100_000) });
+    const server = fakeServer({ indexes: ['addr'], settings: meiliSettings(SEARCH_MAX_TOTAL_HITS) });
     await createMeilisearchIndex({ host: 'http://fake', indexUid: 'addr', client: server.client }).setup();
     expect(server.named('createIndex')).toEqual([]);
     expect(server.named('updateSettings')).toEqual([]);
   });
 
   it('sends only the setting that differs', async () => {
-    const current = meiliSettings(100_000);
+    const current = meiliSettings(SEARCH_MAX_TOTAL_HITS);
     current.faceting = { maxValuesPerFacet: 100, sortFacetValuesBy: { '*': 'alpha' } };
     const server = fakeServer({ indexes: ['addr'], settings: current });
     await createMeilisearchIndex({ host: 'http://fake', indexUid: 'addr', client: server.client }).setup();

@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import type { AddressDoc } from '../address-view/projection';
-import { searchIndexContract } from './contract';
-import { createPostgresSearchIndex, POSTGRES_SEARCH_TABLE, wordsTableOf } from './postgres-search-index';
+import { doc, searchIndexContract } from './contract';
+import {
+  createPostgresSearchIndex,
+  POSTGRES_SEARCH_TABLE,
+  type PostgresSearchIndexOptions,
+  wordsTableOf,
+} from './postgres-search-index';
+import type { SearchIndex, SearchQuery } from './search-index';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -11,32 +17,94 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.drop());
 
-searchIndexContract('Postgres', {
-  async create(options) {
-    // A copy of the migrated table per run: same columns, generated columns and indexes. Creating
-    // a table is the owner's right, not the app's; registered as a read model so that its rebuild
-    // copy may be made and swapped by the runtime role like the live one's.
-    const table = `${POSTGRES_SEARCH_TABLE}_${randomBytes(4).toString('hex')}`;
-    const words = wordsTableOf(table);
-    for (const [copy, live] of [
-      [table, POSTGRES_SEARCH_TABLE],
-      [words, wordsTableOf(POSTGRES_SEARCH_TABLE)],
-    ]) {
-      await db.ownerPool.query(`CREATE TABLE ${copy} (LIKE ${live} INCLUDING ALL)`);
-      await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${copy} TO address_ledger_runtime`);
-      await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [copy]);
-    }
-    const index = createPostgresSearchIndex({ connectionString: db.url, table, ...options });
-    await index.setup();
-    return {
-      index,
-      async dispose() {
-        await index.close();
-        await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild, ${words}, ${words}_rebuild`);
-        await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = ANY($1)', [[table, words]]);
-      },
-    };
-  },
+/** A fresh index on its own copy of the migrated tables (the contract's and this file's). */
+async function freshIndex(options: Omit<PostgresSearchIndexOptions, 'connectionString' | 'table'> = {}) {
+  // A copy of the migrated table per run: same columns, generated columns and indexes. Creating
+  // a table is the owner's right, not the app's; registered as a read model so that its rebuild
+  // copy may be made and swapped by the runtime role like the live one's.
+  const table = `${POSTGRES_SEARCH_TABLE}_${randomBytes(4).toString('hex')}`;
+  const words = wordsTableOf(table);
+  for (const [copy, live] of [
+    [table, POSTGRES_SEARCH_TABLE],
+    [words, wordsTableOf(POSTGRES_SEARCH_TABLE)],
+  ]) {
+    await db.ownerPool.query(`CREATE TABLE ${copy} (LIKE ${live} INCLUDING ALL)`);
+    await db.ownerPool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${copy} TO address_ledger_runtime`);
+    await db.ownerPool.query('INSERT INTO read_model_tables (name) VALUES ($1)', [copy]);
+  }
+  const index = createPostgresSearchIndex({ ...options, connectionString: db.url, table });
+  await index.setup();
+  return {
+    index,
+    async dispose() {
+      await index.close();
+      await db.ownerPool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rebuild, ${words}, ${words}_rebuild`);
+      await db.ownerPool.query('DELETE FROM read_model_tables WHERE name = ANY($1)', [[table, words]]);
+    },
+  };
+}
+
+searchIndexContract('Postgres', { create: (options) => freshIndex(options) });
+
+describe('a Postgres search over more matches than it reads', () => {
+  // 30 addresses in Elmton (5 on Cedar Court), then 3 on Elmton Street elsewhere, written last
+  // and updated first: neither the table's order nor the last update puts them first, only the ranking does.
+  const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+  const town = Array.from({ length: 30 }, (_, i) =>
+    doc({
+      line1: `${i + 1} ${i < 5 ? 'Cedar Court' : 'Birch Road'}`,
+      city: 'Elmton',
+      postalCode: '04001',
+      country: 'US',
+      updatedAt: at(100 + i),
+    }),
+  );
+  const street = [1, 2, 3].map((n) =>
+    doc({ line1: `${n} Elmton Street`, city: 'Oakham', postalCode: '04001', country: 'US', updatedAt: at(n) }),
+  );
+  let index: SearchIndex;
+  let dispose: () => Promise<void>;
+  const search = (query: Partial<SearchQuery>) => index.search({ sort: 'relevance', page: 1, perPage: 5, ...query });
+
+  beforeAll(async () => {
+    ({ index, dispose } = await freshIndex({ maxTotalHits: 5, candidateLimit: 20 }));
+    await index.upsert([...town, ...street]);
+  });
+  afterAll(async () => dispose?.());
+
+  it('counts exactly up to the cap and says "more" past it', async () => {
+    expect(await search({ q: 'oakham' })).toMatchObject({ total: 3, totalIsCapped: false, facetsSample: null });
+    // Exactly at the cap is still exact; one past it is a lower bound, with facets over every match.
+    const five = await search({ q: 'cedar', city: 'elmton' });
+    expect(five).toMatchObject({ total: 5, totalIsCapped: false, facetsSample: null });
+    // 20…29 Birch Road ("2 Cedar Court" lacks "birch").
+    const six = await search({ q: 'birch road 2' });
+    expect(six).toMatchObject({ total: 5, totalIsCapped: true, facetsSample: null });
+    expect(six.facets.city).toEqual({ Elmton: 10 });
+    // Pages end at the cap.
+    expect((await search({ q: 'birch', page: 2 })).hits).toEqual([]);
+  });
+
+  it('ranks the strongest matches first although it reads only some of them', async () => {
+    const result = await search({ q: 'elmton' });
+    expect(result).toMatchObject({ total: 5, totalIsCapped: true, facetsSample: 20 });
+    // The three addresses with the word in their address lines, the table's last rows, lead.
+    expect(result.hits.slice(0, 3).map((h) => h.id)).toEqual(street.map((d) => d.id).reverse());
+    // Over a sample, each count is a lower bound of the true one.
+    expect(result.facets.city.Oakham).toBe(3);
+    expect(result.facets.city.Elmton).toBe(17);
+  });
+
+  it('lists the newest first, exactly, whatever it leaves unread', async () => {
+    const result = await search({ sort: 'updated' });
+    expect(result).toMatchObject({ total: 5, totalIsCapped: true, facetsSample: 20 });
+    expect(result.hits.map((h) => h.id)).toEqual(
+      town
+        .slice(-5)
+        .reverse()
+        .map((d) => d.id),
+    );
+  });
 });
 
 describe('the Postgres index vocabulary', () => {

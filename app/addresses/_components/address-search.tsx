@@ -157,7 +157,13 @@ export function AddressSearch({ canWrite, countryNames, serverFailure }: Props) 
             </noscript>
           </div>
           {result ? (
-            <SearchFacets params={params} facets={result.facets} countryNames={countryNames} navigate={navigate} />
+            <SearchFacets
+              params={params}
+              facets={result.facets}
+              sample={result.facetsSample ?? null}
+              countryNames={countryNames}
+              navigate={navigate}
+            />
           ) : null}
         </details>
 

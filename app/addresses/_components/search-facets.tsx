@@ -2,6 +2,7 @@
 
 import type { HistoryMode } from '@/app/_lib/use-history-navigate';
 import type { FacetCounts, FacetField } from '@/projections/search/search-index';
+import { facetCount, facetSampleNote } from '../_lib/labels';
 import { type SearchParamKey, type SearchParams, searchHref } from '../_lib/search-query';
 import { SearchLink } from './search-link';
 
@@ -19,13 +20,16 @@ const FACET_ORDER = ['status', 'country', 'region', 'city'] as const;
 interface Props {
   params: SearchParams;
   facets: FacetCounts;
+  /** `facetsSample` of the search: the counts are over that many of the matches (lower bounds). */
+  sample: number | null;
   countryNames: Record<string, string>;
   navigate: (href: string, mode: HistoryMode) => void;
 }
 
 /** The active filters as removable chips, then the facet counts of the current results. */
-export function SearchFacets({ params, facets, countryNames, navigate }: Props) {
+export function SearchFacets({ params, facets, sample, countryNames, navigate }: Props) {
   const active = FILTERS.filter((k) => params[k]);
+  const note = facetSampleNote(sample);
   return (
     <div className="facets">
       {active.length > 0 ? (
@@ -51,11 +55,13 @@ export function SearchFacets({ params, facets, countryNames, navigate }: Props) 
           key={field}
           field={field}
           counts={facets[field] ?? {}}
+          sample={sample}
           params={params}
           countryNames={countryNames}
           navigate={navigate}
         />
       ))}
+      {note ? <p className="muted">{note}</p> : null}
     </div>
   );
 }
@@ -63,6 +69,7 @@ export function SearchFacets({ params, facets, countryNames, navigate }: Props) 
 function Facet({
   field,
   counts,
+  sample,
   params,
   countryNames,
   navigate,
@@ -92,7 +99,7 @@ function Facet({
                 aria-current={selected ? 'true' : undefined}
                 className={selected ? 'facet-selected' : undefined}
               >
-                <span>{label}</span> <span className="count">{count.toLocaleString('en')}</span>
+                <span>{label}</span> <span className="count">{facetCount(count, sample)}</span>
               </SearchLink>
             </li>
           );

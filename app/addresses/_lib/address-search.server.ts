@@ -16,6 +16,7 @@ export async function addressSearch(query: SearchQuery): Promise<AddressSearchRe
     page: result.page,
     perPage: result.perPage,
     facets: result.facets,
+    facetsSample: result.facetsSample,
     didYouMean: result.didYouMean,
     unmatchedFilters: result.unmatchedFilters,
     lag: result.lag,

@@ -52,13 +52,26 @@ export function parseAt(input: string): Date | null {
 
 /**
  * The search result count as the page says it. A capped total (search-index.ts
- * SEARCH_MAX_TOTAL_HITS) is a lower bound, so it reads "More than 100,000", never a false number.
+ * SEARCH_MAX_TOTAL_HITS) is a lower bound, so it reads "More than 1,000", never a false number.
  */
 export function resultCount(result: { total: number; totalIsCapped: boolean }): string {
   if (result.total === 0) return 'No addresses found';
   const n = result.total.toLocaleString('en');
   if (result.totalIsCapped) return `More than ${n} addresses`;
   return `${n} ${result.total === 1 ? 'address' : 'addresses'}`;
+}
+
+/**
+ * A facet count as the page shows it. Counted over a sample of the matches (`facetsSample`), a
+ * count is a lower bound and reads "1,234+"; the sentence under the facets says why.
+ */
+export function facetCount(count: number, sample: number | null): string {
+  return `${count.toLocaleString('en')}${sample === null ? '' : '+'}`;
+}
+
+/** Said under the facets when they were counted over a sample of the matches. */
+export function facetSampleNote(sample: number | null): string | null {
+  return sample === null ? null : `Counted among the ${sample.toLocaleString('en')} best matches.`;
 }
 
 const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
