@@ -49,27 +49,20 @@ function counted(store: EventStore) {
   return { reads, store: { ...store, readAll } };
 }
 
-/** A follower as the route runs one: memory when the tail has it, else the database. */
+/**
+ * A follower as the route runs one (tail.follow), its own database reads counted on top of
+ * `store`'s: memory when the tail has it, else the database.
+ */
 function follower(store: EventStore, tail: ReturnType<typeof followEvents>, from: string) {
   const received: ReadAllResult['events'] = [];
   const stop = new AbortController();
-  let cursor = from;
-  let fromDatabase = 0;
+  const own = counted(store);
   const done = (async () => {
-    while (!stop.signal.aborted) {
-      const memory = tail.after(cursor, 500);
-      if (!memory) fromDatabase++;
-      const page = memory ?? (await store.readAll({ after: cursor, limit: 500 }));
-      received.push(...page.events);
-      cursor = page.next;
-      if (page.events.length === 500) continue;
-      if (!memory) tail.caughtUp(cursor);
-      await tail.wait(1_000, stop.signal);
-    }
+    for await (const page of tail.follow(own.store, from, stop.signal, () => 1_000)) received.push(...page.events);
   })();
   return {
     received,
-    fromDatabase: () => fromDatabase,
+    fromDatabase: () => own.reads.n,
     async close() {
       stop.abort();
       await done;

@@ -19,16 +19,17 @@ const KEPT = 10_000;
 
 export interface EventTail {
   /**
-   * The events after `cursor` (at most `limit`) and the cursor they reach, from memory; null when
-   * memory does not reach back to `cursor` (the follower reads the database until it catches up).
+   * Every page of the feed after `cursor`, until `signal` aborts: from memory once the follower is
+   * at or after what the tail keeps, else read through `store` (a new follower replaying history,
+   * or one that fell more than KEPT events behind) until a short page says it has caught up. After
+   * a page that is not full it waits for new events, at most `idleMs()`, and then yields the next
+   * page, empty if nothing came (so the caller can send a heartbeat).
    */
-  after(cursor: string, limit: number): { events: FeedEvent[]; next: string } | null;
-  /** A follower caught up by reading the database to `cursor`: the tail starts there if it has not. */
-  caughtUp(cursor: string): void;
-  /** Resolves when new events are in memory, after `ms`, or when `signal` aborts. */
-  wait(ms: number, signal: AbortSignal): Promise<void>;
+  follow(store: EventStore, cursor: string, signal: AbortSignal, idleMs: () => number): AsyncGenerator<FeedPage>;
   release(): void;
 }
+
+type FeedPage = { events: FeedEvent[]; next: string };
 
 interface Entry {
   event: FeedEvent;
@@ -67,9 +68,7 @@ class SharedTail {
     this.followers++;
     let released = false;
     return {
-      after: (cursor, limit) => this.after(cursor, limit),
-      caughtUp: (cursor) => this.start(cursor),
-      wait: (ms, signal) => this.wait(ms, signal),
+      follow: (store, cursor, signal, idleMs) => this.follow(store, cursor, signal, idleMs),
       release: () => {
         if (released) return;
         released = true;
@@ -78,7 +77,20 @@ class SharedTail {
     };
   }
 
-  private after(cursor: string, limit: number) {
+  private async *follow(store: EventStore, from: string, signal: AbortSignal, idleMs: () => number) {
+    let cursor = from;
+    while (!signal.aborted) {
+      const memory = this.after(cursor, PAGE);
+      const page = memory ?? (await store.readAll({ after: cursor, limit: PAGE }));
+      cursor = page.next;
+      yield page;
+      if (page.events.length === PAGE) continue;
+      if (!memory) this.start(cursor);
+      await this.wait(Math.max(1, idleMs()), signal);
+    }
+  }
+
+  private after(cursor: string, limit: number): FeedPage | null {
     if (!this.from || !this.tail) return null;
     const at = decodeCursor(cursor);
     if (compareCursors(at, this.from) < 0) return null;
@@ -100,6 +112,7 @@ class SharedTail {
     return { events, next: reached };
   }
 
+  /** A follower caught up by reading the database to `cursor`: the tail starts there if it has not. */
   private start(cursor: string) {
     if (this.tail) return;
     this.from = this.tail = decodeCursor(cursor);
@@ -142,6 +155,7 @@ class SharedTail {
     }
   }
 
+  /** Resolves when new events are in memory, after `ms`, or when `signal` aborts. */
   private wait(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {

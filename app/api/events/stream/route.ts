@@ -17,7 +17,6 @@ const query = z.strictObject({
   types: eventTypesParam,
 });
 
-const PAGE = 500;
 /** Sent as the EventSource's `retry`: how soon a dropped browser reconnects. */
 const RETRY_MS = 2_000;
 /** A comment line now and then keeps proxies from closing an idle stream (SSE_HEARTBEAT_MS). */
@@ -62,7 +61,7 @@ function takeStreamSlot(caller: string): () => void {
 export const GET = apiRoute(async (request) => {
   const actor = await authorize(request, 'audit:read');
   const q = parse(query, Object.fromEntries(new URL(request.url).searchParams));
-  let cursor = request.headers.get('last-event-id') || q.after || '';
+  const cursor = request.headers.get('last-event-id') || q.after || '';
   decodeCursor(cursor); // a bad cursor is a 422 now, not a broken stream later
   const releaseSlot = takeStreamSlot(actor.id);
   const store = ledger().store;
@@ -87,25 +86,20 @@ export const GET = apiRoute(async (request) => {
       controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: connected\n\n`));
       let lastWrite = Date.now();
       try {
-        while (!closing.signal.aborted) {
-          const fromMemory = tail.after(cursor, PAGE);
-          // Unfiltered, so the cursor moves past events of other types too and the stream can
-          // join the tail; the types are applied here.
-          const page = fromMemory ?? (await store.readAll({ after: cursor, limit: PAGE }));
+        // Unfiltered pages, so the cursor moves past events of other types too and the stream can
+        // join the tail; the types are applied here.
+        const idleMs = () => heartbeatMs() - (Date.now() - lastWrite);
+        for await (const page of tail.follow(store, cursor, closing.signal, idleMs)) {
           for (const event of page.events) {
             if (types && !types.has(event.type)) continue;
             const json = JSON.stringify(eventJson(event));
             controller.enqueue(encoder.encode(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${json}\n\n`));
             lastWrite = Date.now();
           }
-          cursor = page.next;
-          if (page.events.length === PAGE) continue;
-          if (!fromMemory) tail.caughtUp(cursor);
           if (Date.now() - lastWrite >= heartbeatMs()) {
             controller.enqueue(encoder.encode(': keep-alive\n\n'));
             lastWrite = Date.now();
           }
-          await tail.wait(Math.max(1, heartbeatMs() - (Date.now() - lastWrite)), closing.signal);
         }
       } catch (error) {
         logger.warn({ err: String(error) }, 'event stream ended by an error');
