@@ -264,15 +264,23 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     let processed = 0;
     let cursor = '0-0';
     progress({ phase: 'replay', processed, total });
-    while (true) {
-      const page = await store.readAll({ after: cursor, limit: batchSize });
-      if (page.events.length === 0) break;
-      for (const target of targets) await apply(pool, target, states.get(target)!, page.events);
-      processed += page.events.length;
+    // The next page is read while this one is applied, and the copies are written side by side:
+    // one after the other, a rebuild of 131,650 events spent 24 s writing the search copy and
+    // then 8 s the view's, with the database's second core idle. Each copy still takes its
+    // pages in order.
+    let page = await store.readAll({ after: cursor, limit: batchSize });
+    while (page.events.length > 0) {
+      const next = page.events.length < batchSize ? null : store.readAll({ after: page.next, limit: batchSize });
+      // Awaited below; until then a failure of this page's writes must not leave it unhandled.
+      next?.catch(() => {});
+      const events = page.events;
+      await Promise.all(targets.map((target) => apply(pool, target, states.get(target)!, events)));
+      processed += events.length;
       cursor = page.next;
       total = Math.max(total, processed);
       progress({ phase: 'replay', processed, total });
-      if (page.events.length < batchSize) break;
+      if (!next) break;
+      page = await next;
     }
     log.info({ events: processed, cursor }, 'replay done; catching up and swapping');
     await options.hooks?.afterReplay?.(targets);
