@@ -12,7 +12,7 @@
  * the file's addresses.
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -26,8 +26,11 @@ import { importCsvFile } from '@/lib/import-csv';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { migrate } from '@/lib/migrate';
 import { SAMPLE_CSV } from '@/projections/search/fixtures/sample';
+import { compareCursors, decodeCursor } from '@/domain/event-store/cursor';
+import { PROJECTION_NAMES } from '@/projections/checkpoints';
+import { headCursor, spawnProjector } from '@/projections/testing';
 import type { BenchContext } from './context';
-import { log, progress, RUNS, repeat, seconds } from './measure';
+import { type FigureInput, log, progress, RUNS, repeat, seconds } from './measure';
 import type { Scenario } from './writes';
 
 const SHARED_FILE = 'shared/data/addresses-me-nh/addresses_me_nh.csv.gz';
@@ -114,12 +117,17 @@ async function importRate(
 }
 
 /** A migrated database of the bench's server, and a ledger on it, for one run; dropped after. */
-async function withScratchDatabase<T>(ctx: BenchContext, name: string, fn: (ledger: Ledger) => Promise<T>) {
+async function withScratchDatabase<T>(
+  ctx: BenchContext,
+  name: string,
+  fn: (ledger: Ledger, url: string) => Promise<T>,
+) {
   await ensureOwnedDatabase(ctx.server.adminUrl, name);
   await migrate(ctx.databaseUrl(ctx.server.ownerUrl, name));
-  const prisma = createPrisma(ctx.databaseUrl(ctx.server.url, name), { max: 10 });
+  const url = ctx.databaseUrl(ctx.server.url, name);
+  const prisma = createPrisma(url, { max: 10 });
   try {
-    return await fn(createLedger(prisma));
+    return await fn(createLedger(prisma), url);
   } finally {
     await prisma.$disconnect();
     const admin = new pg.Client({ connectionString: ctx.server.adminUrl });
@@ -171,4 +179,100 @@ const importScenario: Scenario = {
   },
 };
 
-export const importScenarios: Scenario[] = [importScenario];
+/**
+ * "The projector keeps up" (issue 12): the full file imported into a scratch database while the
+ * projector runs as `npm start` runs it (its own process, scripts/projector.ts, Postgres search),
+ * then the seconds from the import's end until every projection's checkpoint reaches the head.
+ * Its events/s (every event the import appended ÷ the time from the import's start until the last
+ * projection caught up) against the import's rows/s in the same run. One run: a run holds the
+ * shared lock for about a minute with the full file. The per-projection times (the sum of each
+ * projection's batch times, from its `batch applied` log lines) say which one is the slower.
+ */
+const projectorScenario: Scenario = {
+  name: 'projector during the import',
+  async run(ctx) {
+    const { file, which } = await benchFile(ctx.quick);
+    const keyDir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-seal-'));
+    try {
+      return await withScratchDatabase(ctx, 'bench_import_projector', async (ledger, url) => {
+        const child = spawnProjector(
+          url,
+          { LOG_LEVEL: 'info', SEAL_KEY_FILE: path.join(keyDir, 'seal-key.pem'), PROJECTOR_POLL_MS: '1000' },
+          'node',
+        );
+        const pool = new pg.Pool({ connectionString: url, max: 2 });
+        try {
+          await child.waitForLog('both projections active', (l) => l.msg === 'projector starting', 60_000);
+          const started = process.hrtime.bigint();
+          const { rate, summary } = await importRate(ledger, file, 'import with the projector');
+          const importSeconds = seconds(started);
+          const head = decodeCursor(await headCursor(pool));
+          const caughtUp = new Map<string, number>();
+          const bar = progress('projector: drain after the import', PROJECTION_NAMES.length);
+          while (caughtUp.size < PROJECTION_NAMES.length) {
+            const { rows } = await pool.query<{ name: string; cursor: string }>(
+              'SELECT name, cursor FROM projection_checkpoints',
+            );
+            for (const row of rows) {
+              if (!caughtUp.has(row.name) && compareCursors(decodeCursor(row.cursor), head) >= 0) {
+                caughtUp.set(row.name, seconds(started) - importSeconds);
+              }
+            }
+            bar.update(caughtUp.size);
+            if (seconds(started) - importSeconds > 600) throw new Error('the projector did not catch up in 10 min');
+            if (caughtUp.size < PROJECTION_NAMES.length) await new Promise((r) => setTimeout(r, 50));
+          }
+          bar.stop();
+          const drain = Math.max(...caughtUp.values());
+          const events = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
+          const projected = events / (importSeconds + drain);
+          const busy = new Map<string, { ms: number; batches: number; events: number }>();
+          for (const line of child.logs) {
+            if (line.msg !== 'batch applied') continue;
+            const b = busy.get(String(line.projection)) ?? { ms: 0, batches: 0, events: 0 };
+            b.ms += Number(line.ms);
+            b.batches++;
+            b.events += Number(line.events);
+            busy.set(String(line.projection), b);
+          }
+          const perProjection = [...busy]
+            .map(
+              ([name, b]) =>
+                `${name} ${b.batches} batches, ${(b.ms / 1000).toFixed(1)} s applying (${Math.round(b.events / (b.ms / 1000))} events/s while busy), caught up ${caughtUp.get(name)?.toFixed(1)} s after the import`,
+            )
+            .join('; ');
+          ctx.notes.push(`projector during the import: ${which}; ${events} events; ${perProjection}`);
+          log.info({ rate, importSeconds, drain, projected, perProjection }, 'projector during the import');
+          const figures: FigureInput[] = [
+            {
+              name: 'projector catch-up after the import (import end → every checkpoint at the head)',
+              unit: 's',
+              better: 'lower',
+              ours: [drain],
+              baselines: { "the import's own duration": [importSeconds] },
+              note: `goal: ≤ 5 s; ${summary.rows} rows`,
+            },
+            {
+              name: 'projector throughput during the import',
+              unit: 'events/s',
+              better: 'higher',
+              ours: [projected],
+              baselines: { "the import's rows/s": [rate] },
+              note: 'goal: ratio ≥ 1 (events ÷ (import time + drain))',
+            },
+          ];
+          return figures;
+        } finally {
+          child.kill('SIGTERM');
+          await child.exited;
+          await pool.end();
+        }
+      });
+    } finally {
+      await rm(keyDir, { recursive: true, force: true });
+      if (ctx.quick) await rm(file, { force: true });
+    }
+  },
+};
+
+export const importScenarios: Scenario[] = [importScenario, projectorScenario];

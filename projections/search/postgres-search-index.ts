@@ -32,7 +32,8 @@ export const wordsTableOf = (table: string) => `${table}_words`;
  * unrelated words stay below.
  */
 export const WORD_SIMILARITY_THRESHOLD = 0.5;
-const UPSERT_CHUNK = 1_000;
+/** Documents per upsert statement: above the projector's largest batch (worker.ts DEFAULTS), so a batch is one statement. */
+const UPSERT_CHUNK = 10_000;
 
 export interface PostgresSearchIndexOptions {
   /** Its own connection, so a search database that is down or slow cannot stall anything else. */
