@@ -11,7 +11,7 @@
  * last run (with --import-once the only one) imports into the bench's database, where the later groups (projection, search) find
  * the file's addresses.
  */
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,24 +188,89 @@ const importScenario: Scenario = {
  * shared lock for about a minute with the full file. The per-projection times (the sum of each
  * projection's batch times, from its `batch applied` log lines) say which one is the slower.
  */
+const IMPORT_SESSIONS = 'bench-import';
+/** The bench's own session reading the checkpoints and pg_stat_activity: counted for neither. */
+const MONITOR_SESSION = 'bench-monitor';
+
+/** User + system CPU of a process of this machine so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU of the database's sessions (each a server process), sampled every 200 ms until stop(), in
+ * ms: the import's (application_name IMPORT_SESSIONS) and everyone else's but the bench's monitor (the projector's). A
+ * session that ends between two samples loses at most its last 200 ms.
+ */
+function sessionCpu(pool: pg.Pool) {
+  const seen = new Map<number, { importing: boolean; ms: number; from: number }>();
+  let stopped = false;
+  const sample = async () => {
+    const { rows } = await pool.query<{ pid: number; name: string }>(
+      'SELECT pid, application_name AS name FROM pg_stat_activity WHERE datname = current_database()',
+    );
+    for (const { pid, name } of rows) {
+      if (name === MONITOR_SESSION) continue;
+      const ms = processCpuMs(pid);
+      const known = seen.get(pid);
+      if (known) known.ms = Math.max(known.ms, ms);
+      else seen.set(pid, { importing: name === IMPORT_SESSIONS, ms, from: ms });
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await sample().catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return {
+    async stop() {
+      if (!stopped) {
+        stopped = true;
+        await loop;
+        await sample().catch(() => {});
+      }
+      const sum = (importing: boolean) =>
+        [...seen.values()].filter((s) => s.importing === importing).reduce((n, s) => n + s.ms - s.from, 0);
+      return { import: sum(true), projector: sum(false) };
+    },
+  };
+}
+
 const projectorScenario: Scenario = {
   name: 'projector during the import',
   async run(ctx) {
     const { file, which } = await benchFile(ctx.quick);
     const keyDir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-seal-'));
     try {
-      return await withScratchDatabase(ctx, 'bench_import_projector', async (ledger, url) => {
+      return await withScratchDatabase(ctx, 'bench_import_projector', async (_, url) => {
+        // The import's sessions carry a name of their own: every other session of this database
+        // is the projector's, whose CPU is counted (below) apart from the import's.
+        const named = new URL(url);
+        named.searchParams.set('application_name', IMPORT_SESSIONS);
+        const prisma = createPrisma(named.toString(), { max: 10 });
+        const ledger = createLedger(prisma);
         const child = spawnProjector(
           url,
           { LOG_LEVEL: 'info', SEAL_KEY_FILE: path.join(keyDir, 'seal-key.pem'), PROJECTOR_POLL_MS: '1000' },
           'node',
         );
-        const pool = new pg.Pool({ connectionString: url, max: 2 });
+        const pool = new pg.Pool({ connectionString: url, max: 2, application_name: MONITOR_SESSION });
+        let cpu: ReturnType<typeof sessionCpu> | null = null;
         try {
           await child.waitForLog('both projections active', (l) => l.msg === 'projector starting', 60_000);
+          cpu = sessionCpu(pool);
+          const projectorCpuAtStart = processCpuMs(child.proc.pid!);
+          const importCpuAtStart = process.cpuUsage();
           const started = process.hrtime.bigint();
           const { rate, summary } = await importRate(ledger, file, 'import with the projector');
           const importSeconds = seconds(started);
+          const importNodeCpuMs = process.cpuUsage(importCpuAtStart);
           const head = decodeCursor(await headCursor(pool));
           const caughtUp = new Map<string, number>();
           const bar = progress('projector: drain after the import', PROJECTION_NAMES.length);
@@ -223,6 +288,8 @@ const projectorScenario: Scenario = {
             if (caughtUp.size < PROJECTION_NAMES.length) await new Promise((r) => setTimeout(r, 50));
           }
           bar.stop();
+          const projectorNodeCpuMs = processCpuMs(child.proc.pid!) - projectorCpuAtStart;
+          const sessions = await cpu.stop();
           const drain = Math.max(...caughtUp.values());
           const events = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
           const projected = events / (importSeconds + drain);
@@ -241,8 +308,13 @@ const projectorScenario: Scenario = {
                 `${name} ${b.batches} batches, ${(b.ms / 1000).toFixed(1)} s applying (${Math.round(b.events / (b.ms / 1000))} events/s while busy), caught up ${caughtUp.get(name)?.toFixed(1)} s after the import`,
             )
             .join('; ');
-          ctx.notes.push(`projector during the import: ${which}; ${events} events; ${perProjection}`);
-          log.info({ rate, importSeconds, drain, projected, perProjection }, 'projector during the import');
+          // CPU, which a machine shared with other jobs changes far less than wall time.
+          const perEvent = (ms: number) => Math.round((ms * 1000) / events);
+          const projectorCpu = perEvent(projectorNodeCpuMs + sessions.projector);
+          const importCpu = perEvent((importNodeCpuMs.user + importNodeCpuMs.system) / 1000 + sessions.import);
+          const cpuNote = `CPU per event: projector ${projectorCpu} µs (Node ${perEvent(projectorNodeCpuMs)}, its database sessions ${perEvent(sessions.projector)}), import ${importCpu} µs per row (Node and database sessions)`;
+          ctx.notes.push(`projector during the import: ${which}; ${events} events; ${perProjection}; ${cpuNote}`);
+          log.info({ rate, importSeconds, drain, projected, perProjection, cpuNote }, 'projector during the import');
           const figures: FigureInput[] = [
             {
               name: 'projector catch-up after the import (import end → every checkpoint at the head)',
@@ -260,12 +332,21 @@ const projectorScenario: Scenario = {
               baselines: { "the import's rows/s": [rate] },
               note: 'goal: ratio ≥ 1 (events ÷ (import time + drain))',
             },
+            {
+              name: 'projector CPU per event during the import (its process and database sessions)',
+              unit: 'µs',
+              better: 'lower',
+              ours: [projectorCpu],
+              baselines: { "the import's CPU per row": [importCpu] },
+            },
           ];
           return figures;
         } finally {
           child.kill('SIGTERM');
           await child.exited;
+          await cpu?.stop();
           await pool.end();
+          await prisma.$disconnect();
         }
       });
     } finally {
