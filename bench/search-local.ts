@@ -1,7 +1,8 @@
 /**
- * `npx tsx bench/search-local.ts [--queries N] [--data DIR]`: the search group's query mix (bench/search.ts)
+ * `npx tsx bench/search-local.ts [--queries N] [--data DIR] [--sql STATEMENT …]`: the search group's query mix (bench/search.ts)
  * against a kept database holding the full Maine/New Hampshire file, imported on the first run only
  * (the file, once imported and projected, stays in DIR, default /tmp/address-ledger-search-local).
+ * Each `--sql` runs as the owner before the queries (e.g. "ANALYZE address_search" to price a setting).
  * For tuning search alone without the bench's three imports; `npm run bench` stays the figure of record.
  */
 import { parseArgs } from 'node:util';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     data: { type: 'string', default: '/tmp/address-ledger-search-local' },
     extra: { type: 'boolean', default: true },
-    'skip-vacuum': { type: 'boolean', default: false },
+    sql: { type: 'string', multiple: true, default: [] },
   },
   strict: true,
 });
@@ -45,9 +46,10 @@ try {
   const ctx = { server, ownerPool, databaseUrl } as never;
   const projector = await startCaughtUpProjector(ctx);
   await projector.stop();
-  if (!values['skip-vacuum']) {
-    await ownerPool.query('VACUUM ANALYZE address_search');
-    await ownerPool.query('VACUUM ANALYZE address_search_words');
+  for (const sql of values.sql) {
+    const t = performance.now();
+    await ownerPool.query(sql);
+    console.error(`${sql}: ${(performance.now() - t).toFixed(0)} ms`);
   }
 
   const { rows } = await ownerPool.query<Row>(

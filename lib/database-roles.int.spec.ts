@@ -154,6 +154,8 @@ describe('the runtime role', () => {
     ['GRANT itself the owner role', `GRANT ${OWNER_ROLE} TO ${RUNTIME_LOGIN}`],
     ['a rebuild copy of events', "SELECT read_model_copy_create('events')"],
     ['a rebuild swap of events', "SELECT read_model_copy_swap('events')"],
+    ['settling events as a read model', "SELECT read_model_settle('events')"],
+    ['settling a copy of events as a read model', "SELECT read_model_settle('events_rebuild')"],
     ['registering events as a read model', "INSERT INTO read_model_tables (name) VALUES ('events')"],
   ])('is refused: %s', async (_, sql) => {
     const client = await db.pool.connect();

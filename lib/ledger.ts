@@ -59,7 +59,7 @@ export function createLedger(db: Db) {
    * The same store without the upcasters, for the projector and rebuilds: they upcast each event
    * themselves, so one event they cannot read parks its address instead of failing a whole page.
    */
-  const rawStore = createEventStore(db);
+  const rawStore = createEventStore(db, { pool: poolOf(db) });
 
   return { db, store, rawStore, handle, handleBatch, loadAddress };
 }

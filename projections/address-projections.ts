@@ -41,6 +41,8 @@ export interface Projection {
   /** Wait this long for more events before applying a small batch (fewer, larger index writes). */
   readonly lingerMs: number;
   setup(): Promise<void>;
+  /** After many writes, once caught up: make them cheap to read (SearchIndex.settle). */
+  settle?(): Promise<void>;
   apply(
     batch: ProjectionBatch,
     commit: (q: Queryable, outcome: BatchOutcome) => Promise<void>,
@@ -129,6 +131,7 @@ export function searchProjection(
     name: 'address_search',
     lingerMs: options.lingerMs ?? (index.backend === 'meilisearch' ? 100 : 0),
     setup: () => index.setup(),
+    settle: () => index.settle(),
     async apply(batch, commit) {
       const { changed, unknownTypes, parked, resumed } = await foldProjectionBatch(
         batch,

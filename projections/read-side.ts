@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { addressStreamId } from '@/domain/address';
 import { requireDatabaseUrl } from '@/lib/db';
 import { ledger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
@@ -101,7 +102,8 @@ export async function getAddressAtLeast(
   const q = options.q ?? readSide().pool;
   const ready = (doc: AddressDoc | null) => doc !== null && doc.version >= minVersion;
   let doc = await loadDoc(q, id);
-  if (!ready(doc) && minVersion > 0 && (await ledger().loadAddress(id)).state.version >= minVersion) {
+  // The stream's head row, not its events: a long history would be read whole for one number.
+  if (!ready(doc) && minVersion > 0 && (await ledger().store.streamVersion(addressStreamId(id))) >= minVersion) {
     const deadline = Date.now() + (options.timeoutMs ?? 5_000);
     let wake: (() => void) | null = null;
     const unsubscribe = subscribe(requireDatabaseUrl(), PROJECTED_CHANNEL, logger, (projection) => {

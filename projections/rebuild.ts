@@ -93,11 +93,15 @@ async function addressViewTarget(pool: pg.Pool): Promise<RebuildTarget> {
       );
       return new Map(rows.map((r) => [r.id, r.version]));
     },
-    swap: (moveCheckpoint) =>
-      withTransaction(pool, async (client) => {
+    async swap(moveCheckpoint) {
+      // A copy filled in bulk has no planner statistics until autovacuum comes round: the live
+      // table must not lose them with the swap.
+      await pool.query('SELECT read_model_settle($1)', [table]);
+      await withTransaction(pool, async (client) => {
         await swapTables(client, ADDRESS_VIEW_TABLE);
         await moveCheckpoint(client);
-      }),
+      });
+    },
     discard: () => withTransaction(pool, (client) => dropTableCopy(client, ADDRESS_VIEW_TABLE)),
   };
 }

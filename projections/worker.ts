@@ -30,6 +30,8 @@ export interface ProjectorOptions {
   completeness?: { checkMs: number; fullEveryMs: number };
   /** false: no completeness digest (only to measure what it costs: bench/projection-digest.ts). */
   digest?: boolean;
+  /** How many documents a runner writes before it settles its projection once caught up (runner.ts). */
+  settleAfterDocuments?: number;
   log?: Logger;
   workerId?: string;
   hooks?: ProjectionHooks;
@@ -95,6 +97,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         backoff: options.backoff ?? DEFAULTS.backoff,
         completeness: options.completeness ?? DEFAULTS.completeness,
         digest: options.digest,
+        settleAfterDocuments: options.settleAfterDocuments,
       }),
   );
 

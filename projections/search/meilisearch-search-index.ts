@@ -356,6 +356,10 @@ export function createMeilisearchIndex(options: MeilisearchIndexOptions): Search
       }
     },
 
+    // Nothing to do: Meilisearch finishes indexing a batch before `upsert` resolves (it waits for
+    // the task), and keeps no planner statistics that could go stale.
+    async settle() {},
+
     async prepareRebuild(): Promise<SearchIndexRebuild> {
       // Copies left by a rebuild that died: the Postgres adapter drops its leftover copy the same
       // way (table-swap.ts createTableCopy). One rebuild runs at a time (rebuild-job.ts lock).

@@ -449,6 +449,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
       }
     },
 
+    async settle() {
+      // GIN pending lists merged and planner statistics refreshed, for the documents and their
+      // vocabulary (migration 20261204030000_read_model_settle says what they cost unsettled).
+      await pool.query('SELECT read_model_settle($1), read_model_settle($2)', [table, wordsTable]);
+    },
+
     async prepareRebuild(): Promise<SearchIndexRebuild> {
       // The documents and their vocabulary are copied, filled and swapped together, so the
       // vocabulary always counts the documents beside it.
@@ -461,16 +467,21 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
           await step(client, table);
           await step(client, wordsTable);
         });
+      const copy = createPostgresSearchIndex({
+        pool,
+        table: next,
+        wordsTable: nextWords,
+        statementTimeoutMs: statementTimeout,
+        maxTotalHits,
+        candidateLimit,
+      });
       return {
-        index: createPostgresSearchIndex({
-          pool,
-          table: next,
-          wordsTable: nextWords,
-          statementTimeoutMs: statementTimeout,
-          maxTotalHits,
-          candidateLimit,
-        }),
-        swap: () => both(swapTables),
+        index: copy,
+        // A copy filled in bulk goes live settled, or the first searches after a rebuild are slow.
+        swap: async () => {
+          await copy.settle();
+          await both(swapTables);
+        },
         discard: () => both(dropTableCopy),
       };
     },

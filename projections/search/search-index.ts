@@ -110,6 +110,12 @@ export interface SearchIndex {
   /** id → version of every document, for rebuild verification. */
   versions(): Promise<Map<string, number>>;
   health(): Promise<SearchIndexHealth>;
+  /**
+   * After many writes (an import, a rebuild, a backlog): makes them as cheap to search as the rest,
+   * where the backend needs a nudge for that. The projector calls it once caught up
+   * (projections/runner.ts); a failure costs speed until the backend's own upkeep, never answers.
+   */
+  settle(): Promise<void>;
   /** A fresh, empty index beside this one; `swap` makes it the live one atomically. */
   prepareRebuild(): Promise<SearchIndexRebuild>;
   close(): Promise<void>;

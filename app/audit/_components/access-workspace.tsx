@@ -1,11 +1,7 @@
 'use client';
 
-import { hashKey, keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useSearchParams } from 'next/navigation';
-import { useMemo, useState } from 'react';
-import { ApiError, getJson } from '@/app/_lib/get-json';
-import { queryKeys } from '@/app/_lib/query-keys';
-import { useHistoryNavigate } from '@/app/_lib/use-history-navigate';
+import { type AccessPageParams, queryKeys } from '@/app/_lib/query-keys';
+import { useUrlPageQuery } from '@/app/_lib/use-url-page-query';
 import { SearchLink } from '../../addresses/_components/search-link';
 import { type AccessPage, accessApiUrl, accessHref, accessPageParams } from '../_lib/access-page';
 import { AccessFilters, AccessTable } from './access-table';
@@ -18,31 +14,13 @@ const UNAVAILABLE = 'The access trail cannot be read right now; try again in a m
  * URL and reads `GET /api/audit/access`, the previous rows kept on screen, dimmed, meanwhile.
  */
 export function AccessWorkspace({ serverFailure }: { serverFailure: string | null }) {
-  const search = useSearchParams();
-  const key = search.toString();
-  const params = useMemo(() => accessPageParams(new URLSearchParams(key)), [key]);
-  const navigate = useHistoryNavigate();
-  const queryKey = queryKeys.audit.access(params);
-  // The server already said what is wrong with the URL it rendered (and recorded the access).
-  const [serverKey] = useState(() => hashKey(queryKey));
-  const knownBad = serverFailure !== null && hashKey(queryKey) === serverKey;
-
-  const page = useQuery({
-    queryKey,
-    queryFn: ({ signal }) => getJson<AccessPage>(accessApiUrl(params), signal),
-    placeholderData: keepPreviousData,
-    enabled: !knownBad,
-    retry: (count, error) => count < 1 && !(error instanceof ApiError && error.status < 500),
+  const { key, params, navigate, result, failure, busy } = useUrlPageQuery<AccessPageParams, AccessPage>({
+    parse: accessPageParams,
+    queryKey: queryKeys.audit.access,
+    apiUrl: accessApiUrl,
+    serverFailure,
+    unavailable: UNAVAILABLE,
   });
-  const result = knownBad ? undefined : page.data;
-  const failure = knownBad
-    ? serverFailure
-    : page.isError
-      ? page.error instanceof ApiError && page.error.status < 500
-        ? page.error.message
-        : UNAVAILABLE
-      : null;
-  const busy = page.isFetching && page.isPlaceholderData;
 
   return (
     <>

@@ -1,11 +1,7 @@
 'use client';
 
-import { hashKey, keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useSearchParams } from 'next/navigation';
-import { useMemo, useState } from 'react';
-import { ApiError, getJson } from '@/app/_lib/get-json';
-import { queryKeys } from '@/app/_lib/query-keys';
-import { useHistoryNavigate } from '@/app/_lib/use-history-navigate';
+import { type AuditPageParams, queryKeys } from '@/app/_lib/query-keys';
+import { useUrlPageQuery } from '@/app/_lib/use-url-page-query';
 import { SearchLink } from '../../addresses/_components/search-link';
 import { type AuditPageResponse, auditApiUrl, auditHref, auditPageParams } from '../_lib/audit-page';
 import { AuditList } from './audit-list';
@@ -20,33 +16,13 @@ const UNAVAILABLE = 'The audit log cannot be read right now; try again in a mome
  * query of `GET /api/audit`, with the previous rows kept on screen, dimmed, while the next arrive.
  */
 export function AuditWorkspace({ serverFailure }: { serverFailure: string | null }) {
-  const search = useSearchParams();
-  const key = search.toString();
-  const params = useMemo(() => auditPageParams(new URLSearchParams(key)), [key]);
-  const navigate = useHistoryNavigate();
-  const queryKey = queryKeys.audit.page(params);
-  // The server already said what is wrong with the URL it rendered; asking the API again would
-  // only say it twice (and record a second access).
-  const [serverKey] = useState(() => hashKey(queryKey));
-  const knownBad = serverFailure !== null && hashKey(queryKey) === serverKey;
-
-  const page = useQuery({
-    queryKey,
-    queryFn: ({ signal }) => getJson<AuditPageResponse>(auditApiUrl(params), signal),
-    placeholderData: keepPreviousData,
-    enabled: !knownBad,
-    // A refused filter stays refused; only a server or network failure is worth one more try.
-    retry: (count, error) => count < 1 && !(error instanceof ApiError && error.status < 500),
+  const { params, navigate, result, failure, busy, updatedAt } = useUrlPageQuery<AuditPageParams, AuditPageResponse>({
+    parse: auditPageParams,
+    queryKey: queryKeys.audit.page,
+    apiUrl: auditApiUrl,
+    serverFailure,
+    unavailable: UNAVAILABLE,
   });
-  const result = knownBad ? undefined : page.data;
-  const failure = knownBad
-    ? serverFailure
-    : page.isError
-      ? page.error instanceof ApiError && page.error.status < 500
-        ? page.error.message
-        : UNAVAILABLE
-      : null;
-  const busy = page.isFetching && page.isPlaceholderData;
   const total = result?.total;
 
   return (
@@ -79,7 +55,7 @@ export function AuditWorkspace({ serverFailure }: { serverFailure: string | null
               <p className="muted">No events match these filters.</p>
             ) : (
               // "Now" is when this page was read, so the server's and the browser's render agree.
-              <AuditList rows={result.events} now={new Date(page.dataUpdatedAt)} />
+              <AuditList rows={result.events} now={new Date(updatedAt)} />
             )}
           </div>
           <nav className="pagination" aria-label="Audit log pages">
