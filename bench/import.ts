@@ -11,23 +11,26 @@
  * last run (with --import-once the only one) imports into the bench's database, where the later groups (projection, search) find
  * the file's addresses.
  */
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { compareCursors, decodeCursor } from '@/domain/event-store/cursor';
 import { ensureOwnedDatabase } from '@/lib/database-roles';
 import { createPrisma } from '@/lib/db';
 import type { ImportSummary } from '@/lib/import-addresses';
 import { importCsvFile } from '@/lib/import-csv';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { migrate } from '@/lib/migrate';
+import { PROJECTION_NAMES } from '@/projections/checkpoints';
 import { SAMPLE_CSV } from '@/projections/search/fixtures/sample';
+import { headCursor, spawnProjector } from '@/projections/testing';
 import type { BenchContext } from './context';
-import { log, progress, RUNS, repeat, seconds } from './measure';
+import { type FigureInput, log, progress, RUNS, repeat, seconds } from './measure';
 import type { Scenario } from './writes';
 
 const SHARED_FILE = 'shared/data/addresses-me-nh/addresses_me_nh.csv.gz';
@@ -114,12 +117,17 @@ async function importRate(
 }
 
 /** A migrated database of the bench's server, and a ledger on it, for one run; dropped after. */
-async function withScratchDatabase<T>(ctx: BenchContext, name: string, fn: (ledger: Ledger) => Promise<T>) {
+async function withScratchDatabase<T>(
+  ctx: BenchContext,
+  name: string,
+  fn: (ledger: Ledger, url: string) => Promise<T>,
+) {
   await ensureOwnedDatabase(ctx.server.adminUrl, name);
   await migrate(ctx.databaseUrl(ctx.server.ownerUrl, name));
-  const prisma = createPrisma(ctx.databaseUrl(ctx.server.url, name), { max: 10 });
+  const url = ctx.databaseUrl(ctx.server.url, name);
+  const prisma = createPrisma(url, { max: 10 });
   try {
-    return await fn(createLedger(prisma));
+    return await fn(createLedger(prisma), url);
   } finally {
     await prisma.$disconnect();
     const admin = new pg.Client({ connectionString: ctx.server.adminUrl });
@@ -171,4 +179,181 @@ const importScenario: Scenario = {
   },
 };
 
-export const importScenarios: Scenario[] = [importScenario];
+/**
+ * "The projector keeps up" (issue 12): the full file imported into a scratch database while the
+ * projector runs as `npm start` runs it (its own process, scripts/projector.ts, Postgres search),
+ * then the seconds from the import's end until every projection's checkpoint reaches the head.
+ * Its events/s (every event the import appended ÷ the time from the import's start until the last
+ * projection caught up) against the import's rows/s in the same run. One run: a run holds the
+ * shared lock for about a minute with the full file. The per-projection times (the sum of each
+ * projection's batch times, from its `batch applied` log lines) say which one is the slower.
+ */
+const IMPORT_SESSIONS = 'bench-import';
+/** The bench's own session reading the checkpoints and pg_stat_activity: counted for neither. */
+const MONITOR_SESSION = 'bench-monitor';
+
+/** User + system CPU of a process of this machine so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU of the database's sessions (each a server process), sampled every 200 ms until stop(), in
+ * ms: the import's (application_name IMPORT_SESSIONS) and everyone else's but the bench's monitor (the projector's). A
+ * session that ends between two samples loses at most its last 200 ms.
+ */
+function sessionCpu(pool: pg.Pool) {
+  const seen = new Map<number, { importing: boolean; ms: number; from: number }>();
+  let stopped = false;
+  const sample = async () => {
+    const { rows } = await pool.query<{ pid: number; name: string }>(
+      'SELECT pid, application_name AS name FROM pg_stat_activity WHERE datname = current_database()',
+    );
+    for (const { pid, name } of rows) {
+      if (name === MONITOR_SESSION) continue;
+      const ms = processCpuMs(pid);
+      const known = seen.get(pid);
+      if (known) known.ms = Math.max(known.ms, ms);
+      else seen.set(pid, { importing: name === IMPORT_SESSIONS, ms, from: ms });
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await sample().catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return {
+    async stop() {
+      if (!stopped) {
+        stopped = true;
+        await loop;
+        await sample().catch(() => {});
+      }
+      const sum = (importing: boolean) =>
+        [...seen.values()].filter((s) => s.importing === importing).reduce((n, s) => n + s.ms - s.from, 0);
+      return { import: sum(true), projector: sum(false) };
+    },
+  };
+}
+
+const projectorScenario: Scenario = {
+  name: 'projector during the import',
+  async run(ctx) {
+    const { file, which } = await benchFile(ctx.quick);
+    const keyDir = await mkdtemp(path.join(os.tmpdir(), 'address-ledger-bench-seal-'));
+    try {
+      return await withScratchDatabase(ctx, 'bench_import_projector', async (_, url) => {
+        // The import's sessions carry a name of their own: every other session of this database
+        // is the projector's, whose CPU is counted (below) apart from the import's.
+        const named = new URL(url);
+        named.searchParams.set('application_name', IMPORT_SESSIONS);
+        const prisma = createPrisma(named.toString(), { max: 10 });
+        const ledger = createLedger(prisma);
+        const child = spawnProjector(
+          url,
+          { LOG_LEVEL: 'info', SEAL_KEY_FILE: path.join(keyDir, 'seal-key.pem'), PROJECTOR_POLL_MS: '1000' },
+          'node',
+        );
+        const pool = new pg.Pool({ connectionString: url, max: 2, application_name: MONITOR_SESSION });
+        let cpu: ReturnType<typeof sessionCpu> | null = null;
+        try {
+          await child.waitForLog('both projections active', (l) => l.msg === 'projector starting', 60_000);
+          cpu = sessionCpu(pool);
+          const projectorCpuAtStart = processCpuMs(child.proc.pid!);
+          const importCpuAtStart = process.cpuUsage();
+          const started = process.hrtime.bigint();
+          const { rate, summary } = await importRate(ledger, file, 'import with the projector');
+          const importSeconds = seconds(started);
+          const importNodeCpuMs = process.cpuUsage(importCpuAtStart);
+          const head = decodeCursor(await headCursor(pool));
+          const caughtUp = new Map<string, number>();
+          const bar = progress('projector: drain after the import', PROJECTION_NAMES.length);
+          while (caughtUp.size < PROJECTION_NAMES.length) {
+            const { rows } = await pool.query<{ name: string; cursor: string }>(
+              'SELECT name, cursor FROM projection_checkpoints',
+            );
+            for (const row of rows) {
+              if (!caughtUp.has(row.name) && compareCursors(decodeCursor(row.cursor), head) >= 0) {
+                caughtUp.set(row.name, seconds(started) - importSeconds);
+              }
+            }
+            bar.update(caughtUp.size);
+            if (seconds(started) - importSeconds > 600) throw new Error('the projector did not catch up in 10 min');
+            if (caughtUp.size < PROJECTION_NAMES.length) await new Promise((r) => setTimeout(r, 50));
+          }
+          bar.stop();
+          const projectorNodeCpuMs = processCpuMs(child.proc.pid!) - projectorCpuAtStart;
+          const sessions = await cpu.stop();
+          const drain = Math.max(...caughtUp.values());
+          const events = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
+          const projected = events / (importSeconds + drain);
+          const busy = new Map<string, { ms: number; batches: number; events: number }>();
+          for (const line of child.logs) {
+            if (line.msg !== 'batch applied') continue;
+            const b = busy.get(String(line.projection)) ?? { ms: 0, batches: 0, events: 0 };
+            b.ms += Number(line.ms);
+            b.batches++;
+            b.events += Number(line.events);
+            busy.set(String(line.projection), b);
+          }
+          const perProjection = [...busy]
+            .map(
+              ([name, b]) =>
+                `${name} ${b.batches} batches, ${(b.ms / 1000).toFixed(1)} s applying (${Math.round(b.events / (b.ms / 1000))} events/s while busy), caught up ${caughtUp.get(name)?.toFixed(1)} s after the import`,
+            )
+            .join('; ');
+          // CPU, which a machine shared with other jobs changes far less than wall time.
+          const perEvent = (ms: number) => Math.round((ms * 1000) / events);
+          const projectorCpu = perEvent(projectorNodeCpuMs + sessions.projector);
+          const importCpu = perEvent((importNodeCpuMs.user + importNodeCpuMs.system) / 1000 + sessions.import);
+          const cpuNote = `CPU per event: projector ${projectorCpu} µs (Node ${perEvent(projectorNodeCpuMs)}, its database sessions ${perEvent(sessions.projector)}), import ${importCpu} µs per row (Node and database sessions)`;
+          ctx.notes.push(`projector during the import: ${which}; ${events} events; ${perProjection}; ${cpuNote}`);
+          log.info({ rate, importSeconds, drain, projected, perProjection, cpuNote }, 'projector during the import');
+          const figures: FigureInput[] = [
+            {
+              name: 'projector catch-up after the import (import end → every checkpoint at the head)',
+              unit: 's',
+              better: 'lower',
+              ours: [drain],
+              baselines: { "the import's own duration": [importSeconds] },
+              note: `goal: ≤ 5 s; ${summary.rows} rows`,
+            },
+            {
+              name: 'projector throughput during the import',
+              unit: 'events/s',
+              better: 'higher',
+              ours: [projected],
+              baselines: { "the import's rows/s": [rate] },
+              note: 'goal: ratio ≥ 1 (events ÷ (import time + drain))',
+            },
+            {
+              name: 'projector CPU per event during the import (its process and database sessions)',
+              unit: 'µs',
+              better: 'lower',
+              ours: [projectorCpu],
+              baselines: { "the import's CPU per row": [importCpu] },
+            },
+          ];
+          return figures;
+        } finally {
+          child.kill('SIGTERM');
+          await child.exited;
+          await cpu?.stop();
+          await pool.end();
+          await prisma.$disconnect();
+        }
+      });
+    } finally {
+      await rm(keyDir, { recursive: true, force: true });
+      if (ctx.quick) await rm(file, { force: true });
+    }
+  },
+};
+
+export const importScenarios: Scenario[] = [importScenario, projectorScenario];

@@ -20,6 +20,8 @@ export interface ProjectorOptions {
   /** Which projections to run (default: all that can run). */
   projections?: readonly ProjectionName[];
   batchSize?: number;
+  /** Batches grow up to this while behind (runner.ts RunnerOptions.maxBatchSize); default: batchSize if that is given, else DEFAULTS.maxBatchSize. */
+  maxBatchSize?: number;
   pollMs?: number;
   lockRetryMs?: number;
   heartbeatMs?: number;
@@ -49,6 +51,7 @@ export interface Projector {
 
 export const DEFAULTS = {
   batchSize: 500,
+  maxBatchSize: 8_000,
   pollMs: 1_000,
   lockRetryMs: 1_000,
   heartbeatMs: 5_000,
@@ -86,6 +89,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
         log,
         workerId,
         batchSize: options.batchSize ?? DEFAULTS.batchSize,
+        // A caller that chose the batch size (tests of batch boundaries) keeps it unless it asks for growth.
+        maxBatchSize: options.maxBatchSize ?? (options.batchSize === undefined ? DEFAULTS.maxBatchSize : undefined),
         pollMs: options.pollMs ?? DEFAULTS.pollMs,
         lockRetryMs: options.lockRetryMs ?? DEFAULTS.lockRetryMs,
         heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,

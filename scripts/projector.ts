@@ -52,6 +52,11 @@ async function main() {
     searchIndex,
     projections: only as ProjectionName[] | undefined,
     batchSize: intEnv('PROJECTOR_BATCH_SIZE', DEFAULTS.batchSize),
+    // PROJECTOR_BATCH_SIZE alone fixes the size (as before); PROJECTOR_MAX_BATCH_SIZE lets batches grow while behind.
+    maxBatchSize: intEnv(
+      'PROJECTOR_MAX_BATCH_SIZE',
+      process.env.PROJECTOR_BATCH_SIZE ? intEnv('PROJECTOR_BATCH_SIZE', DEFAULTS.batchSize) : DEFAULTS.maxBatchSize,
+    ),
     pollMs: intEnv('PROJECTOR_POLL_MS', DEFAULTS.pollMs),
     lockRetryMs: intEnv('PROJECTOR_LOCK_RETRY_MS', DEFAULTS.lockRetryMs),
     completeness: {

@@ -155,8 +155,16 @@ export async function foldBatch(
 ): Promise<FoldResult> {
   const read = options.upcast ?? upcastStored;
   const held = new Set(options.held);
-  const ids = [...new Set(events.map(addressIdOf).filter((id): id is string => id !== null))];
-  const docs = await load(ids);
+  // A stream whose first event here is its first (version 1, a registration) has its whole
+  // history in the batch: the fold starts from nothing whatever is stored, and a stored newer
+  // version (a replay) is kept by the writers' version guard. Not loading those is most of an
+  // import's documents (bench "projector during the import").
+  const firstVersion = new Map<string, number>();
+  for (const event of events) {
+    const id = addressIdOf(event);
+    if (id !== null && !firstVersion.has(id)) firstVersion.set(id, event.streamVersion);
+  }
+  const docs = await load([...firstVersion].filter(([, version]) => version > 1).map(([id]) => id));
   const changed = new Map<string, AddressDoc>();
   const unknownTypes: string[] = [];
   const parked: ParkedEvent[] = [];

@@ -249,4 +249,23 @@ describe('foldBatch', () => {
     expect(skipped.changed[0]).toMatchObject({ version: 3, city: 'Bangor', lastPosition: mine[2]!.position });
     expect(skipped.parked).toEqual([]);
   });
+
+  it('loads only the streams whose first event in the batch is not their registration', async () => {
+    const asked: string[][] = [];
+    const stored = replayAddresses(mine.slice(0, 1));
+    const result = await foldBatch(
+      [...theirs, ...mine.slice(1)],
+      async (ids) => {
+        asked.push(ids);
+        return new Map([...stored].filter(([id]) => ids.includes(id)));
+      },
+      { upcast: (e) => e },
+    );
+    // OTHER's whole history is in the batch: folded from nothing, with nothing read for it.
+    expect(asked).toEqual([[ID]]);
+    expect(result.changed.map((d) => [d.id, d.version, d.city])).toEqual([
+      [OTHER, 2, 'Lewiston'],
+      [ID, 3, 'Bath'],
+    ]);
+  });
 });

@@ -32,7 +32,8 @@ export const wordsTableOf = (table: string) => `${table}_words`;
  * unrelated words stay below.
  */
 export const WORD_SIMILARITY_THRESHOLD = 0.5;
-const UPSERT_CHUNK = 1_000;
+/** Documents per upsert statement: above the projector's largest batch (worker.ts DEFAULTS), so a batch is one statement. */
+const UPSERT_CHUNK = 10_000;
 
 export interface PostgresSearchIndexOptions {
   /** Its own connection, so a search database that is down or slow cannot stall anything else. */
@@ -46,6 +47,11 @@ export interface PostgresSearchIndexOptions {
   maxTotalHits?: number;
   /** Matches read, ranked and facet-counted per search at most (SEARCH_CANDIDATES; never below maxTotalHits + 1). */
   candidateLimit?: number;
+}
+
+/** The distinct words of a stored `search_text`, as the vocabulary counts them (no empty word). */
+export function vocabularyWords(searchText: string): string[] {
+  return [...new Set(searchText.split(' '))].filter((w) => w !== '');
 }
 
 /** The search columns of a document: the words of normalize.ts `documentWords`, space-separated. */
@@ -95,8 +101,12 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
 
   async function upsert(docs: readonly AddressDoc[]): Promise<void> {
     for (let i = 0; i < docs.length; i += UPSERT_CHUNK) {
-      const rows = docs.slice(i, i + UPSERT_CHUNK).map((doc) => {
+      const chunk = docs.slice(i, i + UPSERT_CHUNK);
+      const wordsOf = new Map<string, readonly string[]>();
+      const rows = chunk.map((doc) => {
         const columns = searchColumns(doc);
+        // What search_text (migration 20261126010100) will hold, as the vocabulary counts it.
+        wordsOf.set(doc.id, vocabularyWords(`${columns.primary} ${columns.secondary} ${columns.alternates}`));
         return {
           id: doc.id,
           version: doc.version,
@@ -112,39 +122,55 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
           search_alternates: columns.alternates,
         };
       });
-      // The version guard makes a replayed (older or equal) document a no-op. The vocabulary moves
-      // in the same statement: every CTE sees the table as it was before it, so `old` holds the
-      // replaced versions' words (counted down) and `up` the rows actually written (counted up).
-      await pool.query(
-        `WITH x AS (
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, version int, status text, city text, region text,
-                postal_code text, country text, updated_at timestamptz, doc jsonb, search_primary text,
-                search_secondary text, search_alternates text)
-         ),
-         old AS (SELECT s.id, s.search_text FROM ${t} s WHERE s.id IN (SELECT id FROM x)),
-         up AS (
-           INSERT INTO ${t} AS s (id, version, status, city, region, postal_code, country, updated_at, doc,
-                                search_primary, search_secondary, search_alternates)
-           SELECT x.id, x.version, x.status, x.city, x.region, x.postal_code, x.country, x.updated_at, x.doc,
-                  x.search_primary, x.search_secondary, x.search_alternates FROM x
-           ON CONFLICT (id) DO UPDATE SET
-             version = EXCLUDED.version, status = EXCLUDED.status, city = EXCLUDED.city, region = EXCLUDED.region,
-             postal_code = EXCLUDED.postal_code, country = EXCLUDED.country, updated_at = EXCLUDED.updated_at,
-             doc = EXCLUDED.doc, search_primary = EXCLUDED.search_primary, search_secondary = EXCLUDED.search_secondary,
-             search_alternates = EXCLUDED.search_alternates
-           WHERE s.version < EXCLUDED.version
-           RETURNING s.id, s.search_text
-         ),
-         counted AS (
-           SELECT DISTINCT up.id, w, 1 AS d FROM up, unnest(string_to_array(up.search_text, ' ')) AS w
-           UNION ALL
-           SELECT DISTINCT old.id, w, -1 FROM old JOIN up ON up.id = old.id, unnest(string_to_array(old.search_text, ' ')) AS w
-         )
-         INSERT INTO ${words$} AS v (word, documents)
-         SELECT w, sum(d)::int FROM counted WHERE w <> '' GROUP BY w HAVING sum(d) <> 0
-         ON CONFLICT (word) DO UPDATE SET documents = greatest(v.documents + EXCLUDED.documents, 0)`,
-        [JSON.stringify(rows)],
-      );
+      await withTransaction(pool, async (client) => {
+        // The version guard makes a replayed (older or equal) document a no-op; RETURNING names the
+        // rows actually written, with the words of the version each replaced (`old`: every CTE
+        // sees the table as it was before the statement). A first version (1) replaces nothing,
+        // so its row is not looked for: most of an import's documents.
+        const { rows: written } = await client.query<{ id: string; old: string | null }>(
+          `WITH x AS (
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, version int, status text, city text, region text,
+                  postal_code text, country text, updated_at timestamptz, doc jsonb, search_primary text,
+                  search_secondary text, search_alternates text)
+           ),
+           old AS (SELECT s.id, s.search_text FROM ${t} s WHERE s.id IN (SELECT id FROM x WHERE version > 1)),
+           up AS (
+             INSERT INTO ${t} AS s (id, version, status, city, region, postal_code, country, updated_at, doc,
+                                  search_primary, search_secondary, search_alternates)
+             SELECT x.id, x.version, x.status, x.city, x.region, x.postal_code, x.country, x.updated_at, x.doc,
+                    x.search_primary, x.search_secondary, x.search_alternates FROM x
+             ON CONFLICT (id) DO UPDATE SET
+               version = EXCLUDED.version, status = EXCLUDED.status, city = EXCLUDED.city, region = EXCLUDED.region,
+               postal_code = EXCLUDED.postal_code, country = EXCLUDED.country, updated_at = EXCLUDED.updated_at,
+               doc = EXCLUDED.doc, search_primary = EXCLUDED.search_primary, search_secondary = EXCLUDED.search_secondary,
+               search_alternates = EXCLUDED.search_alternates
+             WHERE s.version < EXCLUDED.version
+             RETURNING s.id
+           )
+           SELECT up.id, old.search_text AS old FROM up LEFT JOIN old ON old.id = up.id`,
+          [JSON.stringify(rows)],
+        );
+        // The vocabulary moves in the same transaction, by what was written: each written
+        // document's words up one, the replaced version's down one. Counted here rather than by
+        // unnesting every row's text in SQL (a third of the upsert's time on an import); sorted,
+        // so two writers of the same words lock them in the same order.
+        const delta = new Map<string, number>();
+        const count = (words: readonly string[], by: number) => {
+          for (const w of words) delta.set(w, (delta.get(w) ?? 0) + by);
+        };
+        for (const row of written) {
+          count(wordsOf.get(row.id) ?? [], 1);
+          if (row.old !== null) count(vocabularyWords(row.old), -1);
+        }
+        const changed = [...delta].filter(([, d]) => d !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        if (changed.length === 0) return;
+        await client.query(
+          `INSERT INTO ${words$} AS v (word, documents)
+           SELECT * FROM unnest($1::text[], $2::int[])
+           ON CONFLICT (word) DO UPDATE SET documents = greatest(v.documents + EXCLUDED.documents, 0)`,
+          [changed.map(([w]) => w), changed.map(([, d]) => d)],
+        );
+      });
     }
   }
 
