@@ -170,6 +170,13 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
       } catch (error) {
         const duplicateOf = duplicateAddressOf(error);
         if (duplicateOf !== null) throw new DuplicateAddressError(streamId, duplicateOf);
+        if (command && isUniqueViolation(error, 'processed_commands_pkey')) {
+          // The same command committed by another transaction while this one ran (racing
+          // retries of one Idempotency-Key; append_events waited for it and wrote nothing): its
+          // result is the answer, as for any repeat.
+          const previous = await findCommand(command.commandId, command.requestHash);
+          if (previous) return previous;
+        }
         if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
           // Backstop for writers that bypass the function (e.g. a hand-written script).
           throw new VersionConflictError(streamId, expectedVersion, await streamVersion(streamId));
