@@ -28,6 +28,24 @@
 -- (however many events it took to get there), and two streams of one statement ending on one key.
 -- Tests: domain/event-store/address-keys.int.spec.ts ("folds a statement's events").
 
+-- The address a refused statement is a duplicate of: the active address outside the statement
+-- holding one of its final keys (the unique check waited for its writer to commit, so the row is
+-- visible here), else the earlier of two streams of the statement that end on one key (the later
+-- is the duplicate of the earlier). NULL: a third writer archived or changed the holder since the
+-- check, so the key is free and the caller tries again. p_ids: the statement's streams.
+CREATE FUNCTION "duplicate_address_holder"(p_keys address_keys[], p_ids text[]) RETURNS text
+LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
+  SELECT coalesce(
+    (SELECT a.stream_id FROM unnest(p_keys) WITH ORDINALITY AS k
+       JOIN address_keys a ON a.key = k.key AND a.active AND a.stream_id <> ALL (p_ids)
+      WHERE k.active ORDER BY k.ordinality LIMIT 1),
+    (SELECT k.stream_id FROM unnest(p_keys) WITH ORDINALITY AS k
+      WHERE k.active AND EXISTS (SELECT FROM unnest(p_keys) WITH ORDINALITY AS l
+                                  WHERE l.active AND l.key = k.key AND l.ordinality > k.ordinality)
+      ORDER BY k.ordinality LIMIT 1))
+$$;
+REVOKE EXECUTE ON FUNCTION "duplicate_address_holder"(address_keys[], text[]) FROM PUBLIC;
+
 -- 1 + 2 + 3. One statement trigger ----------------------------------------------------------------
 CREATE FUNCTION "events_derive"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -38,7 +56,33 @@ DECLARE
   v_ids   text[];
   v_taken text;
   v_simple boolean;
+  v_own_cities boolean;
 BEGIN
+  -- One pass over the statement's rows for what decides the paths below: the registrations'
+  -- reservations as they are (read as the fold further down reads them: a shape newer than
+  -- version 2 gets none, whoever adds one adds it to both), whether the statement only registers
+  -- addresses, each stream once (a registration command, an import's batch), and whether every
+  -- event names its own city.
+  SELECT array_agg(ROW(r.stream_id, r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country',
+                       r.d->>'owner', true,
+                       address_key(r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country', r.d->>'owner')
+                      )::address_keys ORDER BY r.position) FILTER (WHERE r.registration AND r.schema_version <= 2),
+         coalesce(bool_and(r.registration) FILTER (WHERE r.address), true)
+           AND count(DISTINCT r.stream_id) FILTER (WHERE r.address) = count(*) FILTER (WHERE r.address),
+         bool_and(r.setter IS NOT NULL)
+    INTO v_new, v_simple, v_own_cities
+    FROM (SELECT n.stream_id, n.position, n.schema_version, n.type = 'AddressRegistered' AS registration,
+                 n.type IN ('AddressRegistered', 'AddressChanged', 'AddressCorrected', 'AddressArchived',
+                            'AddressRestored') AS address,
+                 coalesce(n.data ->> 'city', n.data #>> '{changes,city}', n.data #>> '{fields,city}') AS setter,
+                 CASE WHEN n.type <> 'AddressRegistered' THEN NULL
+                      WHEN n.schema_version = 1
+                      THEN jsonb_build_object('line1', n.data->'street', 'line2', n.data->'street2',
+                                              'postalCode', n.data->'zip', 'country', n.data->'countryCode',
+                                              'owner', n.data->'owner')
+                      ELSE n.data END AS d
+            FROM new_events n) r;
+
   -- Stream heads (migration 20261202020000): one upsert from the statement's own rows; a head
   -- never moves back.
   INSERT INTO stream_heads AS h (stream_id, version, hash)
@@ -48,53 +92,57 @@ BEGIN
     WHERE excluded.version > h.version;
 
   -- Audit cities (migration 20261202040100): an event is in the city of the latest city-setting
-  -- event of its stream at or before it. `grp` counts the setters so far in the statement; an
-  -- event before the stream's first setter of the statement takes the stream's stored city, read
-  -- once per stream.
-  WITH s AS (
+  -- event of its stream at or before it: its own, when every event names one (registrations).
+  -- Otherwise `grp` counts the setters so far in the statement, and an event before the stream's
+  -- first setter of the statement takes the stream's stored city, read once per stream.
+  IF v_own_cities THEN
+    INSERT INTO audit_event_cities ("position", stream_id, stream_version, city)
     SELECT n.position, n.stream_id, n.stream_version,
-           lower(coalesce(n.data ->> 'city', n.data #>> '{changes,city}', n.data #>> '{fields,city}')) AS setter
-      FROM new_events n
-  ), g AS (
-    SELECT s.*, count(s.setter) OVER (PARTITION BY s.stream_id ORDER BY s.stream_version) AS grp FROM s
-  ), c AS (
-    SELECT g.*, first_value(g.setter) OVER (PARTITION BY g.stream_id, g.grp ORDER BY g.stream_version) AS city
-      FROM g
-  ), before AS (
-    SELECT b.stream_id,
-           (SELECT a.city FROM audit_event_cities a
-             WHERE a.stream_id = b.stream_id AND a.stream_version < b.first_version
-             ORDER BY a.stream_version DESC LIMIT 1) AS city
-      FROM (SELECT c.stream_id, min(c.stream_version) AS first_version FROM c WHERE c.grp = 0 GROUP BY c.stream_id) b
-  )
-  INSERT INTO audit_event_cities ("position", stream_id, stream_version, city)
-  SELECT c.position, c.stream_id, c.stream_version, coalesce(c.city, b.city)
-    FROM c LEFT JOIN before b ON c.grp = 0 AND b.stream_id = c.stream_id
-   WHERE coalesce(c.city, b.city) IS NOT NULL;
+           lower(coalesce(n.data ->> 'city', n.data #>> '{changes,city}', n.data #>> '{fields,city}'))
+      FROM new_events n;
+  ELSE
+    WITH s AS (
+      SELECT n.position, n.stream_id, n.stream_version,
+             lower(coalesce(n.data ->> 'city', n.data #>> '{changes,city}', n.data #>> '{fields,city}')) AS setter
+        FROM new_events n
+    ), g AS (
+      SELECT s.*, count(s.setter) OVER (PARTITION BY s.stream_id ORDER BY s.stream_version) AS grp FROM s
+    ), c AS (
+      SELECT g.*, first_value(g.setter) OVER (PARTITION BY g.stream_id, g.grp ORDER BY g.stream_version) AS city
+        FROM g
+    ), before AS (
+      SELECT b.stream_id,
+             (SELECT a.city FROM audit_event_cities a
+               WHERE a.stream_id = b.stream_id AND a.stream_version < b.first_version
+               ORDER BY a.stream_version DESC LIMIT 1) AS city
+        FROM (SELECT c.stream_id, min(c.stream_version) AS first_version FROM c WHERE c.grp = 0 GROUP BY c.stream_id) b
+    )
+    INSERT INTO audit_event_cities ("position", stream_id, stream_version, city)
+    SELECT c.position, c.stream_id, c.stream_version, coalesce(c.city, b.city)
+      FROM c LEFT JOIN before b ON c.grp = 0 AND b.stream_id = c.stream_id
+     WHERE coalesce(c.city, b.city) IS NOT NULL;
+  END IF;
 
-  -- The duplicate guard (migration 20261201020000). A statement that only registers addresses,
-  -- each stream once (a registration command, an import's batch), reserves its keys as they are;
-  -- the registrations' reservations are read as the fold below reads them (a shape newer than
-  -- version 2 gets none: whoever adds one adds it to both).
-  SELECT array_agg(ROW(r.stream_id, r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country',
-                       r.d->>'owner', true,
-                       address_key(r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country', r.d->>'owner')
-                      )::address_keys ORDER BY r.position) FILTER (WHERE r.registration AND r.schema_version <= 2),
-         coalesce(bool_and(r.registration), true) AND count(DISTINCT r.stream_id) = count(*)
-    INTO v_new, v_simple
-    FROM (SELECT n.stream_id, n.position, n.schema_version, n.type = 'AddressRegistered' AS registration,
-                 CASE WHEN n.schema_version = 1
-                      THEN jsonb_build_object('line1', n.data->'street', 'line2', n.data->'street2',
-                                              'postalCode', n.data->'zip', 'country', n.data->'countryCode',
-                                              'owner', n.data->'owner')
-                      ELSE n.data END AS d
-            FROM new_events n
-           WHERE n.type IN ('AddressRegistered', 'AddressChanged', 'AddressCorrected', 'AddressArchived',
-                            'AddressRestored')) r;
+  -- The duplicate guard (migration 20261201020000). Registrations only: their reservations go in
+  -- as they are, without a subtransaction (ON CONFLICT DO NOTHING skips a row whose key an
+  -- active address holds, once the writer of a conflicting row in flight has ended); a skipped
+  -- row refuses the statement below, naming the holder.
   IF v_simple THEN
     IF v_new IS NULL THEN RETURN NULL; END IF;
     v_all := v_new;
     v_ids := ARRAY(SELECT k.stream_id FROM unnest(v_new) k);
+    FOR attempt IN 1 .. 3 LOOP
+      WITH ins AS (
+        INSERT INTO address_keys SELECT * FROM unnest(v_new) ON CONFLICT DO NOTHING RETURNING stream_id
+      )
+      SELECT array_agg(x) INTO v_new FROM unnest(v_new) AS x WHERE x.stream_id NOT IN (SELECT i.stream_id FROM ins AS i);
+      IF v_new IS NULL THEN RETURN NULL; END IF;
+      v_taken := duplicate_address_holder(v_all, v_ids);
+      EXIT WHEN v_taken IS NOT NULL;
+    END LOOP;
+    RAISE EXCEPTION 'duplicate_address %', coalesce(v_taken, '')
+      USING ERRCODE = 'unique_violation', CONSTRAINT = 'address_keys_active_key',
+            HINT = 'An active address has the same line 1, line 2, postal code, country and owner.';
   ELSE
     v_new := NULL;
   -- Any other statement: each stream's final reservation. The fields
@@ -185,19 +233,7 @@ BEGIN
       END IF;
       RETURN NULL;
     EXCEPTION WHEN unique_violation THEN
-      -- The key an active address outside this statement holds (the unique check waited for its
-      -- writer to commit, so the row is visible here), else a key two streams of this statement
-      -- end on: the later is the duplicate of the earlier. Neither: a third writer archived or
-      -- changed the holder since the check, so the key is free; try again.
-      SELECT coalesce(
-        (SELECT a.stream_id FROM unnest(v_all) WITH ORDINALITY AS k
-           JOIN address_keys a ON a.key = k.key AND a.active AND a.stream_id <> ALL (v_ids)
-          WHERE k.active ORDER BY k.ordinality LIMIT 1),
-        (SELECT k.stream_id FROM unnest(v_all) WITH ORDINALITY AS k
-          WHERE k.active AND EXISTS (SELECT FROM unnest(v_all) WITH ORDINALITY AS l
-                                      WHERE l.active AND l.key = k.key AND l.ordinality > k.ordinality)
-          ORDER BY k.ordinality LIMIT 1))
-        INTO v_taken;
+      v_taken := duplicate_address_holder(v_all, v_ids);
       EXIT WHEN v_taken IS NOT NULL;
     END;
   END LOOP;
