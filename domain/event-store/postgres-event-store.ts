@@ -46,8 +46,9 @@ export const EVENT_COLUMNS = Prisma.sql`position, stream_id, stream_version, eve
 
 const identity: Upcaster = (e) => e;
 
-// One statement, atomic on its own (prisma/migrations/*_append_function and later): lock, version
-// check on stream_heads, idempotency record, insert with the chained hash, throttled NOTIFY.
+// One statement, atomic on its own (prisma/migrations/*_append_function and later): lock; one read
+// of the stream's head and the command's record; one INSERT of the events with their chained
+// hashes that also records the command with its result (20261204020000); throttled NOTIFY.
 const APPEND_SQL = `SELECT outcome, version, position, stored_result, stored_hash
   FROM append_events($1, $2::int, $3::jsonb, $4::text, $5::text, $6)`;
 
