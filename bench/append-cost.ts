@@ -23,6 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { addressStreamId } from '@/domain/address';
+import { OWNER_ROLE } from '@/lib/database-roles';
 import { startEmbeddedPostgres } from '@/lib/embedded-postgres';
 import { migrate } from '@/lib/migrate';
 import { databaseUrl } from './context';
@@ -84,15 +85,17 @@ async function main() {
   await chmod(dir, 0o755);
   const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });
   try {
-    await migrate(server.ownerUrl);
     const admin = new pg.Client({ connectionString: server.adminUrl });
     await admin.connect();
-    const template = new URL(server.ownerUrl).pathname.slice(1);
     const clients: Record<string, { client: pg.Client; pid: number }> = {};
     for (const [name, setup] of Object.entries(VARIANTS)) {
+      // A database of its own per variant, migrated like the app's.
       const db = `cost_${Object.keys(clients).length}`;
-      await admin.query(`CREATE DATABASE ${db} TEMPLATE ${template}`);
+      await admin.query(`CREATE DATABASE ${db} OWNER ${OWNER_ROLE}`);
+      await migrate(databaseUrl(server.ownerUrl, db));
       const client = new pg.Client({ connectionString: databaseUrl(server.ownerUrl, db) });
+      // The server stopping at the end ends this connection: not an error worth a crash.
+      client.on('error', () => {});
       await client.connect();
       for (const sql of setup) await client.query(sql);
       await client.query(`CREATE TABLE bench_plain (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
