@@ -9,7 +9,7 @@
  * logs to stderr. Any failed scenario makes the exit status 1 (the others still run).
  *
  * Groups, in the order they run (each module's header says what it compares):
- *   writes      bench/writes.ts      commands, appends, batches, long histories, the hash chain
+ *   writes      bench/writes.ts      commands, appends, batches, long histories, every trigger
  *   timeline    bench/timeline.ts    the timeline of a 1,000-event address vs a raw SELECT
  *   import      bench/import.ts      `npm run import` of the Maine/New Hampshire file vs COPY
  *   audit       bench/audit.ts       the audit page per filter and the CSV export

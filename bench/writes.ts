@@ -10,8 +10,10 @@
  *   long history         ChangeAddress on an address of ≈ 10,000 events (p50)   vs   the same on
  *                        a fresh address   vs   Emmett's handler on both; then CorrectAddress and
  *                        RevertChange on the long address   vs   on a fresh one
- *   hash chain           append_events with the chained hash   vs   the function as it was
- *                        before the chain (the SQL function alone; goal: ratio ≥ 0.85)
+ *   every trigger        append_events as it is, on `events` with every trigger (hash chain,
+ *                        duplicate guard, stream heads, audit cities)   vs   the first
+ *                        append_events (no hash) on a copy of `events` without any trigger: what
+ *                        everything added to the append since costs together (no goal)
  *
  * Inputs (commands, events) are made before the clock starts, the same for every contender.
  */
@@ -280,12 +282,15 @@ const longHistory: Scenario = {
 };
 
 /**
- * append_events as it is against append_events as it was before the hash chain (the original
- * migration's text, renamed, writing to a copy of `events` without the hash column: same
- * indexes, identity and defaults), called through plain `pg` alike, in alternating blocks.
+ * append_events as it is against the first append_events (the original migration's text,
+ * renamed, writing to a copy of `events` without the hash column: same indexes, identity and
+ * defaults, but none of the triggers), called through plain `pg` alike, in alternating blocks.
+ * The baseline lacks the hash chain and every derived row (duplicate guard, stream heads, audit
+ * cities), so the ratio is what all of them cost together, not the chain alone (it was labelled
+ * "with the hash chain" before, which it never measured alone).
  */
-const hashChain: Scenario = {
-  name: 'hash chain',
+const everyTrigger: Scenario = {
+  name: 'every trigger',
   async run(ctx) {
     const pool = ctx.ownerPool;
     const original = await readFile('prisma/migrations/20261126030000_append_function/migration.sql', 'utf8');
@@ -318,18 +323,18 @@ const hashChain: Scenario = {
       }
       return n / s;
     };
-    const { ours, ...baselines } = await repeat('hash chain', {
+    const { ours, ...baselines } = await repeat('every trigger', {
       ours: () => runOnce('append_events'),
-      'append_events before the chain': () => runOnce('append_events_before_chain'),
+      'first append_events, table without triggers': () => runOnce('append_events_before_chain'),
     });
     return [
       {
-        name: 'append_events (SQL function) with the hash chain',
+        name: 'append_events (SQL function) with every trigger on events',
         unit: 'appends/s',
         better: 'higher',
         ours,
         baselines,
-        note: 'goal: ratio ≥ 0.85',
+        note: 'hash chain, duplicate guard, stream heads and audit cities together; no goal',
       },
     ];
   },
@@ -341,5 +346,5 @@ export const writeScenarios: Scenario[] = [
   commandScenario('8 writers', 8, { quick: 400, full: 2000 }),
   batchAppend,
   longHistory,
-  hashChain,
+  everyTrigger,
 ];

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AddressCommand, type AddressFieldsInput, addressStreamId } from '@/domain/address';
 import { sqlState } from '@/domain/command-handler';
 import { DuplicateAddressError } from '@/domain/event-store/errors';
+import type { NewEvent } from '@/domain/event-store/event-store';
 import type { CommandMetadata } from '@/domain/messages';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { migrate } from '@/lib/migrate';
@@ -216,6 +217,143 @@ describe("a statement that registers many addresses (the import's batch)", () =>
     expect(String(refused)).toContain(`duplicate_address ${addressStreamId(holder)}`);
     expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
     expect(await ledger.store.streamVersion(streamOf(batch[1]!))).toBe(0);
+  });
+});
+
+describe("folds a statement's events: only each stream's final key counts (migration 20261204020000)", () => {
+  // One append_events call (or one append_events_batch) is one INSERT: its events commit together
+  // with one recorded_at, so the keys a stream passes through inside it are never held at any
+  // instant anyone can see. The guard checks where each stream ends.
+  const base = { city: 'Ellsworth', postalCode: '04605', country: 'US' };
+  const meta = () => ({ ...metadata(), source: 'import' as const });
+  const registered = (addressId: string, line1: string, owner?: string): NewEvent => ({
+    type: 'AddressRegistered',
+    schemaVersion: 2,
+    data: { addressId, line1, ...base, ...(owner ? { owner } : {}) },
+    metadata: meta(),
+  });
+  const changed = (addressId: string, changes: Record<string, unknown>): NewEvent => ({
+    type: 'AddressChanged',
+    schemaVersion: 1,
+    data: { addressId, changes },
+    metadata: meta(),
+  });
+  const archived = (addressId: string): NewEvent => ({
+    type: 'AddressArchived',
+    schemaVersion: 1,
+    data: { addressId, reason: 'gone' },
+    metadata: meta(),
+  });
+  const reservation = async (addressId: string) =>
+    (
+      await db.pool.query<{ line1: string; owner: string | null; active: boolean; key: string }>(
+        'SELECT line1, owner, active, key FROM address_keys WHERE stream_id = $1',
+        [addressStreamId(addressId)],
+      )
+    ).rows[0];
+  const append = (addressId: string, events: NewEvent[], expectedVersion: number) =>
+    ledger.store.append(addressStreamId(addressId), events, { expectedVersion });
+
+  it('accepts A→B→A in one append while another address holds B; the reservation is A', async () => {
+    const holder = await register({ line1: '1 Bridge Road', ...base });
+    const s = randomUUID();
+    const owners = Array.from({ length: 40 }, (_, i) => changed(s, { owner: `o-${i}` }));
+    await append(
+      s,
+      [
+        registered(s, '2 Bridge Road'),
+        ...owners,
+        changed(s, { line1: '1 Bridge Road', owner: null }), // the holder's key
+        changed(s, { line1: '2 Bridge Road' }),
+      ],
+      0,
+    );
+    expect(await reservation(s)).toMatchObject({
+      line1: '2 Bridge Road',
+      owner: null,
+      active: true,
+      key: await key('2 Bridge Road', null, base.postalCode, base.country, null),
+    });
+    expect((await reservation(holder))?.active).toBe(true);
+  });
+
+  it('refuses a run of changes ending on the key another active address holds, naming it; nothing is written', async () => {
+    const holder = await register({ line1: '3 Bridge Road', ...base, owner: 'H' });
+    const s = await register({ line1: '4 Bridge Road', ...base });
+    const before = await reservation(s);
+    const run = [
+      ...Array.from({ length: 60 }, (_, i) => changed(s, { line1: `${100 + i} Bridge Road` })),
+      changed(s, { line1: ' 3 BRIDGE road', owner: 'h' }),
+    ];
+    const error = await refusal(append(s, run, 1));
+    expect(error.existingStreamId).toBe(addressStreamId(holder));
+    expect(await ledger.store.streamVersion(addressStreamId(s))).toBe(1);
+    expect(await reservation(s)).toEqual(before);
+  });
+
+  it('refuses a registration and its changes in one append when they end on a held key', async () => {
+    const holder = await register({ line1: '5 Bridge Road', ...base });
+    const s = randomUUID();
+    const error = await refusal(append(s, [registered(s, '6 Bridge Road'), changed(s, { line1: '5 Bridge Road' })], 0));
+    expect(error.existingStreamId).toBe(addressStreamId(holder));
+    expect(await reservation(s)).toBeUndefined();
+  });
+
+  it('frees the key of a stream archived in the same append, and keeps the fields an event does not name', async () => {
+    const s = randomUUID();
+    await append(s, [registered(s, '7 Bridge Road', 'K'), changed(s, { city: 'Bar Harbor' }), archived(s)], 0);
+    expect(await reservation(s)).toMatchObject({ line1: '7 Bridge Road', owner: 'K', active: false });
+    // The key is free again: the same address registers.
+    await register({ line1: '7 Bridge Road', ...base, owner: 'k' });
+  });
+
+  it('lets a batch move a key from one stream to another in either order, and refuses two ending on one key', async () => {
+    const streamOf = (id: string) => addressStreamId(id);
+    const item = (id: string, events: NewEvent[], expectedVersion: number) => ({
+      streamId: streamOf(id),
+      expectedVersion,
+      events,
+    });
+    for (const order of ['giver first', 'taker first']) {
+      const giver = await register({ line1: `8 Bridge Road ${order}`, ...base });
+      const taker = randomUUID();
+      const give = item(giver, [changed(giver, { line1: `9 Bridge Road ${order}` })], 1);
+      const take = item(taker, [registered(taker, `8 Bridge Road ${order}`)], 0);
+      const outcomes = await ledger.store.appendBatch(order === 'giver first' ? [give, take] : [take, give]);
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      expect((await reservation(taker))?.line1).toBe(`8 Bridge Road ${order}`);
+      expect((await reservation(giver))?.line1).toBe(`9 Bridge Road ${order}`);
+    }
+    const a = await register({ line1: '10 Bridge Road', ...base });
+    const b = randomUUID();
+    const batch = ledger.store.appendBatch([
+      item(a, [changed(a, { line1: '11 Bridge Road' })], 1),
+      item(b, [registered(b, '11 bridge road')], 0),
+    ]);
+    await expect(batch).rejects.toThrow(`duplicate_address ${streamOf(a)}`);
+    expect((await reservation(a))?.line1).toBe('10 Bridge Road');
+    expect(await reservation(b)).toBeUndefined();
+  });
+
+  it('folds the first shape of a registration with the changes after it in one statement', async () => {
+    // A raw two-row INSERT (the owner's right): version 1 of AddressRegistered, then a change.
+    const id = randomUUID();
+    await db.ownerPool.query(
+      `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+       VALUES ($1, 1, $2, 'AddressRegistered', 1, $3, '{}'), ($1, 2, $4, 'AddressChanged', 1, $5, '{}')`,
+      [
+        addressStreamId(id),
+        randomUUID(),
+        JSON.stringify({ addressId: id, street: '12 Bridge Road', zip: '04605', countryCode: 'US', city: 'Ellsworth' }),
+        randomUUID(),
+        JSON.stringify({ addressId: id, changes: { line2: 'Unit 2' } }),
+      ],
+    );
+    expect(await reservation(id)).toMatchObject({
+      line1: '12 Bridge Road',
+      active: true,
+      key: await key('12 Bridge Road', 'Unit 2', '04605', 'US', null),
+    });
   });
 });
 

@@ -139,6 +139,36 @@ describe('append', () => {
   });
 });
 
+describe('one command id racing itself on different streams', () => {
+  // A registration mints its stream id per request, so retries of one Idempotency-Key race on
+  // different streams: the stream lock does not order them, the command record's unique key does
+  // (append_events, migration 20261204020000). Through Prisma and through the prepared statement.
+  it.each([
+    ['Prisma', () => createEventStore(db.prisma)],
+    ['plain pg', () => createEventStore(db.prisma, { pool: db.pool })],
+  ])('appends once and answers every copy with that result (%s)', async (_, makeStore) => {
+    const racing = makeStore();
+    const command = { commandId: randomUUID(), requestHash: 'same' };
+    const streams = Array.from({ length: 6 }, newStream);
+    const results = await Promise.all(
+      streams.map((s) => racing.append(s, [event('A')], { expectedVersion: 0, command })),
+    );
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    const first = results.find((r) => !r.replayed)!;
+    for (const r of results) {
+      expect({ streamId: r.streamId, position: r.position }).toEqual({
+        streamId: first.streamId,
+        position: first.position,
+      });
+    }
+    const written = await db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM events WHERE stream_id = ANY($1)',
+      [streams],
+    );
+    expect(written.rows[0]!.n).toBe(1);
+  });
+});
+
 describe('immutability', () => {
   // Two locks on the same door: the runtime role (the app's) has no UPDATE/DELETE/TRUNCATE right
   // on events at all; the owner has them, and the triggers refuse it. lib/database-roles.int.spec.ts

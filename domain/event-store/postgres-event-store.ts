@@ -47,8 +47,9 @@ export const EVENT_COLUMNS = Prisma.raw(EVENT_COLUMN_LIST);
 
 const identity: Upcaster = (e) => e;
 
-// One statement, atomic on its own (prisma/migrations/*_append_function and later): lock, version
-// check on stream_heads, idempotency record, insert with the chained hash, throttled NOTIFY.
+// One statement, atomic on its own (prisma/migrations/*_append_function and later): lock; one read
+// of the stream's head and the command's record; one INSERT of the events with their chained
+// hashes that also records the command with its result (20261204020000); throttled NOTIFY.
 const APPEND_SQL = `SELECT outcome, version, position, stored_result, stored_hash
   FROM append_events($1, $2::int, $3::jsonb, $4::text, $5::text, $6)`;
 
@@ -183,6 +184,13 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
       } catch (error) {
         const duplicateOf = duplicateAddressOf(error);
         if (duplicateOf !== null) throw new DuplicateAddressError(streamId, duplicateOf);
+        if (command && isUniqueViolation(error, 'processed_commands_pkey')) {
+          // The same command committed by another transaction while this one ran (racing
+          // retries of one Idempotency-Key; append_events waited for it and wrote nothing): its
+          // result is the answer, as for any repeat.
+          const previous = await findCommand(command.commandId, command.requestHash);
+          if (previous) return previous;
+        }
         if (isUniqueViolation(error, 'events_stream_id_stream_version_key')) {
           // Backstop for writers that bypass the function (e.g. a hand-written script).
           throw new VersionConflictError(streamId, expectedVersion, await streamVersion(streamId));
