@@ -99,6 +99,33 @@ describe('importAddresses', () => {
     }
   });
 
+  it('answers the rows of a file overlapping the register as duplicates without sending them, from its first duplicate on', async () => {
+    // The first test's 40 addresses again under another source, with new ones among them.
+    const overlapping = items.flatMap((item, i) =>
+      i % 8 === 0 ? [item, { key: `fresh-${i}`, fields: { ...item.fields, line1: `${i} Fresh Lane` } }] : [item],
+    );
+    const duplicates: Array<{ key: string; addressId: string }> = [];
+    const refused: number[] = [];
+    const summary = await importAddresses(ledger, overlapping, {
+      source: 'second-source',
+      actor,
+      batchSize: 9,
+      inFlight: 2,
+      onDuplicate: (d) => duplicates.push({ key: d.key, addressId: d.addressId }),
+      onBatchRefused: (rows) => refused.push(rows),
+    });
+    expect(summary).toEqual({ rows: 45, registered: 5, unchanged: 0, duplicates: 40, rejected: 0 });
+    expect(duplicates.sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      items
+        .map((item) => ({ key: item.key, addressId: importedAddressId('test', item.key) }))
+        .sort((a, b) => a.key.localeCompare(b.key)),
+    );
+    // Every batch holds duplicates; only those sent before the first answer came back (two at
+    // once) were refused whole and halved.
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThanOrEqual(2);
+  });
+
   it('derives a stable UUID per source and key', () => {
     const id = importedAddressId('osm', 'menh-000001');
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
