@@ -4,7 +4,7 @@
  * other groups registered beside it, against a plain `ILIKE` on the same table (address_search,
  * its `search_text`) with the same filters, ORDER BY updated_at, LIMIT 20.
  *
- * Queries come from 200 (--quick: 50; --search-queries N) of the file's imported addresses, five kinds of each, as a person types:
+ * Queries come from 200 (--quick: 20; --search-queries N) of the file's imported addresses, five kinds of each, as a person types:
  *   typo      house number and the street's first word with two letters swapped ("12 Mian")
  *   prefix    house number and the street's first three letters ("12 Mai")
  *   whole     the whole address ("12 Main Street, Portland, ME 04101")
@@ -92,7 +92,7 @@ const searchScenario: Scenario = {
     const { rows } = await ctx.ownerPool.query<Row>(
       `SELECT line1, city, region, postal_code, country FROM address_view
         WHERE last_actor_id = $1 ORDER BY md5(address_id) LIMIT $2`,
-      [IMPORT_ACTOR.id, ctx.searchQueries ?? (ctx.quick ? 50 : 200)],
+      [IMPORT_ACTOR.id, ctx.searchQueries ?? (ctx.quick ? 20 : 200)],
     );
     if (rows.length === 0) throw new Error('search: no imported addresses (run the import group first)');
     const total = (await ctx.ownerPool.query<{ n: number }>('SELECT count(*)::int AS n FROM address_search')).rows[0]!

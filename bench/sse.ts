@@ -18,7 +18,9 @@ import { registerCommand } from './workload';
 import type { Scenario } from './writes';
 
 const RATE = 20;
+/** Seconds of load per follower count (--quick: 2, so the whole quick run stays under two minutes). */
 const SECONDS = 5;
+const QUICK_SECONDS = 2;
 /** The latency a follower is "served" within. */
 const SERVED_P95_MS = 1_000;
 
@@ -66,6 +68,7 @@ async function openFollower(GET: StreamRoute['GET'], token: string, after: strin
 
 /** N followers, the steady load, and every (follower, event) delivery latency. */
 async function deliveries(ctx: BenchContext, n: number, token: string) {
+  const seconds = ctx.quick ? QUICK_SECONDS : SECONDS;
   const { GET } = await import('@/app/api/events/stream/route');
   const head = await headCursor(ctx);
   const followers: Follower[] = [];
@@ -73,7 +76,7 @@ async function deliveries(ctx: BenchContext, n: number, token: string) {
   try {
     const committed = new Map<string, number>();
     const started = performance.now();
-    const total = RATE * SECONDS;
+    const total = RATE * seconds;
     for (let i = 0; i < total; i++) {
       const due = started + (i * 1000) / RATE;
       const wait = due - performance.now();
