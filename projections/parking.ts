@@ -56,13 +56,16 @@ export async function loadParking(
   q: Queryable,
   projection: string,
 ): Promise<{ parked: ParkedStream[]; skipped: Set<string>; skippedStreams: Set<string> }> {
-  const [parked, skipped] = await Promise.all([
-    q.query<ParkedRow>(`SELECT ${COLUMNS} FROM parked_streams WHERE projection = $1`, [projection]),
-    q.query<{ event_id: string; stream_id: string }>(
-      `SELECT event_id::text AS event_id, stream_id FROM parked_stream_decisions WHERE projection = $1 AND action = 'skip'`,
-      [projection],
-    ),
-  ]);
+  // The requests first, then the skips, one after the other: a skip's request and its logged
+  // decision commit together (decideParked), so a request read is always read with its skip. Read
+  // side by side (two connections, two snapshots), a request could come without its skip: the
+  // runner then retried the event instead of skipping it, parked the address again and dropped
+  // the admin's decision (projections/parking.int.spec.ts caught it under load).
+  const parked = await q.query<ParkedRow>(`SELECT ${COLUMNS} FROM parked_streams WHERE projection = $1`, [projection]);
+  const skipped = await q.query<{ event_id: string; stream_id: string }>(
+    `SELECT event_id::text AS event_id, stream_id FROM parked_stream_decisions WHERE projection = $1 AND action = 'skip'`,
+    [projection],
+  );
   return {
     parked: parked.rows.map(toParked),
     skipped: new Set(skipped.rows.map((r) => r.event_id)),
