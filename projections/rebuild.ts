@@ -15,7 +15,7 @@ import { loadParking, replaceParking } from './parking';
 import { createPgPool, type Queryable, withTransaction } from './pg';
 import { batchLockName } from './runner';
 import type { SearchIndex } from './search/search-index';
-import { createTableCopy, dropTableCopy, rebuildTableName, swapTables } from './table-swap';
+import { createTableCopy, dropTableCopy, rebuildTableName, settleTable, swapTables } from './table-swap';
 
 /**
  * Rebuild from event zero (DESIGN §5): replay every event into a fresh copy (a new table, a new
@@ -96,7 +96,7 @@ async function addressViewTarget(pool: pg.Pool): Promise<RebuildTarget> {
     async swap(moveCheckpoint) {
       // A copy filled in bulk has no planner statistics until autovacuum comes round: the live
       // table must not lose them with the swap.
-      await pool.query('SELECT read_model_settle($1)', [table]);
+      await settleTable(pool, table);
       await withTransaction(pool, async (client) => {
         await swapTables(client, ADDRESS_VIEW_TABLE);
         await moveCheckpoint(client);

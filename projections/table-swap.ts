@@ -17,6 +17,14 @@ export async function createTableCopy(client: pg.ClientBase, live: string): Prom
   return rows[0]!.next;
 }
 
+/**
+ * After many writes: merges the table's GIN pending lists and refreshes its planner statistics
+ * (migration 20261204030000_read_model_settle). `table` is a read model or its rebuild copy.
+ */
+export async function settleTable(q: Pick<pg.ClientBase, 'query'>, table: string): Promise<void> {
+  await q.query('SELECT read_model_settle($1)', [table]);
+}
+
 /** Drops `<live>_rebuild` if it exists. */
 export async function dropTableCopy(client: pg.ClientBase, live: string): Promise<void> {
   await client.query('SELECT read_model_copy_drop($1)', [live]);

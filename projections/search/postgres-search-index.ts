@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { AddressDoc } from '../address-view/projection';
 import { createPgPool, ident, withTransaction } from '../pg';
-import { createTableCopy, dropTableCopy, swapTables } from '../table-swap';
+import { createTableCopy, dropTableCopy, settleTable, swapTables } from '../table-swap';
 import { regionForms } from './filter-forms';
 import { documentWords, postalCodeKey, queryWords } from './normalize';
 import {
@@ -450,9 +450,10 @@ export function createPostgresSearchIndex(options: PostgresSearchIndexOptions): 
     },
 
     async settle() {
-      // GIN pending lists merged and planner statistics refreshed, for the documents and their
-      // vocabulary (migration 20261204030000_read_model_settle says what they cost unsettled).
-      await pool.query('SELECT read_model_settle($1), read_model_settle($2)', [table, wordsTable]);
+      // The documents and their vocabulary (migration 20261204030000_read_model_settle says what
+      // they cost unsettled).
+      await settleTable(pool, table);
+      await settleTable(pool, wordsTable);
     },
 
     async prepareRebuild(): Promise<SearchIndexRebuild> {
