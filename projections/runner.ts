@@ -76,7 +76,8 @@ export class ProjectionRunner {
   reads = 0;
   /** Settles done (tests wait on it). */
   settles = 0;
-  private writtenSinceSettle = 0;
+  /** Documents written since the last settle (tests wait for it to reach 0 at the head). */
+  writtenSinceSettle = 0;
   private stopping = false;
   private lockClient: pg.Client | null = null;
   private lockLost = false;
