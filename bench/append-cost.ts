@@ -6,7 +6,9 @@
  * batch), on four copies of the migrated database:
  *
  *   as is              every trigger and index
- *   without trigger    events_derive off (no stream head, audit city or duplicate guard rows)
+ *   without trigger    events_derive off (no stream head, audit city or duplicate guard rows;
+ *                      a registration's own rows are written by append_events itself since
+ *                      migration 20261205010000, so for one registration this equals "as is")
  *   without audit idx  the eight indexes the audit log added to `events` dropped
  *   neither            both
  *

@@ -334,7 +334,7 @@ const everyTrigger: Scenario = {
         better: 'higher',
         ours,
         baselines,
-        note: 'hash chain, duplicate guard, stream heads and audit cities together; no goal',
+        note: 'hash chain, duplicate guard, stream heads and audit cities together (a registration’s written by append_events, the rest by the trigger); no goal',
       },
     ];
   },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import type { NewEvent } from './event-store';
@@ -112,5 +113,106 @@ describe('stream heads', () => {
       { stream_id: `address-${a}`, version: 2, same_hash: true },
       { stream_id: `address-${b}`, version: 1, same_hash: true },
     ]);
+  });
+});
+
+/** What the derived tables hold for one stream, ids left out, so two streams' rows compare. */
+async function derivedRows(q: Pick<pg.ClientBase, 'query'>, streamId: string) {
+  const { rows } = await q.query(
+    `SELECT h.version AS head, h.hash = e.hash AS head_hash, c.city, c.stream_version AS city_version,
+            k.line1, k.line2, k.postal_code, k.country, k.owner, k.active,
+            k.key = address_key(k.line1, k.line2, k.postal_code, k.country, k.owner) AS key_matches
+       FROM events e
+       LEFT JOIN stream_heads h ON h.stream_id = e.stream_id
+       LEFT JOIN audit_event_cities c ON c.position = e.position
+       LEFT JOIN address_keys k ON k.stream_id = e.stream_id
+      WHERE e.stream_id = $1`,
+    [streamId],
+  );
+  return rows;
+}
+
+describe('a registration appended on its own (append_events writes its rows, migration 20261205010000)', () => {
+  const sameAddress = (addressId: string, line1: string): NewEvent => {
+    const event = registered(addressId, 'Old Orchard Beach');
+    return { ...event, data: { ...(event.data as object), line1, line2: 'Unit 4', owner: 'o-9' } };
+  };
+
+  it('writes the rows the trigger writes for it, without the trigger', async () => {
+    const line1 = `${randomUUID()} Grand Avenue`;
+    // The trigger's rows: the same registration in a batch (append_events_batch leaves every row
+    // to the trigger); archived after, so the key is free for the second one.
+    const [viaTrigger, alone] = [randomUUID(), randomUUID()];
+    await store.appendBatch([
+      { streamId: `address-${viaTrigger}`, expectedVersion: 0, events: [sameAddress(viaTrigger, line1)] },
+    ]);
+    const expected = await derivedRows(db.pool, `address-${viaTrigger}`);
+    await store.append(
+      `address-${viaTrigger}`,
+      [{ ...changed(viaTrigger, {}), type: 'AddressArchived', data: { addressId: viaTrigger, reason: 'moved' } }],
+      { expectedVersion: 1 },
+    );
+    expect(expected).toEqual([
+      expect.objectContaining({ head: 1, head_hash: true, city: 'old orchard beach', line1, active: true }),
+    ]);
+
+    // With the trigger off (in a transaction rolled back after), only append_events can write them.
+    const owner = await db.ownerPool.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query('ALTER TABLE events DISABLE TRIGGER events_derive');
+      const payload = [{ eventId: randomUUID(), ...sameAddress(alone, line1) }];
+      const { rows } = await owner.query<{ outcome: string }>(
+        `SELECT outcome FROM append_events($1, 0, $2::jsonb, $3, 'h', 'ledger_events')`,
+        [`address-${alone}`, JSON.stringify(payload), randomUUID()],
+      );
+      expect(rows[0]!.outcome).toBe('appended');
+      expect(await derivedRows(owner, `address-${alone}`)).toEqual(expected);
+    } finally {
+      await owner.query('ROLLBACK');
+      owner.release();
+    }
+  });
+
+  it('still leaves every other append to the trigger when a runtime session sets ledger.derived', async () => {
+    const [held, other] = [randomUUID(), randomUUID()];
+    const line1 = `${randomUUID()} Pleasant Street`;
+    await store.append(`address-${held}`, [sameAddress(held, line1)], { expectedVersion: 0 });
+    await store.append(`address-${other}`, [registered(other, 'Old Orchard Beach')], { expectedVersion: 0 });
+    const refused = async (sql: string, params: unknown[]) => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT set_config('ledger.derived', 'on', true)`);
+        return await client.query(sql, params).then(
+          () => null,
+          (error: { message: string }) => error.message,
+        );
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    };
+    // A change onto the held key, and a batch registering it again: the guard refuses both.
+    const change = [
+      { eventId: randomUUID(), ...changed(other, { line1, line2: 'Unit 4', city: 'Old Orchard Beach', owner: 'o-9' }) },
+    ];
+    expect(
+      await refused(`SELECT outcome FROM append_events($1, 1, $2::jsonb, NULL, NULL, 'ledger_events')`, [
+        `address-${other}`,
+        JSON.stringify(change),
+      ]),
+    ).toBe(`duplicate_address address-${held}`);
+    const again = randomUUID();
+    const batch = [
+      {
+        streamId: `address-${again}`,
+        expectedVersion: 0,
+        events: [{ eventId: randomUUID(), ...sameAddress(again, line1) }],
+      },
+    ];
+    expect(
+      await refused(`SELECT * FROM append_events_batch($1::jsonb, 'ledger_events')`, [JSON.stringify(batch)]),
+    ).toBe(`duplicate_address address-${held}`);
   });
 });
