@@ -15,29 +15,6 @@
 -- Tests: domain/event-store/derived-rows.int.spec.ts ("a registration writes the rows the
 -- trigger writes") and address-keys.int.spec.ts (the guard, concurrent registrations included).
 
--- event_hash with four local values instead of nine: the same bytes hashed (lib/integrity/chain.ts
--- computes them independently; `npm run verify` compares), but each local is an expression that
--- PL/pgSQL sets up again in every transaction, and a command's transaction calls it once: about
--- 100 µs of a registration's append went to that set-up.
-CREATE OR REPLACE FUNCTION "event_hash"(
-  p_prev BYTEA, p_event_id UUID, p_stream_id TEXT, p_stream_version INTEGER, p_type TEXT,
-  p_schema_version INTEGER, p_data JSONB, p_metadata JSONB, p_recorded_at TIMESTAMPTZ
-) RETURNS BYTEA
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  v_prev TEXT := coalesce(encode(p_prev, 'hex'), '');
-  v_data TEXT := p_data::TEXT;
-  v_meta TEXT := p_metadata::TEXT;
-  v_at   TEXT := (extract(epoch FROM (p_recorded_at - '1970-01-01 00:00:00+00'::TIMESTAMPTZ)) * 1000000)::BIGINT::TEXT;
-BEGIN
-  RETURN sha256(convert_to(format('ledger-event-v1,%s:%s,%s:%s,%s:%s,%s:%s,%s:%s,%s:%s,%s:%s,%s:%s,%s:%s,',
-    octet_length(v_prev), v_prev, octet_length(p_event_id::TEXT), p_event_id, octet_length(p_stream_id), p_stream_id,
-    octet_length(p_stream_version::TEXT), p_stream_version, octet_length(p_type), p_type,
-    octet_length(p_schema_version::TEXT), p_schema_version, octet_length(v_data), v_data,
-    octet_length(v_meta), v_meta, octet_length(v_at), v_at), 'UTF8'));
-END;
-$$;
-
 CREATE OR REPLACE FUNCTION "append_events"(
   p_stream_id        TEXT,
   p_expected_version INTEGER,
