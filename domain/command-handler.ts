@@ -139,6 +139,16 @@ export function createCommandHandler<State, C extends Command, E extends Event>(
     const base = loaded.snapshot && policy ? policy.fromJson(loaded.snapshot.state) : initial;
     const state = fold(base, loaded.events as unknown as E[]);
     const version = loaded.events.at(-1)?.streamVersion ?? loaded.snapshot?.version ?? 0;
+    if (loaded.snapshot && decider.canDecide?.(command, state) === false) {
+      // The snapshot keeps less of the past than this command reads: every event, as without one.
+      const events = await store.readStream(deps.streamIdOf(command));
+      return {
+        previous: loaded.previous,
+        state: fold(initial, events as unknown as E[]),
+        version: events.at(-1)?.streamVersion ?? 0,
+        folded: events.length,
+      };
+    }
     return { previous: loaded.previous, state, version, folded: loaded.events.length };
   }
 

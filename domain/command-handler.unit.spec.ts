@@ -5,20 +5,21 @@ import {
   type AddressEvent,
   type AddressState,
   addressDecider,
-  addressHistorySnapshots,
+  addressLookbackSnapshots,
+  addressLookbackSnapshotsKeeping,
   addressSnapshots,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
   DomainError,
-  decide,
   replay,
-  replayWithHistory,
+  replayWithLookback,
 } from './address';
 import {
   ADDRESS_ID,
   archiveAddress,
   changeAddress,
   correctAddress,
+  decideOnEveryVersion,
   registerAddress,
   restoreAddress,
   revertChange,
@@ -177,7 +178,11 @@ describe('snapshots', () => {
     every: n,
     shape,
   });
-  const historyEvery = (n: number): SnapshotPolicy<AddressState> => ({ ...addressHistorySnapshots, every: n });
+  /** Keeping 2 values per field, so reverts of older changes read the whole stream. */
+  const lookbackEvery = (n: number, kept = 2): SnapshotPolicy<AddressState> => ({
+    ...addressLookbackSnapshotsKeeping(kept),
+    every: n,
+  });
   const snapshotOf = (memory: ReturnType<typeof setup>, kind: string) =>
     [...memory.snapshots.values()].find((s) => s.kind === kind);
   /** Runs `command` and returns the state it was decided on (the `check` hook sees it). */
@@ -238,26 +243,46 @@ describe('snapshots', () => {
       fc.tuple(version, city).map(([v, c]) => correctAddress(v, { city: c })),
       version.map((v) => revertChange(v)),
     );
-    /** What deciding on a fold of every version (as before the state lost its history) appends. */
+    /** What deciding on every version's fields (as before the state lost its history) appends. */
     const reference = (c: AddressCommand, before: readonly AddressEvent[]) => {
       try {
-        return decide(c, replayWithHistory(before)).map((e) => [e.type, e.data]);
+        return decideOnEveryVersion(c, before).map((e) => [e.type, e.data]);
       } catch (error) {
         if (error instanceof DomainError) return [];
         throw error;
       }
     };
+    const refused = (c: AddressCommand, before: readonly AddressEvent[]) => {
+      try {
+        decideOnEveryVersion(c, before);
+        return false;
+      } catch (error) {
+        if (error instanceof DomainError) return true;
+        throw error;
+      }
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 30 }), fc.integer({ min: 1, max: 7 }), async (commands, n) => {
-        const current = setup({ snapshots: every(n), lookbackSnapshots: historyEvery(Math.max(1, n - 2)) });
+        const lookback = lookbackEvery(Math.max(1, n - 2));
+        const current = setup({ snapshots: every(n), lookbackSnapshots: lookback });
         await current.handle(fresh(registerAddress()));
+        // Only a command decided on the current state writes its snapshot, once it folded n events
+        // and was not refused (a revert writes the lookback's; the registration folded 1).
+        let due = n === 1;
         for (const c of commands) {
           const before = await current.events();
-          // What the handler decided on: the current state, or every version for a revert ...
-          expect(await decidedOn(current.handle, c)).toEqual(stateToDecide(c, before));
+          // What the handler decided on: the current state, or the lookback of every version for a
+          // revert (from a snapshot, with the last values only: compared as the snapshot keeps it) ...
+          const seen = await decidedOn(current.handle, c);
+          if (c.type === 'RevertChange') {
+            expect(lookback.toJson(seen!)).toEqual(lookback.toJson(stateToDecide(c, before)));
+          } else {
+            expect(seen).toEqual(stateToDecide(c, before));
+          }
           // ... and so what it appended.
           const appended = (await current.events()).slice(before.length).map((e) => [e.type, e.data]);
           expect(appended).toEqual(reference(c, before));
+          if (c.type !== 'RevertChange' && !refused(c, before) && before.length + appended.length >= n) due = true;
         }
         const all = await current.events();
         const snapshot = snapshotOf(current, 'address');
@@ -265,16 +290,18 @@ describe('snapshots', () => {
           expect(snapshot.state).toEqual(replay(all.slice(0, snapshot.version)));
           expect(snapshot.state).not.toHaveProperty('history');
         }
-        if (all.length >= n) expect(snapshot).toBeDefined();
-        // Written by reverts only, with every version up to its own.
-        const withHistory = snapshotOf(current, 'address-history');
-        if (withHistory) expect(withHistory.state).toEqual(replayWithHistory(all.slice(0, withHistory.version)));
+        if (due) expect(snapshot).toBeDefined();
+        // Written by reverts only, with the lookback of every version up to its own.
+        const withLookback = snapshotOf(current, addressLookbackSnapshots.kind);
+        if (withLookback) {
+          expect(withLookback.state).toEqual(lookback.toJson(replayWithLookback(all.slice(0, withLookback.version))));
+        }
       }),
       { numRuns: 80 },
     );
   });
 
-  it('of the current state are not read for a revert, which is decided on every version of the stream', async () => {
+  it('of the current state are not read for a revert, which is decided on the lookback of every version of the stream', async () => {
     const memory = setup({ snapshots: every(2) });
     await memory.handle(fresh(registerAddress()));
     await memory.handle(fresh(changeAddress({ city: 'A' })));
@@ -285,7 +312,7 @@ describe('snapshots', () => {
     expect(stored.version).toBe(2);
     memory.snapshots.set(key, { ...stored, state: { ...replay(before.slice(0, 2)), fields: null } });
     await expect(memory.handle(fresh(changeAddress({ city: 'C' })))).rejects.toBeInstanceOf(DomainError);
-    expect(await decidedOn(memory.handle, revertChange(3))).toEqual(replayWithHistory(before));
+    expect(await decidedOn(memory.handle, revertChange(3))).toEqual(replayWithLookback(before));
     expect((await memory.events()).slice(before.length).map((e) => [e.type, e.data])).toEqual([
       [
         'AddressCorrected',
@@ -300,25 +327,52 @@ describe('snapshots', () => {
     ]);
   });
 
-  it('of every version are written by reverts and read by the next revert only', async () => {
-    const memory = setup({ snapshots: every(100), lookbackSnapshots: historyEvery(2) });
+  it('of the lookback of every version are written by reverts and read by the next revert only', async () => {
+    const lookback = lookbackEvery(2);
+    const memory = setup({ snapshots: every(100), lookbackSnapshots: lookback });
     await memory.handle(fresh(registerAddress()));
     await memory.handle(fresh(changeAddress({ city: 'A' })));
     await memory.handle(fresh(changeAddress({ city: 'B' })));
     await memory.handle(fresh(revertChange(3)));
-    const written = snapshotOf(memory, 'address-history')!;
+    const written = snapshotOf(memory, addressLookbackSnapshots.kind)!;
     expect(written.version).toBe(4);
-    expect(written.state).toEqual(replayWithHistory(await memory.events()));
+    expect(written.state).toEqual(lookback.toJson(replayWithLookback(await memory.events())));
     // A change reads the current state's kind, which has none yet, so it folds every event.
     const before = await memory.events();
     expect(await decidedOn(memory.handle, changeAddress({ city: 'C' }))).toEqual(replay(before));
     // The next revert reads it (made to carry a mark here) and the one event after it.
-    const key = [...memory.snapshots.entries()].find(([, s]) => s.kind === 'address-history')![0];
+    const key = [...memory.snapshots.entries()].find(([, s]) => s.kind === addressLookbackSnapshots.kind)![0];
     const marked = { ...(written.state as AddressState), fields: { ...replay(before).fields!, owner: 'marked' } };
     memory.snapshots.set(key, { ...written, state: marked });
     const seen = await decidedOn(memory.handle, revertChange(5));
     expect(seen).toMatchObject({ version: 5, fields: { city: 'C', owner: 'marked' } });
-    expect(seen?.history).toHaveLength(5);
+    expect(seen?.lookback?.versionsOf.AddressChanged).toEqual([
+      [2, 3],
+      [5, 5],
+    ]);
+  });
+
+  it('of the lookback keep the last values only: a revert of an older change is decided on the whole stream', async () => {
+    const memory = setup({ lookbackSnapshots: lookbackEvery(1, 1) });
+    await memory.handle(fresh(registerAddress()));
+    await memory.handle(fresh(changeAddress({ city: 'A' })));
+    await memory.handle(fresh(changeAddress({ city: 'B' })));
+    await memory.handle(fresh(revertChange(3)));
+    // The snapshot at 4 keeps the city before version 4 only (B), not the one before version 2.
+    expect(snapshotOf(memory, addressLookbackSnapshots.kind)).toMatchObject({
+      version: 4,
+      state: { lookback: { changes: { city: { versions: '1-4', before: ['B'] } } } },
+    });
+    const before = await memory.events();
+    const loads = memory.calls.loadForCommand;
+    const seen = await decidedOn(memory.handle, revertChange(2));
+    expect(memory.calls.loadForCommand).toBe(loads + 1);
+    // Decided on every event (as without the snapshot): the city before version 2, and the later
+    // changes of it that refuse the revert.
+    expect(seen).toEqual(replayWithLookback(before));
+    const refused = await memory.handle(fresh(revertChange(2))).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'revert_conflict', conflicts: [{ field: 'city', versions: [3, 4] }] });
+    expect(() => decideOnEveryVersion(revertChange(2), before)).toThrow(/city \(changed again in version 3, 4\)/);
   });
 });
 

@@ -73,4 +73,11 @@ export interface Decider<State, C extends Command, E extends Event> {
    * method): initialState() and the ordinary snapshot.
    */
   initialStateFor?(command: C): State | undefined;
+  /**
+   * Whether `state`, folded from a lookback snapshot and the events after it, has what deciding
+   * `command` needs; `false`: the handler folds the whole stream from `initialStateFor` instead
+   * (Address: such a snapshot keeps the values of each field's last changes only, and a revert of
+   * an older change needs the value it replaced). Absent: always.
+   */
+  canDecide?(command: C, state: State): boolean;
 }

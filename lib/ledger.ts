@@ -3,7 +3,7 @@ import {
   type AddressEvent,
   type AddressState,
   addressDecider,
-  addressHistorySnapshots,
+  addressLookbackSnapshots,
   addressSnapshots,
   addressStreamId,
   CURRENT_SCHEMA_VERSIONS,
@@ -23,9 +23,9 @@ const onSnapshotError = (error: unknown) =>
 
 /** Address snapshots (domain/address/snapshot.ts); a failed write is logged, the next command replays. */
 export const ADDRESS_SNAPSHOTS: SnapshotPolicy<AddressState> = { ...addressSnapshots, onError: onSnapshotError };
-/** The same for the state with every version that reverts are decided on. */
-export const ADDRESS_HISTORY_SNAPSHOTS: SnapshotPolicy<AddressState> = {
-  ...addressHistorySnapshots,
+/** The same for the state with the lookback of every version that reverts are decided on. */
+export const ADDRESS_LOOKBACK_SNAPSHOTS: SnapshotPolicy<AddressState> = {
+  ...addressLookbackSnapshots,
   onError: onSnapshotError,
 };
 
@@ -41,7 +41,7 @@ export function createLedger(db: Db) {
     streamIdOf: (command: AddressCommand) => addressStreamId(command.data.addressId),
     schemaVersionOf: (event: AddressEvent) => CURRENT_SCHEMA_VERSIONS[event.type],
     snapshots: ADDRESS_SNAPSHOTS,
-    lookbackSnapshots: ADDRESS_HISTORY_SNAPSHOTS,
+    lookbackSnapshots: ADDRESS_LOOKBACK_SNAPSHOTS,
   };
   const handle = createCommandHandler<AddressState, AddressCommand, AddressEvent>(deps);
   /** Registrations (commands that start a stream) in batches of one round trip (imports). */

@@ -21,20 +21,20 @@ import {
   type RevertConflictDetail,
   UnknownVersion,
 } from './errors';
-import type { AddressEvent } from './events';
+import { ADDRESS_EVENT_TYPES, type AddressEvent, type AddressEventType } from './events';
 import { assertNever } from './evolve';
 import {
   ADDRESS_FIELDS,
   type AddressFieldChanges,
   type AddressFields,
-  changedFieldNames,
   effectiveChanges,
   isEmptyChanges,
   normalizeFields,
   OPTIONAL_FIELDS,
   REQUIRED_FIELDS,
 } from './fields';
-import { type AddressHistoryEntry, type AddressState, initialStateWithHistory } from './state';
+import { type AddressFieldChangeLog, type AddressLookback, type AddressState, initialStateWithLookback } from './state';
+import { countAfter, countVersions, hasVersion, versionsAfter } from './version-runs';
 
 /**
  * All business rules of an address. Pure and deterministic: everything it needs (ids, actor, time
@@ -124,29 +124,35 @@ function revert(command: RevertChange, state: AddressState): AddressEvent[] {
   const current = requireExisting(state, addressId);
   const reason = requireReason(command.data.reason, command.type);
   requireKnownVersion(version, state);
-  const history = requireHistory(state);
-  const target = history[version - 1]!;
-  if (target.type !== 'AddressChanged' && target.type !== 'AddressCorrected') {
-    throw new CannotRevert(version, target.type);
-  }
-  const before = history[version - 2]?.fieldsAfter ?? null;
-  if (!before) throw new CannotRevert(version, target.type);
+  const { versionsOf, changes } = requireLookback(state);
+  const type = typeOfVersion(versionsOf, version);
+  if (type !== 'AddressChanged' && type !== 'AddressCorrected') throw new CannotRevert(version, type);
+  // Fields exist from the first registration on: before it there is nothing to go back to.
+  const firstRegistration = versionsOf.AddressRegistered[0]?.[0];
+  if (firstRegistration === undefined || firstRegistration >= version) throw new CannotRevert(version, type);
 
   const restore: Record<string, string | null> = {};
-  for (const name of changedFieldNames(before, target.fieldsAfter)) restore[name] = before[name] ?? null;
+  for (const name of ADDRESS_FIELDS) {
+    const before = valueBefore(changes[name], version);
+    switch (before.kind) {
+      case 'unchanged':
+        break;
+      case 'value':
+        restore[name] = before.value;
+        break;
+      case 'not kept':
+        throw new Error(`the lookback no longer keeps ${name} before version ${version} (canDecide)`);
+      default:
+        assertNever(before);
+    }
+  }
   const fields = effectiveChanges(current, restore as AddressFieldChanges);
   if (isEmptyChanges(fields)) return [];
 
   const conflicts: RevertConflictDetail[] = [];
-  const later = history
-    .filter((entry) => entry.version > version)
-    .map((entry) => ({
-      version: entry.version,
-      changed: changedFieldNames(history[entry.version - 2]?.fieldsAfter ?? null, entry.fieldsAfter),
-    }));
   for (const name of ADDRESS_FIELDS) {
     if (fields[name] === undefined) continue;
-    const versions = later.filter((entry) => entry.changed.includes(name)).map((entry) => entry.version);
+    const versions = versionsAfter(changes[name].versions, version);
     if (versions.length > 0) conflicts.push({ field: name, versions });
   }
   if (conflicts.length > 0) throw new RevertConflict(version, conflicts);
@@ -185,13 +191,25 @@ function restore(command: RestoreAddress, state: AddressState): AddressEvent[] {
 /**
  * The state a command is decided on when it needs more of the past than the current state: a
  * revert compares the version it undoes with the one before and with every later one, so it is
- * decided on a fold that keeps every version (the command handler reads it from a snapshot of
- * its own kind, `addressHistorySnapshots`, or from the whole stream). Every other command, a
- * correction of version N included (it checks only that N exists), is decided on the current
- * state: `undefined`, the ordinary snapshot plus the events after it.
+ * decided on a fold that keeps the lookback of every version (the command handler reads it from a
+ * snapshot of its own kind, `addressLookbackSnapshots`, or from the whole stream). Every other
+ * command, a correction of version N included (it checks only that N exists), is decided on the
+ * current state: `undefined`, the ordinary snapshot plus the events after it.
  */
 export function initialStateFor(command: AddressCommand): AddressState | undefined {
-  return command.type === 'RevertChange' ? initialStateWithHistory() : undefined;
+  return command.type === 'RevertChange' ? initialStateWithLookback() : undefined;
+}
+
+/**
+ * Whether `state` has what deciding `command` reads: a lookback read from a snapshot keeps the
+ * value before each field's last changes only, so for a revert of an older change the command
+ * handler folds the whole stream instead (`revert` refuses such a state as a programming error
+ * rather than restore a value it does not have).
+ */
+export function canDecide(command: AddressCommand, state: AddressState): boolean {
+  if (command.type !== 'RevertChange' || !state.lookback) return true;
+  const { changes } = state.lookback;
+  return ADDRESS_FIELDS.every((name) => valueBefore(changes[name], command.data.version).kind !== 'not kept');
 }
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -205,11 +223,34 @@ function requireExisting(state: AddressState, addressId: string): AddressFields 
 }
 
 /** A programming error, not a rule: the caller folded the state without `initialStateFor`. */
-function requireHistory(state: AddressState): AddressHistoryEntry[] {
-  if (!state.history || state.history.length !== state.version) {
+function requireLookback(state: AddressState): AddressLookback {
+  const lookback = state.lookback;
+  const versions = lookback
+    ? ADDRESS_EVENT_TYPES.reduce((n, type) => n + countVersions(lookback.versionsOf[type]), 0)
+    : -1;
+  if (!lookback || versions !== state.version) {
     throw new Error('RevertChange is decided on a state folded with every version (initialStateFor)');
   }
-  return state.history;
+  return lookback;
+}
+
+type ValueBefore =
+  | { kind: 'unchanged' } // the version did not change the field
+  | { kind: 'value'; value: string | null }
+  | { kind: 'not kept' }; // it did, but the lookback (read from a snapshot) no longer keeps the value
+
+/** What a field held just before `version` changed it (AddressFieldChangeLog). */
+function valueBefore(log: AddressFieldChangeLog, version: number): ValueBefore {
+  if (!hasVersion(log.versions, version)) return { kind: 'unchanged' };
+  const kept = log.before.length - 1 - countAfter(log.versions, version);
+  return kept < 0 ? { kind: 'not kept' } : { kind: 'value', value: log.before[kept] ?? null };
+}
+
+function typeOfVersion(versionsOf: AddressLookback['versionsOf'], version: number): AddressEventType {
+  const type = ADDRESS_EVENT_TYPES.find((t) => hasVersion(versionsOf[t], version));
+  // requireLookback counted one version per event, so only a lookback built by hand lacks one.
+  if (type === undefined) throw new Error(`the lookback has no event at version ${version}`);
+  return type;
 }
 
 function requireReason(reason: string | undefined, commandType: string): string {

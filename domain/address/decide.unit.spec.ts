@@ -12,8 +12,9 @@ import {
   RevertConflict,
   UnknownVersion,
 } from './errors';
+import { evolveAll } from './evolve';
 import { addressDecider } from './index';
-import { replay, replayWithHistory } from './replay';
+import { replay, replayWithHistory, replayWithLookback } from './replay';
 import {
   ADDRESS_ID,
   archiveAddress,
@@ -361,20 +362,26 @@ describe('the decider', () => {
     });
   });
 
-  it('decides a revert on a fold that keeps every version, and every other command on the current state', () => {
-    expect(addressDecider.initialStateFor?.(revertChange(2))).toEqual({
-      ...addressDecider.initialState(),
-      history: [],
-    });
+  it('decides a revert on a fold that keeps the lookback of every version, and every other command on the current state', () => {
+    expect(addressDecider.initialStateFor?.(revertChange(2))).toEqual(replayWithLookback([]));
+    expect(replayWithLookback([]).lookback.versionsOf.AddressChanged).toEqual([]);
     for (const command of [registerAddress(), changeAddress({ city: 'X' }), correctAddress(1, { city: 'X' })]) {
       expect(addressDecider.initialStateFor?.(command)).toBeUndefined();
     }
   });
 
-  it('refuses, as a programming error, a revert decided on a state without its history', () => {
+  it('refuses, as a programming error, a revert decided on a state without its lookback', () => {
     const events = [registered(), changed({ city: 'Chicago' })];
     expect(() => decide(revertChange(2), replay(events))).toThrow(/folded with every version/);
-    expect(decide(revertChange(2), replayWithHistory(events))).toHaveLength(1);
+    // Every version's fields are the timeline's, not what a revert is decided on.
+    expect(() => decide(revertChange(2), replayWithHistory(events))).toThrow(/folded with every version/);
+    // A lookback that missed events (folded from a state that had none) is refused as well.
+    const late = evolveAll(
+      { ...replay(events.slice(0, 1)), lookback: replayWithLookback([]).lookback },
+      events.slice(1),
+    );
+    expect(() => decide(revertChange(2), late)).toThrow(/folded with every version/);
+    expect(decide(revertChange(2), replayWithLookback(events))).toHaveLength(1);
   });
 
   it('gives every domain error a stable code', () => {

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AddressCommand } from './commands';
-import { decide, initialStateFor } from './decide';
+import { canDecide, decide, initialStateFor } from './decide';
 import { DomainError } from './errors';
 import type { AddressEvent } from './events';
 import { evolve } from './evolve';
 import { ADDRESS_FIELDS, type AddressFieldChanges, type AddressFields } from './fields';
-import { replay, replayWithHistory } from './replay';
-import { addressHistorySnapshots, addressSnapshots } from './snapshot';
+import { replay, replayWithHistory, replayWithLookback } from './replay';
+import { addressLookbackSnapshotsKeeping, addressSnapshots } from './snapshot';
 import { type AddressState, initialState } from './state';
 import {
   ADDRESS_ID,
@@ -17,6 +17,7 @@ import {
   changed,
   correctAddress,
   corrected,
+  decideOnEveryVersion,
   registerAddress,
   registered,
   restoreAddress,
@@ -24,6 +25,7 @@ import {
   revertChange,
   stateToDecide,
 } from './testing';
+import { versionsAfter } from './version-runs';
 
 const RUNS = { numRuns: 200 };
 
@@ -125,52 +127,110 @@ describe('replaying events (property)', () => {
         expect(replay(events.slice(at), replay(events.slice(0, at)))).toEqual(once);
         expect(once.version).toBe(events.length);
         expect(once).not.toHaveProperty('history');
-        // Keeping every version changes nothing else about the state.
+        // Keeping every version (its fields, or what a revert reads of it) changes nothing else.
         const { history, ...current } = replayWithHistory(events);
         expect(history).toHaveLength(events.length);
         expect(current).toEqual(once);
+        const { lookback, ...withoutLookback } = replayWithLookback(events);
+        const versions = Object.values(lookback.versionsOf).flatMap((runs) => versionsAfter(runs, 0));
+        expect(versions.sort((a, b) => a - b)).toEqual(history.map((h) => h.version));
+        expect(withoutLookback).toEqual(once);
       }),
       RUNS,
     );
   });
 });
 
-/** What `decide` answers: its events, or the domain error it refused with (name, code, details). */
-function outcome(command: AddressCommand, state: AddressState) {
+/** What `run` answers: its events, or the domain error it refused with (name, code, details). */
+function outcomeOf(run: () => AddressEvent[]) {
   try {
-    return { events: decide(command, state) };
+    return { events: run() };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     return { refused: [error.name, error.code, error.details, error.message] };
   }
 }
 
+const outcome = (command: AddressCommand, state: AddressState) => outcomeOf(() => decide(command, state));
+
 describe('deciding on the state the command handler folds (property)', () => {
   /*
    * Before AddressState lost its history, every command was decided on a fold that kept every
-   * version (replayWithHistory). Now the handler decides on a snapshot (JSON, of a state with or
-   * without history) plus the events after it, or, for a command that needs the past (a revert),
-   * on the whole stream folded from initialStateFor, or on the snapshot with every version that
-   * reverts write plus the tail: the answers must be the same for every command.
+   * version's fields (replayWithHistory). Now the handler decides on a snapshot (JSON, of a state
+   * with or without history) plus the events after it, or, for a command that needs the past (a
+   * revert), on the whole stream folded from initialStateFor (the lookback of every version), or
+   * on the lookback snapshot that reverts write plus the tail: the answers must be the ones
+   * deciding on every version's fields gave (decideOnEveryVersion), for every command.
    */
   it('answers every command as a fold keeping every version does, from snapshot + tail or the whole stream', () => {
     fc.assert(
-      fc.property(anyValidEvents, fc.nat(), fc.boolean(), commandArb, (events, cut, withHistory, command) => {
-        const at = cut % (events.length + 1);
-        const prefix = events.slice(0, at);
-        const snapshotOf = withHistory ? replayWithHistory(prefix) : replay(prefix);
-        const json = JSON.parse(JSON.stringify(addressSnapshots.toJson(snapshotOf)));
-        const current = replay(events.slice(at), addressSnapshots.fromJson(json));
-        expect(current).toEqual(replay(events));
-        const reference = outcome(command, replayWithHistory(events));
-        expect(outcome(command, stateToDecide(command, events, current))).toEqual(reference);
-        // A revert's own snapshot (every version, written by reverts) plus the tail.
-        const past = JSON.parse(JSON.stringify(addressHistorySnapshots.toJson(replayWithHistory(prefix))));
-        const fromPast = replay(events.slice(at), addressHistorySnapshots.fromJson(past));
-        expect(fromPast).toEqual(replayWithHistory(events));
-        if (initialStateFor(command)) expect(outcome(command, fromPast)).toEqual(reference);
-      }),
+      fc.property(
+        anyValidEvents,
+        fc.nat(),
+        fc.boolean(),
+        commandArb,
+        fc.integer({ min: 1, max: 3 }),
+        (events, cut, withHistory, command, kept) => {
+          const at = cut % (events.length + 1);
+          const prefix = events.slice(0, at);
+          const snapshotOf = withHistory ? replayWithHistory(prefix) : replay(prefix);
+          const json = JSON.parse(JSON.stringify(addressSnapshots.toJson(snapshotOf)));
+          const current = replay(events.slice(at), addressSnapshots.fromJson(json));
+          expect(current).toEqual(replay(events));
+          const reference = outcomeOf(() => decideOnEveryVersion(command, events));
+          expect(outcome(command, stateToDecide(command, events, current))).toEqual(reference);
+          // A revert's own snapshot (the lookback of every version, written by reverts, with the last
+          // `kept` values of each field) plus the tail: the same state as it would store it, and the
+          // same answer, unless it lacks a value the revert needs and the handler folds every event.
+          const policy = addressLookbackSnapshotsKeeping(kept);
+          const past = JSON.parse(JSON.stringify(policy.toJson(replayWithLookback(prefix))));
+          const fromPast = replay(events.slice(at), policy.fromJson(past));
+          expect(policy.toJson(fromPast)).toEqual(policy.toJson(replayWithLookback(events)));
+          expect(canDecide(command, replayWithLookback(events))).toBe(true);
+          if (initialStateFor(command) && canDecide(command, fromPast)) {
+            expect(outcome(command, fromPast)).toEqual(reference);
+          }
+        },
+      ),
       { numRuns: 400 },
+    );
+  });
+
+  /*
+   * The lookback keeps per version only its type and what it changed (with the values before),
+   * not every version's fields: a revert of any version, on any history (also shapes decide
+   * never makes: events before the registration, a second registration, corrections of versions
+   * that do not exist), must still restore the same values and refuse with the same error and
+   * details (RevertConflict's fields and versions included) as deciding on every version's fields.
+   */
+  it("decides every revert on the lookback as on every version's fields", () => {
+    const anyEvent = fc.oneof(
+      { arbitrary: fieldsArb.map((f) => registered(f)), weight: 1 },
+      { arbitrary: changesArb.map((c) => changed(c)), weight: 6 },
+      { arbitrary: fc.tuple(fc.integer({ min: 0, max: 30 }), changesArb).map(([v, c]) => corrected(v, c)), weight: 4 },
+      { arbitrary: fc.constant(archived()), weight: 1 },
+      { arbitrary: fc.constant(restored()), weight: 1 },
+    );
+    const histories = fc.oneof(
+      { arbitrary: anyValidEvents, weight: 2 },
+      {
+        arbitrary: fc
+          .tuple(fieldsArb, fc.array(anyEvent, { maxLength: 30 }))
+          .map(([f, rest]) => [registered(f), ...rest]),
+        weight: 3,
+      },
+      { arbitrary: fc.array(anyEvent, { maxLength: 30 }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(histories, reason, (events, why) => {
+        const state = replayWithLookback(events);
+        // Every version, and one past each end (unknown versions).
+        for (let v = 0; v <= events.length + 1; v++) {
+          const command = revertChange(v, why);
+          expect(outcome(command, state)).toEqual(outcomeOf(() => decideOnEveryVersion(command, events)));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { UnknownVersion } from './errors';
 import type { AddressEvent } from './events';
 import { evolve, evolveAll } from './evolve';
-import { replay, replayWithHistory, stateAt } from './replay';
-import { initialState, initialStateWithHistory } from './state';
+import { replay, replayWithHistory, replayWithLookback, stateAt } from './replay';
+import { initialState, initialStateWithHistory, initialStateWithLookback } from './state';
 import { addressIdFromStream, addressStreamId, isAddressStreamId } from './stream';
 import { ADDRESS_ID, archived, changed, corrected, registered, restored, usFields } from './testing';
 
@@ -60,6 +60,41 @@ describe('evolve', () => {
       [2, 'AddressChanged', 'Chicago', 'active'],
       [3, 'AddressArchived', 'Chicago', 'archived'],
     ]);
+  });
+
+  it('keeps in the lookback each version under its type, and under each field it changed with the value before', () => {
+    const { lookback } = replayWithLookback([
+      changed({ city: 'Boston' }),
+      registered(),
+      changed({ city: 'Chicago', region: null }),
+      archived(),
+      corrected(3, { region: 'IL', line2: 'Apt 4' }),
+    ]);
+    expect(lookback.versionsOf).toEqual({
+      AddressRegistered: [[2, 2]],
+      AddressChanged: [
+        [1, 1],
+        [3, 3],
+      ],
+      AddressCorrected: [[5, 5]],
+      AddressArchived: [[4, 4]],
+      AddressRestored: [],
+    });
+    // A change before the registration changes nothing; the registration sets every field it has.
+    expect(lookback.changes).toMatchObject({
+      line1: { versions: [[2, 2]], before: [null] },
+      line2: { versions: [[5, 5]], before: [null] },
+      city: { versions: [[2, 3]], before: [null, 'Springfield'] },
+      region: {
+        versions: [
+          [2, 3],
+          [5, 5],
+        ],
+        before: [null, 'IL', null],
+      },
+      owner: { versions: [], before: [] },
+    });
+    expect(initialStateWithLookback().lookback.changes.city).toEqual({ versions: [], before: [] });
   });
 
   it('does not mutate the state it is given', () => {
@@ -157,12 +192,17 @@ describe('folding many events (replay, stateAt, evolveAll)', () => {
 
   it('walks a 2,000-event history once, not once per event (no copy of the history per event)', () => {
     const events = history(2_000);
+    // A revert's fold starts from a lookback snapshot that is already long.
+    const halfway = replayWithLookback(events.slice(0, 1_000));
+    const tail = events.slice(1_000);
     const folds = [
       () => replay(events),
       () => replayWithHistory(events),
       () => stateAt(events, { version: 1_500 }),
       () => evolveAll(initialState(), events),
       () => evolveAll(initialStateWithHistory(), events),
+      () => replayWithLookback(events),
+      () => evolveAll(halfway, tail),
     ];
     for (const fold of folds) {
       // The events themselves, once, by the fold's own loop; a history is grown in place.
@@ -173,7 +213,8 @@ describe('folding many events (replay, stateAt, evolveAll)', () => {
 
   it('gives what evolve one event at a time gives, and leaves the state it started from unchanged', () => {
     const events = history(50);
-    for (const start of [replay(events.slice(0, 10)), replayWithHistory(events.slice(0, 10))]) {
+    const starts = [replay, replayWithHistory, replayWithLookback].map((fold) => fold(events.slice(0, 10)));
+    for (const start of starts) {
       const copy = structuredClone(start);
       expect(evolveAll(start, events.slice(10))).toEqual(events.slice(10).reduce(evolve, start));
       expect(start).toEqual(copy);

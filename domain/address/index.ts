@@ -1,12 +1,12 @@
 import type { Decider } from '../messages';
 import type { AddressCommand } from './commands';
-import { decide, initialStateFor } from './decide';
+import { canDecide, decide, initialStateFor } from './decide';
 import type { AddressEvent } from './events';
 import { evolve, evolveAll } from './evolve';
 import { type AddressState, initialState } from './state';
 
 export * from './commands';
-export { decide, eventMetadata, initialStateFor } from './decide';
+export { canDecide, decide, eventMetadata, initialStateFor } from './decide';
 export * from './errors';
 export * from './events';
 export { assertNever, evolve, evolveAll } from './evolve';
@@ -17,6 +17,7 @@ export * from './snapshot';
 export * from './state';
 export * from './stream';
 export * from './upcasters';
+export * from './version-runs';
 
 /** The Address aggregate: all its rules as pure functions (Emmett-style decider). */
 export const addressDecider: Decider<AddressState, AddressCommand, AddressEvent> = {
@@ -25,4 +26,5 @@ export const addressDecider: Decider<AddressState, AddressCommand, AddressEvent>
   evolveAll,
   initialState,
   initialStateFor,
+  canDecide,
 };

@@ -1,16 +1,28 @@
 import { UnknownVersion } from './errors';
 import type { AddressEvent } from './events';
 import { evolveAll } from './evolve';
-import { type AddressState, type AddressStateWithHistory, initialState, initialStateWithHistory } from './state';
+import {
+  type AddressState,
+  type AddressStateWithHistory,
+  type AddressStateWithLookback,
+  initialState,
+  initialStateWithHistory,
+  initialStateWithLookback,
+} from './state';
 
 /** Folds `evolve` over the events, in the order given (stream order), starting from `from`. */
 export function replay(events: Iterable<AddressEvent>, from: AddressState = initialState()): AddressState {
   return evolveAll(from, events);
 }
 
-/** The same fold keeping every version (AddressState.history): for reverts and the timeline. */
+/** The same fold keeping every version's fields (AddressState.history): for the timeline. */
 export function replayWithHistory(events: Iterable<AddressEvent>): AddressStateWithHistory {
   return evolveAll(initialStateWithHistory(), events);
+}
+
+/** The same fold keeping what a revert reads of every version (AddressState.lookback). */
+export function replayWithLookback(events: Iterable<AddressEvent>): AddressStateWithLookback {
+  return evolveAll(initialStateWithLookback(), events);
 }
 
 export interface StateAtOptions {

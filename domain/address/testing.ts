@@ -16,6 +16,15 @@ import type {
   RevertChange,
 } from './commands';
 import { decide, eventMetadata, initialStateFor } from './decide';
+import {
+  AddressIdMismatch,
+  AddressNotFound,
+  CannotRevert,
+  ReasonRequired,
+  RevertConflict,
+  type RevertConflictDetail,
+  UnknownVersion,
+} from './errors';
 import type {
   AddressArchived,
   AddressChanged,
@@ -25,8 +34,16 @@ import type {
   AddressRestored,
 } from './events';
 import { evolveAll } from './evolve';
-import type { AddressFieldChanges, AddressFields, AddressFieldsInput } from './fields';
-import { replay } from './replay';
+import {
+  ADDRESS_FIELDS,
+  type AddressFieldChanges,
+  type AddressFields,
+  type AddressFieldsInput,
+  changedFieldNames,
+  effectiveChanges,
+  isEmptyChanges,
+} from './fields';
+import { replay, replayWithHistory } from './replay';
 import type { AddressState } from './state';
 
 export const ADDRESS_ID = '0b7c2f1e-4d3a-4e8b-9c6f-1a2b3c4d5e6f';
@@ -196,4 +213,58 @@ export function given(events: AddressEvent[]): { state: AddressState; when(comma
       };
     },
   };
+}
+
+// --- the reference a revert's decision is compared with ---------------------------------------
+
+/**
+ * What `decide` answers for `command` after `events`, with a revert decided as it was before the
+ * lookback: on every version's full fields (replayWithHistory), the same checks in the same
+ * order. Property tests compare the decider with it, so a lookback that lost or misplaced what a
+ * version changed, or the value it had before, shows up as a different decision or error. Every
+ * other command is decided on the current state, as the command handler decides it.
+ */
+export function decideOnEveryVersion(command: AddressCommand, events: readonly AddressEvent[]): AddressEvent[] {
+  if (command.type !== 'RevertChange') return decide(command, replay(events));
+  const { addressId, version } = command.data;
+  const { exists, fields: current, history, ...state } = replayWithHistory(events);
+  if (!exists || !current) throw new AddressNotFound(addressId);
+  if (state.addressId !== undefined && state.addressId !== addressId) {
+    throw new AddressIdMismatch(addressId, state.addressId);
+  }
+  const reason = typeof command.data.reason === 'string' ? command.data.reason.trim() : '';
+  if (reason === '') throw new ReasonRequired(command.type);
+  if (!Number.isInteger(version) || version < 1 || version > state.version) {
+    throw new UnknownVersion(version, state.version);
+  }
+  const fieldsAfter = (v: number) => history[v - 1]?.fieldsAfter ?? null;
+  const target = history[version - 1]!;
+  if (target.type !== 'AddressChanged' && target.type !== 'AddressCorrected') {
+    throw new CannotRevert(version, target.type);
+  }
+  const before = fieldsAfter(version - 1);
+  if (!before) throw new CannotRevert(version, target.type);
+
+  const restore: Record<string, string | null> = {};
+  for (const name of changedFieldNames(before, target.fieldsAfter)) restore[name] = before[name] ?? null;
+  const fields = effectiveChanges(current, restore as AddressFieldChanges);
+  if (isEmptyChanges(fields)) return [];
+
+  const conflicts: RevertConflictDetail[] = [];
+  for (const name of ADDRESS_FIELDS) {
+    if (fields[name] === undefined) continue;
+    const versions = history
+      .filter((entry) => entry.version > version)
+      .filter((entry) => changedFieldNames(fieldsAfter(entry.version - 1), entry.fieldsAfter).includes(name))
+      .map((entry) => entry.version);
+    if (versions.length > 0) conflicts.push({ field: name, versions });
+  }
+  if (conflicts.length > 0) throw new RevertConflict(version, conflicts);
+  return [
+    {
+      type: 'AddressCorrected',
+      data: { addressId, corrects: version, fields, reason, revertOf: version },
+      metadata: eventMetadata(command.metadata, reason),
+    },
+  ];
 }
