@@ -17,7 +17,6 @@ export * from './snapshot';
 export * from './state';
 export * from './stream';
 export * from './upcasters';
-export * from './version-runs';
 
 /** The Address aggregate: all its rules as pure functions (Emmett-style decider). */
 export const addressDecider: Decider<AddressState, AddressCommand, AddressEvent> = {
