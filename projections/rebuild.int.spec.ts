@@ -34,6 +34,13 @@ async function startWorker() {
 
 const tableOid = async (table: string) =>
   (await db.pool.query<{ oid: number }>('SELECT $1::regclass::oid AS oid', [table])).rows[0]!.oid;
+/** Storage parameters (fillfactor and the like), which `LIKE … INCLUDING ALL` does not copy. */
+const storage = async (table: string) =>
+  (
+    await db.pool.query<{ o: string[] | null }>('SELECT reloptions AS o FROM pg_class WHERE oid = $1::regclass', [
+      table,
+    ])
+  ).rows[0]!.o;
 const indexNames = async (table: string) =>
   (
     await db.pool.query<{ n: string }>('SELECT indexname AS n FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [table])
@@ -63,6 +70,8 @@ describe('rebuilding the projections from event zero', () => {
     const incrementalSearch = await tableRows(db.pool, 'address_search', 'id');
     const oids = [await tableOid('address_view'), await tableOid('address_search')];
     const indexes = [await indexNames('address_view'), await indexNames('address_search')];
+    // Migration 20261203020000_search_speed: half-full pages keep the vocabulary's updates HOT.
+    expect(await storage('address_search_words')).toEqual(['fillfactor=50']);
 
     const progress: RebuildProgress[] = [];
     const reports = await rebuildProjections({
@@ -77,6 +86,7 @@ describe('rebuilding the projections from event zero', () => {
     expect(await tableOid('address_view')).not.toBe(oids[0]);
     expect(await tableOid('address_search')).not.toBe(oids[1]);
     expect([await indexNames('address_view'), await indexNames('address_search')]).toEqual(indexes);
+    expect(await storage('address_search_words')).toEqual(['fillfactor=50']);
     expect(await tableRows(db.pool, 'address_view', 'address_id')).toEqual(incremental);
     expect(await tableRows(db.pool, 'address_search', 'id')).toEqual(incrementalSearch);
 
