@@ -23,7 +23,7 @@ const PAGE_QUERIES: { q: string; sql: string }[] = [
   { q: 'actor:ada', sql: `lower(metadata #>> '{actor,name}') = 'ada'` },
   { q: 'type:AddressCorrected', sql: `type = 'AddressCorrected'` },
   { q: 'source:api created:>=2026-10-01', sql: `metadata ->> 'source' = 'api' AND recorded_at >= '2026-10-01'` },
-  { q: 'reason:zip', sql: `coalesce(metadata ->> 'reason', data ->> 'reason', '') ILIKE '%zip%'` },
+  { q: 'reason:zip', sql: `coalesce(metadata ->> 'reason', data ->> 'reason') ILIKE '%zip%'` },
   { q: 'city:portland', sql: `position IN (SELECT position FROM audit_event_cities WHERE city = 'portland')` },
 ];
 

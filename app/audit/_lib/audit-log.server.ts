@@ -23,7 +23,8 @@ import { type AuditFilter, formatQuery, type Term } from './qualifiers';
  * page reads about as many rows as it shows.
  */
 
-const REASON = Prisma.raw(`coalesce(e.metadata ->> 'reason', e.data ->> 'reason', '')`);
+/** NULL for an event without a reason: the trigram index holds only the others (migration 20261206010000). */
+const REASON = Prisma.raw(`coalesce(e.metadata ->> 'reason', e.data ->> 'reason')`);
 
 /** The API token suffix of an actor name (lib/auth/tokens.ts tokenActor). */
 const TOKEN_SUFFIX = ' (api token)';
