@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addressStreamId } from '@/domain/address';
+import { poolOf } from '@/lib/db';
 import { readSample, sampleAddressFields } from '@/projections/search/fixtures/sample';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { importAddresses, importedAddressId } from './import-addresses';
@@ -99,7 +100,7 @@ describe('importAddresses', () => {
     }
   });
 
-  it('answers the rows of a file overlapping the register as duplicates without sending them, from its first duplicate on', async () => {
+  it('answers the rows of a file overlapping the register as duplicates without sending them, while its batches have duplicates', async () => {
     // The first test's 40 addresses again under another source, with new ones among them.
     const overlapping = items.flatMap((item, i) =>
       i % 8 === 0 ? [item, { key: `fresh-${i}`, fields: { ...item.fields, line1: `${i} Fresh Lane` } }] : [item],
@@ -124,6 +125,37 @@ describe('importAddresses', () => {
     // once) were refused whole and halved.
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.length).toBeLessThanOrEqual(2);
+  });
+
+  it('stops asking which addresses are held once a batch has no duplicates: a few duplicates cost a refused batch each', async () => {
+    // Row 2 is the first test's first address again, under another source; the other 44 are new.
+    const sparse = Array.from({ length: 45 }, (_, i) =>
+      i === 1
+        ? { row: 2, key: 'again', fields: items[0]!.fields }
+        : { row: i + 1, key: `sparse-${i}`, fields: { ...items[0]!.fields, line1: `${i} Sparse Way` } },
+    );
+    const pool = poolOf(ledger.db)!;
+    const query = vi.spyOn(pool, 'query');
+    const refused: number[] = [];
+    let calls: unknown[][] = [];
+    try {
+      const summary = await importAddresses(ledger, sparse, {
+        source: 'sparse-source',
+        actor,
+        batchSize: 9,
+        inFlight: 1,
+        onBatchRefused: (rows) => refused.push(rows),
+      });
+      expect(summary).toEqual({ rows: 45, registered: 44, unchanged: 0, duplicates: 1, rejected: 0 });
+    } finally {
+      calls = [...query.mock.calls];
+      query.mockRestore();
+    }
+    const lookups = calls.filter(([sql]) => typeof sql === 'string' && sql.includes('JOIN address_keys a'));
+    // The first batch is refused for its duplicate and halved; the second looks first, finds
+    // none, and the other three go straight in.
+    expect(refused).toEqual([9]);
+    expect(lookups).toHaveLength(1);
   });
 
   it('derives a stable UUID per source and key', () => {
