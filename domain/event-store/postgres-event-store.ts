@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { Prisma } from '@/generated/prisma/client';
 import type { Db } from '@/lib/db';
 import type { EventMetadata, RecordedEvent } from '../messages';
@@ -108,8 +108,25 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
    * Everything else stays on Prisma.
    */
   async function hot<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    if (pool) return (await pool.query<T & pg.QueryResultRow>({ name, text, values })).rows;
-    return db.$queryRawUnsafe<T[]>(text, ...values);
+    if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
+    // Not pool.query: it ends the connection after any error, so every refusal the database
+    // raises (a duplicate address) cost a new backend, which logs in (SCRAM) and compiles the
+    // append functions again. Importing a file already in the register ran at 150 rows/s, its
+    // first batches halved down to single rows that each reconnected. A statement the server
+    // refused (severity ERROR) leaves its connection ready for the next; anything else (a lost
+    // socket, a FATAL from a shutting-down server) retires it.
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      return (await client.query<T & pg.QueryResultRow>({ name, text, values })).rows;
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) {
+        broken = error instanceof Error ? error : new Error(String(error));
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async function findCommand(commandId: string, requestHash: string): Promise<AppendResult | null> {
