@@ -121,13 +121,11 @@ describe('importAddresses', () => {
         .map((item) => ({ key: item.key, addressId: importedAddressId('test', item.key) }))
         .sort((a, b) => a.key.localeCompare(b.key)),
     );
-    // Every batch holds duplicates; only those sent before the first answer came back (two at
-    // once) were refused whole and halved.
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused.length).toBeLessThanOrEqual(2);
+    // Every batch holds duplicates, the first ones too: none was refused whole and halved.
+    expect(refused).toEqual([]);
   });
 
-  it('stops asking which addresses are held once a batch has no duplicates: a few duplicates cost a refused batch each', async () => {
+  it('stops asking which addresses are held once a batch has no duplicates', async () => {
     // Row 2 is the first test's first address again, under another source; the other 44 are new.
     const sparse = Array.from({ length: 45 }, (_, i) =>
       i === 1
@@ -152,10 +150,10 @@ describe('importAddresses', () => {
       query.mockRestore();
     }
     const lookups = calls.filter(([sql]) => typeof sql === 'string' && sql.includes('JOIN address_keys a'));
-    // The first batch is refused for its duplicate and halved; the second looks first, finds
-    // none, and the other three go straight in.
-    expect(refused).toEqual([9]);
-    expect(lookups).toHaveLength(1);
+    // The first batch looks first (a run's first batches always do) and finds the duplicate, so
+    // the second looks too, finds none, and the other three go straight in.
+    expect(refused).toEqual([]);
+    expect(lookups).toHaveLength(2);
   });
 
   it('derives a stable UUID per source and key', () => {

@@ -112,11 +112,13 @@ export async function importAddresses(
     options.onRejected?.({ row: item.row, key: item.key, raw: item.raw, reasons });
   };
 
-  // While the last batch answered had duplicates, each batch first asks which of its addresses are
-  // held already (heldAddresses): a file that overlaps the register has some in every batch. One
-  // with a few pays a refused batch for each instead: the look-up for every row after the first
-  // duplicate (row 52,455 of the 131,650-row Maine/New Hampshire file, which has three) cost more.
-  let overlapping = false;
+  // While the last batch answered had duplicates, and for the first ones of a run, each batch first
+  // asks which of its addresses are held already (heldAddresses): a file that overlaps the
+  // register has some in every batch, and a batch sent with many was halved down to single rows
+  // (2,000 rows in 15 s). One with a few pays a refused batch for each instead: the look-up for
+  // every row after the first duplicate (row 52,455 of the 131,650-row Maine/New Hampshire file,
+  // which has three) cost more.
+  let overlapping = true;
   const write = async (batch: Pending[]) => {
     const held = options.dryRun || !overlapping ? new Map<number, string>() : await heldAddresses(ledger, batch);
     const rest = batch.filter((_, i) => !held.has(i));
