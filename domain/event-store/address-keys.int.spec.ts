@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AddressCommand, type AddressFieldsInput, addressStreamId } from '@/domain/address';
 import { sqlState } from '@/domain/command-handler';
@@ -12,6 +13,7 @@ import { createPrisma, poolOf } from '@/lib/db';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { migrate } from '@/lib/migrate';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { waitFor } from '@/test/wait';
 
 /*
  * The duplicate guard in the database (prisma/migrations/20261201020000_address_keys): one SQL
@@ -162,6 +164,49 @@ describe('the reservation kept by the trigger on events', () => {
       }
       expect(await backend()).toBe(before);
     } finally {
+      await one.$disconnect();
+    }
+  });
+
+  it('retires a connection that died under a statement, and the process lives on', async () => {
+    const one = createPrisma(db.url, { max: 1 });
+    const admin = new pg.Client({ connectionString: db.superuserUrl });
+    await admin.connect();
+    try {
+      const single = createLedger(one);
+      const pool = poolOf(one)!;
+      const backend = async () => (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const before = await backend();
+      // The stream's lock (append_events takes it first) holds the append inside its statement
+      // until the server ends that backend.
+      const addressId = randomUUID();
+      const holder = await db.ownerPool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [addressStreamId(addressId)]);
+        const fields = { line1: '11 Severed Lane', city: 'Lewiston', postalCode: '04240', country: 'US' };
+        const append = single.handle({ type: 'RegisterAddress', data: { addressId, fields }, metadata: metadata() });
+        const failed = append.then(
+          () => null,
+          (error: unknown) => error,
+        );
+        await waitFor('the append to wait for the stream lock', async () => {
+          const { rows } = await admin.query(
+            `SELECT pid FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+            [before],
+          );
+          return rows.length === 1;
+        });
+        await admin.query('SELECT pg_terminate_backend($1)', [before]);
+        expect(await failed).toBeInstanceOf(Error);
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+      // A new connection serves the next statement.
+      expect(await backend()).not.toBe(before);
+    } finally {
+      await admin.end();
       await one.$disconnect();
     }
   });

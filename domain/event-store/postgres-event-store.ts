@@ -92,8 +92,21 @@ const READ_ALL_SQL = `SELECT ${EVENT_COLUMN_LIST} FROM events
   LIMIT $4::int`;
 
 /**
- * The Postgres event store (DESIGN §4). Appends go through Prisma in one transaction per command;
- * the global order is read gap-safely, below the oldest transaction still in flight.
+ * A statement the server refused for what it was asked to do, after which its connection is as
+ * good as before: integrity (class 23: the duplicate guard, a command id racing itself), a
+ * serialization failure or deadlock (40), an error raised by a function (P0), a lock not
+ * available (55P03) or a cancelled statement (57014). By SQLSTATE, which does not depend on the
+ * server's message language as its severity text does.
+ */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError) || typeof error.code !== 'string') return false;
+  return ['23', '40', 'P0'].includes(error.code.slice(0, 2)) || error.code === '55P03' || error.code === '57014';
+}
+
+/**
+ * The Postgres event store: a command's events go in with one call of `append_events` (one
+ * statement, one transaction), a batch's with `append_events_batch`; the global order is read
+ * gap-safely, below the oldest transaction still in flight.
  */
 export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg.Pool } = {}): EventStore {
   const upcast = options.upcast ?? identity;
@@ -111,20 +124,26 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
     if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
     // Not pool.query: it ends the connection after any error, so every refusal the database
     // raises (a duplicate address) cost a new backend, which logs in (SCRAM) and compiles the
-    // append functions again. Importing a file already in the register ran at 150 rows/s, its
-    // first batches halved down to single rows that each reconnected. A statement the server
-    // refused (severity ERROR) leaves its connection ready for the next; anything else (a lost
-    // socket, a FATAL from a shutting-down server) retires it.
+    // append functions again; importing a file already in the register ran at 150 rows/s. The
+    // refusals this store expects leave their connection ready for the next statement; anything
+    // else retires it (a lost socket, a shutting-down server, or "cached plan must not change
+    // result type" after a migration, which would fail on that connection every time).
     const client = await pool.connect();
     let broken: Error | undefined;
+    // A socket that dies mid-statement is reported on the client (not only as the query's
+    // error); checked out, the client has no other listener, and an unheard 'error' kills the
+    // process.
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
     try {
       return (await client.query<T & pg.QueryResultRow>({ name, text, values })).rows;
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError && error.severity === 'ERROR')) {
-        broken = error instanceof Error ? error : new Error(String(error));
-      }
+      if (!isRefusal(error)) broken ??= error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
