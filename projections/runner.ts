@@ -79,7 +79,8 @@ export class ProjectionRunner {
   /** Documents written since the last settle (tests wait for it to reach 0 at the head). */
   writtenSinceSettle = 0;
   /**
-   * Settle the next time this term reaches the head, however little it wrote: a predecessor killed
+   * Settle the first time this term finds nothing to apply (the head, or events hidden behind an
+   * older open transaction), however little it wrote: a predecessor killed
    * half way through an import (or a restart right after one) left writes nobody counted, and
    * searches stayed slow until autovacuum came round.
    */
@@ -382,14 +383,25 @@ export class ProjectionRunner {
     const { projection, log } = this.o;
     const threshold = this.o.settleAfterDocuments ?? SETTLE_AFTER_DOCUMENTS;
     if (!projection.settle || (!this.settleDue && this.writtenSinceSettle < threshold)) return;
+    if (this.stopping || this.lockLost || !this.lockClient) return;
     const documents = this.writtenSinceSettle;
     this.writtenSinceSettle = 0;
     this.settleDue = false;
     const started = Date.now();
+    // Under the batch lock, as a batch: a rebuild swaps its copy in under the same lock, and an
+    // ANALYZE still running on the live table would make the swap wait past its lock_timeout and
+    // throw the rebuilt copy away.
+    const lock = this.lockClient;
+    const key = batchLockName(this.name);
     try {
-      await projection.settle();
+      await advisoryLock(lock, key);
+      try {
+        await projection.settle();
+      } finally {
+        if (!this.lockLost) await advisoryUnlock(lock, key).catch(() => {});
+      }
       this.settles++;
-      log.info({ projection: this.name, documents, ms: Date.now() - started }, 'settled after many writes');
+      log.info({ projection: this.name, documents, ms: Date.now() - started }, 'settled its read model');
     } catch (error) {
       log.warn({ projection: this.name, err: describeError(error) }, 'could not settle; autovacuum will in time');
     }
