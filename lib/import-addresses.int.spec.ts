@@ -89,7 +89,7 @@ describe('importAddresses', () => {
       [2, { rows: 2, registered: 0, unchanged: 1, duplicates: 1, rejected: 0 }],
     ] as const) {
       const duplicates: unknown[] = [];
-      // A batch holding the duplicate is refused whole, then retried in halves: the other row goes in.
+      // The run's first batch looks its rows up: the duplicate is answered, the other row goes in.
       const summary = await importAddresses(ledger, rows, {
         source: 'test-3',
         actor,
@@ -154,6 +154,24 @@ describe('importAddresses', () => {
     // the second looks too, finds none, and the other three go straight in.
     expect(refused).toEqual([]);
     expect(lookups).toHaveLength(2);
+  });
+
+  it('refuses a row imported before with other values, also when those values are another active address', async () => {
+    const held = { ...items[11]!.fields, line1: '2 Holder Row' };
+    const imported = async (source: string, key: string, fields: typeof held) =>
+      importAddresses(ledger, [{ row: 1, key, fields }], { source, actor });
+    expect((await imported('holder-source', 'h-1', held)).registered).toBe(1);
+    expect((await imported('changed-source', 'k-1', { ...held, line1: '1 Changed Way' })).registered).toBe(1);
+    // The file now says k-1 is the held address: looked up or sent, the row is answered by its
+    // command's record, as a key reused with other values (not as a duplicate of h-1).
+    const rejected: string[] = [];
+    const summary = await importAddresses(ledger, [{ row: 1, key: 'k-1', fields: held }], {
+      source: 'changed-source',
+      actor,
+      onRejected: (r) => rejected.push(r.reasons.map((x) => x.message).join('; ')),
+    });
+    expect(summary).toEqual({ rows: 1, registered: 0, unchanged: 0, duplicates: 0, rejected: 1 });
+    expect(rejected[0]).toMatch(/imported before .* with other values/);
   });
 
   it('derives a stable UUID per source and key', () => {

@@ -228,11 +228,19 @@ export async function importAddresses(
 async function heldAddresses(ledger: Ledger, batch: Pending[]): Promise<Map<number, string>> {
   const rows = batch.map((p, i) => {
     const { line1, line2, postalCode, country, owner } = normalizeFields(p.command.data.fields);
-    return { i, s: addressStreamId(p.command.data.addressId), d: { line1, line2, postalCode, country, owner } };
+    return {
+      i,
+      s: addressStreamId(p.command.data.addressId),
+      c: p.command.metadata.commandId,
+      d: { line1, line2, postalCode, country, owner },
+    };
   });
-  const sql = `SELECT r.i, a.stream_id FROM jsonb_to_recordset($1::jsonb) AS r(i int, s text, d jsonb)
+  // A row an earlier run imported is answered by its command's record (unchanged, or refused if
+  // its values changed), whether or not this batch looked it up.
+  const sql = `SELECT r.i, a.stream_id FROM jsonb_to_recordset($1::jsonb) AS r(i int, s text, c text, d jsonb)
     JOIN address_keys a ON a.active AND a.stream_id <> r.s
-     AND a.key = address_key(r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country', r.d->>'owner')`;
+     AND a.key = address_key(r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country', r.d->>'owner')
+    WHERE NOT EXISTS (SELECT FROM processed_commands pc WHERE pc.command_id = r.c)`;
   const pool = poolOf(ledger.db);
   const found = pool
     ? (await pool.query<{ i: number; stream_id: string }>(sql, [JSON.stringify(rows)])).rows
