@@ -68,7 +68,11 @@ describe('rebuilding the projections from event zero', () => {
     await worker.stop();
     const incremental = await tableRows(db.pool, 'address_view', 'address_id');
     const incrementalSearch = await tableRows(db.pool, 'address_search', 'id');
-    const oids = [await tableOid('address_view'), await tableOid('address_search')];
+    const oids = [
+      await tableOid('address_view'),
+      await tableOid('address_search'),
+      await tableOid('address_search_words'),
+    ];
     const indexes = [await indexNames('address_view'), await indexNames('address_search')];
     // Migration 20261203020000_search_speed: half-full pages keep the vocabulary's updates HOT.
     expect(await storage('address_search_words')).toEqual(['fillfactor=50']);
@@ -85,6 +89,7 @@ describe('rebuilding the projections from event zero', () => {
     // New tables (so the comparison is not of a table with itself), same names, same indexes.
     expect(await tableOid('address_view')).not.toBe(oids[0]);
     expect(await tableOid('address_search')).not.toBe(oids[1]);
+    expect(await tableOid('address_search_words')).not.toBe(oids[2]);
     expect([await indexNames('address_view'), await indexNames('address_search')]).toEqual(indexes);
     expect(await storage('address_search_words')).toEqual(['fillfactor=50']);
     expect(await tableRows(db.pool, 'address_view', 'address_id')).toEqual(incremental);
