@@ -178,7 +178,6 @@ export class ProjectionRunner {
             this.followingUp = true;
             this.quickRetryMs = 10;
           } else {
-            await this.maybeSettle();
             await this.idle();
           }
         } catch (error) {
@@ -276,6 +275,10 @@ export class ProjectionRunner {
       }
       if (!read && resume.length === 0) {
         await this.maybeHeartbeat();
+        // Here, under the batch lock: a rebuild swaps its copy in under the same lock, and an
+        // ANALYZE still running on the live table would make the swap wait past its lock_timeout
+        // and throw the rebuilt copy away.
+        await this.maybeSettle();
         return 0;
       }
       const batch: ProjectionBatch = {
@@ -383,23 +386,12 @@ export class ProjectionRunner {
     const { projection, log } = this.o;
     const threshold = this.o.settleAfterDocuments ?? SETTLE_AFTER_DOCUMENTS;
     if (!projection.settle || (!this.settleDue && this.writtenSinceSettle < threshold)) return;
-    if (this.stopping || this.lockLost || !this.lockClient) return;
     const documents = this.writtenSinceSettle;
     this.writtenSinceSettle = 0;
     this.settleDue = false;
     const started = Date.now();
-    // Under the batch lock, as a batch: a rebuild swaps its copy in under the same lock, and an
-    // ANALYZE still running on the live table would make the swap wait past its lock_timeout and
-    // throw the rebuilt copy away.
-    const lock = this.lockClient;
-    const key = batchLockName(this.name);
     try {
-      await advisoryLock(lock, key);
-      try {
-        await projection.settle();
-      } finally {
-        if (!this.lockLost) await advisoryUnlock(lock, key).catch(() => {});
-      }
+      await projection.settle();
       this.settles++;
       log.info({ projection: this.name, documents, ms: Date.now() - started }, 'settled its read model');
     } catch (error) {
