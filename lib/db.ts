@@ -35,6 +35,33 @@ export function createPool(databaseUrl: string, options: { max?: number } = {}):
   return pool;
 }
 
+/**
+ * Runs `fn` on a client of its own from `pool`. The client goes back to the pool unless `fn` failed
+ * with an error `retire` says leaves the connection unfit, or its socket died meanwhile: checked
+ * out, a client has no other 'error' listener, and an unheard 'error' kills the process.
+ */
+export async function withPoolClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  retire: (error: unknown) => boolean,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken ??= error;
+  };
+  client.on('error', onError);
+  try {
+    return await fn(client);
+  } catch (error) {
+    if (retire(error)) broken ??= error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
 export function requireDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;
   if (!url) {

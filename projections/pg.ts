@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withPoolClient } from '@/lib/db';
 
 /** Anything that runs a query: a pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.ClientBase;
@@ -31,21 +32,22 @@ export async function withTransaction<T>(
       return `; SET LOCAL ${name} = ${value}`;
     }),
   ].join('');
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query(begin);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // A dead connection is dropped from the pool instead of being handed out again.
-    if (isConnectionError(error)) broken = error as Error;
-    else await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  // A dead connection is dropped from the pool instead of being handed out again.
+  return withPoolClient(
+    pool,
+    async (client) => {
+      try {
+        await client.query(begin);
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (!isConnectionError(error)) await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    },
+    isConnectionError,
+  );
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Prisma } from '@/generated/prisma/client';
-import type { Db } from '@/lib/db';
+import { type Db, withPoolClient } from '@/lib/db';
 import type { EventMetadata, RecordedEvent } from '../messages';
 import { decodeCursor, encodeCursor } from './cursor';
 import { DuplicateAddressError, IdempotencyKeyReusedError, VersionConflictError } from './errors';
@@ -128,24 +128,11 @@ export function createEventStore(db: Db, options: { upcast?: Upcaster; pool?: pg
     // refusals this store expects leave their connection ready for the next statement; anything
     // else retires it (a lost socket, a shutting-down server, or "cached plan must not change
     // result type" after a migration, which would fail on that connection every time).
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    // A socket that dies mid-statement is reported on the client (not only as the query's
-    // error); checked out, the client has no other listener, and an unheard 'error' kills the
-    // process.
-    const onError = (error: Error) => {
-      broken ??= error;
-    };
-    client.on('error', onError);
-    try {
-      return (await client.query<T & pg.QueryResultRow>({ name, text, values })).rows;
-    } catch (error) {
-      if (!isRefusal(error)) broken ??= error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    return withPoolClient(
+      pool,
+      async (client) => (await client.query<T & pg.QueryResultRow>({ name, text, values })).rows,
+      (error) => !isRefusal(error),
+    );
   }
 
   async function findCommand(commandId: string, requestHash: string): Promise<AppendResult | null> {
