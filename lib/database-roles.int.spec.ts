@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { appendOneRaw, createTestDatabase, type TestDatabase } from '@/test/db';
+import { appendOneRaw, createTestDatabase, migrateBefore, type TestDatabase } from '@/test/db';
 import { connectedRole, ensureOwnedDatabase, OWNER_ROLE, RUNTIME_GROUP, RUNTIME_LOGIN } from './database-roles';
 import { migrate } from './migrate';
 
@@ -250,12 +247,7 @@ describe('a database from before the roles (an old .data/, migrated as the super
       await admin.connect();
       await admin.query(`ALTER DATABASE ${name} OWNER TO current_user`).finally(() => admin.end());
       // The migrations of the release before the roles, applied the way it applied them.
-      const all = (await readdir('prisma/migrations')).sort();
-      const old = await mkdtemp(path.join(os.tmpdir(), 'legacy-migrations-'));
-      for (const m of all.filter((m) => m < '20261201010000')) {
-        await cp(path.join('prisma/migrations', m), path.join(old, m), { recursive: true });
-      }
-      await migrate(legacy.superuserUrl, old);
+      await migrateBefore(legacy.superuserUrl, '20261201010000');
       await expect(migrate(legacy.ownerUrl)).rejects.toThrow(/needs the owner role|must be owner/);
 
       await ensureOwnedDatabase(inject('pgAdminUrl'), name);

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { advisoryLock } from './advisory-locks';
 import { logger } from './logger';
 
-const MIGRATIONS_DIR = path.resolve(process.cwd(), 'prisma/migrations');
+export const MIGRATIONS_DIR = path.resolve(process.cwd(), 'prisma/migrations');
 // Any fixed number works; it only has to be the same in every process that migrates.
 const MIGRATION_LOCK = 'migrations';
 

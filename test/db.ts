@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { OWNER_ROLE } from '@/lib/database-roles';
 import { createPrisma, type Db } from '@/lib/db';
+import { MIGRATIONS_DIR, type MigrationResult, migrate } from '@/lib/migrate';
 import { waitFor } from './wait';
 
 /**
@@ -134,4 +138,20 @@ export async function waitForAllEventsVisible(q: { query: pg.Pool['query'] }): P
     },
     { timeoutMs: 60_000 },
   );
+}
+
+/**
+ * Applies every migration older than `first` (a migration's 14-digit prefix) to the database at
+ * `url`, as it stood before that release: for tests of what a migration does to older data.
+ */
+export async function migrateBefore(url: string, first: string): Promise<MigrationResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-before-'));
+  try {
+    for (const name of (await readdir(MIGRATIONS_DIR)).filter((n) => /^\d{14}_/.test(n) && n < first)) {
+      await cp(path.join(MIGRATIONS_DIR, name), path.join(dir, name), { recursive: true });
+    }
+    return await migrate(url, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

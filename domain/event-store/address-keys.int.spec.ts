@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AddressCommand, type AddressFieldsInput, addressStreamId } from '@/domain/address';
@@ -12,7 +9,7 @@ import type { CommandMetadata } from '@/domain/messages';
 import { createPrisma, poolOf } from '@/lib/db';
 import { createLedger, type Ledger } from '@/lib/ledger';
 import { migrate } from '@/lib/migrate';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { createTestDatabase, migrateBefore, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
 
 /*
@@ -438,13 +435,8 @@ describe('the migration that introduces the guard', () => {
   it('reserves the keys of addresses registered before it, in the order they happened', async () => {
     const old = await createTestDatabase({ empty: true });
     try {
-      const all = path.resolve('prisma/migrations');
-      const before = await mkdtemp(path.join(os.tmpdir(), 'migrations-before-'));
-      for (const name of (await readdir(all)).filter((n) => n < '20261201020000')) {
-        await cp(path.join(all, name), path.join(before, name), { recursive: true });
-      }
       // Migrating and writing raw event rows are the owner's rights, not the app's.
-      await migrate(old.ownerUrl, before);
+      await migrateBefore(old.ownerUrl, '20261201020000');
       const insert = (stream: string, version: number, type: string, schemaVersion: number, data: unknown) =>
         old.ownerPool.query(
           `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata)

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '@/domain/event-store/postgres-event-store';
 import { migrate } from '@/lib/migrate';
-import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { createTestDatabase, migrateBefore, type TestDatabase } from '@/test/db';
 import { eventHash } from './chain';
 import { CHAINED_EVENT_COLUMNS, type ChainedEventRow, toChained, verifyLedger } from './verify';
 
@@ -93,13 +90,8 @@ describe('event hashes: SQL and JS agree', () => {
 describe('the migration', () => {
   it('chains the events written before it, so they verify', async () => {
     const old = await createTestDatabase({ empty: true });
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'ledger-migrations-'));
     try {
-      const all = (await readdir('prisma/migrations')).sort();
-      const before = all.filter((name) => name < '20261201040000');
-      for (const name of before)
-        await cp(path.join('prisma/migrations', name), path.join(dir, name), { recursive: true });
-      await migrate(old.ownerUrl, dir);
+      await migrateBefore(old.ownerUrl, '20261201040000');
       // Written by the append function as it was before the chain existed.
       const streamId = `old-${randomUUID()}`;
       for (const [version, data] of [awkward, { n: 2 }, { n: 3 }].entries()) {
@@ -118,7 +110,6 @@ describe('the migration', () => {
       expect(report.problems).toEqual([]);
       expect(report.summary).toMatchObject({ events: 3, streams: 1, seals: 0, unsealedEvents: 3 });
     } finally {
-      await rm(dir, { recursive: true, force: true });
       await old.drop();
     }
   });
