@@ -447,6 +447,40 @@ describe('a batch of registrations the store refuses as a whole (handleBatch)', 
     expect(refused).toHaveLength(1);
   });
 
+  it('answers the commands the caller names for a refused batch and sends the rest again, without halving', async () => {
+    const commands = registrations(1000);
+    const { handleBatch, calls, memory } = refusingOne(addressStreamId('a-617'));
+    const seen: number[] = [];
+    const outcomes = await handleBatch(commands, {
+      answerRefused: async (error, part) => {
+        seen.push(part.length);
+        const i = part.findIndex(
+          (c) => error instanceof DuplicateAddressError && addressStreamId(c.data.addressId) === error.streamId,
+        );
+        return new Map(i < 0 ? [] : [[i, error]]);
+      },
+    });
+
+    expect(outcomes[617]).toEqual({ ok: false, error: expect.any(DuplicateAddressError) });
+    expect(outcomes.filter((o) => o.ok && o.result.appended === 1)).toHaveLength(999);
+    expect(await memory.store.streamVersion(addressStreamId('a-618'))).toBe(1);
+    // The refused batch and the rest of it again; no single command.
+    expect(calls).toEqual({ batches: 2, singles: 0 });
+    expect(seen).toEqual([1000]);
+  });
+
+  it('halves a refused batch when the caller names none of it', async () => {
+    const commands = registrations(64);
+    const { handleBatch, calls } = refusingOne(addressStreamId('a-5'));
+    const outcomes = await handleBatch(commands, {
+      answerRefused: async () => new Map([[64, new Error('out of range')]]),
+    });
+    expect(outcomes.filter((o) => !o.ok)).toHaveLength(1);
+    expect(outcomes[5]).toMatchObject({ ok: false, error: expect.any(DuplicateAddressError) });
+    expect(calls.singles).toBe(1);
+    expect(calls.batches).toBeGreaterThan(2);
+  });
+
   it('throws what is not about one command (the database is down) instead of splitting', async () => {
     const memory = createInMemoryEventStore();
     const handleBatch = createBatchCommandHandler<AddressState, AddressCommand, AddressEvent>({

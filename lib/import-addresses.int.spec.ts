@@ -156,6 +156,55 @@ describe('importAddresses', () => {
     expect(lookups).toHaveLength(2);
   });
 
+  it('answers the duplicates of a refused batch after looking them up, and sends the rest once more instead of halving it', async () => {
+    // Batch 1 (rows 1–9) has no duplicates, so batch 2 goes without a look-up; it holds a row of
+    // the register under another source (row 12) and the same new address twice (rows 14 and 17).
+    const base = items[20]!.fields;
+    const rows = Array.from({ length: 18 }, (_, i) => ({
+      row: i + 1,
+      key: `refused-${i + 1}`,
+      fields: { ...base, line1: `${i + 1} Refusal Road` },
+    }));
+    rows[11] = { ...rows[11]!, fields: items[3]!.fields };
+    rows[16] = { ...rows[16]!, fields: rows[13]!.fields };
+    const pool = poolOf(ledger.db)!;
+    const query = vi.spyOn(pool, 'query');
+    const batches = vi.spyOn(ledger.store, 'appendBatch');
+    const singles = vi.spyOn(ledger.store, 'append');
+    const refused: number[] = [];
+    const duplicates: Array<{ row?: number; addressId: string }> = [];
+    let calls: unknown[][] = [];
+    let sent: number[] = [];
+    try {
+      const summary = await importAddresses(ledger, rows, {
+        source: 'refused-source',
+        actor,
+        batchSize: 9,
+        inFlight: 1,
+        onBatchRefused: (n) => refused.push(n),
+        onDuplicate: (d) => duplicates.push({ row: d.row, addressId: d.addressId }),
+      });
+      expect(summary).toEqual({ rows: 18, registered: 16, unchanged: 0, duplicates: 2, rejected: 0 });
+    } finally {
+      calls = [...query.mock.calls];
+      sent = batches.mock.calls.map(([part]) => part.length);
+      expect(singles).not.toHaveBeenCalled();
+      vi.restoreAllMocks();
+    }
+    expect(refused).toEqual([9]);
+    expect(duplicates).toEqual([
+      { row: 12, addressId: importedAddressId('test', items[3]!.key) },
+      { row: 17, addressId: importedAddressId('refused-source', 'refused-14') },
+    ]);
+    // Batch 1, batch 2 refused, batch 2 without its two duplicates: no halves, no single commands.
+    expect(sent).toEqual([9, 9, 7]);
+    // The run's first look-up, and the one after the refusal.
+    const lookups = calls.filter(([sql]) => typeof sql === 'string' && sql.includes('JOIN address_keys a'));
+    expect(lookups).toHaveLength(2);
+    const { state } = await ledger.loadAddress(importedAddressId('refused-source', 'refused-18'));
+    expect(state.fields?.line1).toBe('18 Refusal Road');
+  });
+
   it('refuses a row imported before with other values, also when those values are another active address', async () => {
     const held = { ...items[11]!.fields, line1: '2 Holder Row' };
     const imported = async (source: string, key: string, fields: typeof held) =>

@@ -120,22 +120,29 @@ export async function importAddresses(
   // which has three) cost more.
   let overlapping = true;
   const write = async (batch: Pending[]) => {
-    const held = options.dryRun || !overlapping ? new Map<number, string>() : await heldAddresses(ledger, batch);
-    const rest = batch.filter((_, i) => !held.has(i));
+    const commands = batch.map((p) => p.command);
+    const held = options.dryRun || !overlapping ? new Map<number, string>() : await heldAddresses(ledger, commands);
+    const rest = commands.filter((_, i) => !held.has(i));
     const sent = options.dryRun
       ? await dryRunOutcomes(ledger, rest)
-      : await ledger.handleBatch(
-          rest.map((p) => p.command),
-          {
-            onBatchRefused: (error) => {
-              logger.warn(
-                { err: errorMessage(error), rows: rest.length },
-                'import batch refused; retrying it in halves down to single rows',
-              );
-              options.onBatchRefused?.(rest.length);
-            },
+      : await ledger.handleBatch(rest, {
+          onBatchRefused: (error) => {
+            logger.warn(
+              { err: errorMessage(error), rows: rest.length },
+              'import batch refused; retrying it without its duplicates',
+            );
+            options.onBatchRefused?.(rest.length);
           },
-        );
+          // A batch sent without a look-up and refused (a duplicate of the register or of an
+          // earlier row of the file): its duplicates, found now, are answered and the rest goes again.
+          answerRefused: async (_error, part) =>
+            new Map(
+              [...(await heldAddresses(ledger, part))].map(([i, holder]) => [
+                i,
+                new DuplicateAddressError(addressStreamId(part[i]!.data.addressId), holder),
+              ]),
+            ),
+        });
     let next = 0;
     let duplicates = 0;
     for (const [i, { item, command }] of batch.entries()) {
@@ -217,30 +224,35 @@ export async function importAddresses(
 }
 
 /**
- * The rows of a batch whose address another active address already holds (the duplicate guard's
- * own key of the fields the registration would record), by their index, with that address's
- * stream: answered as duplicates without being sent. Each of them made the guard refuse its whole
- * batch, and halving it down to the culprits sent every other row again about log2(batch) times:
- * the full file after an import of the shipped sample (2,764 of its rows under another source)
- * ran at a few hundred rows/s. The guard stays the judge: a key taken after this look is refused
- * as before, and a row's own stream (a re-run) is not a holder.
+ * The commands of a batch whose address another active address already holds (the duplicate
+ * guard's own key of the fields the registration would record), or an earlier command of the
+ * batch has, by their index, with the holder's stream: answered as duplicates without being sent.
+ * Each of them makes the guard refuse its whole batch. The guard stays the judge: a key taken
+ * after this look is refused as before, and a command's own stream (a re-run) is not a holder.
  */
-async function heldAddresses(ledger: Ledger, batch: Pending[]): Promise<Map<number, string>> {
-  const rows = batch.map((p, i) => {
-    const { line1, line2, postalCode, country, owner } = normalizeFields(p.command.data.fields);
+async function heldAddresses(ledger: Ledger, commands: readonly RegisterAddress[]): Promise<Map<number, string>> {
+  const rows = commands.map((command, i) => {
+    const { line1, line2, postalCode, country, owner } = normalizeFields(command.data.fields);
     return {
       i,
-      s: addressStreamId(p.command.data.addressId),
-      c: p.command.metadata.commandId,
+      s: addressStreamId(command.data.addressId),
+      c: command.metadata.commandId,
       d: { line1, line2, postalCode, country, owner },
     };
   });
   // A row an earlier run imported is answered by its command's record (unchanged, or refused if
-  // its values changed), whether or not this batch looked it up.
-  const sql = `SELECT r.i, a.stream_id FROM jsonb_to_recordset($1::jsonb) AS r(i int, s text, c text, d jsonb)
-    JOIN address_keys a ON a.active AND a.stream_id <> r.s
-     AND a.key = address_key(r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country', r.d->>'owner')
-    WHERE NOT EXISTS (SELECT FROM processed_commands pc WHERE pc.command_id = r.c)`;
+  // its values changed), whether or not this batch looked it up. Of two rows with one key, the
+  // later is the duplicate of the earlier, as the guard decides within one statement.
+  const sql = `WITH r AS (
+      SELECT r.i, r.s, address_key(r.d->>'line1', r.d->>'line2', r.d->>'postalCode', r.d->>'country', r.d->>'owner') AS k
+        FROM jsonb_to_recordset($1::jsonb) AS r(i int, s text, c text, d jsonb)
+       WHERE NOT EXISTS (SELECT FROM processed_commands pc WHERE pc.command_id = r.c)
+    ), w AS (
+      SELECT r.*, first_value(r.s) OVER (PARTITION BY r.k ORDER BY r.i) AS first FROM r
+    )
+    SELECT w.i, coalesce(a.stream_id, w.first) AS stream_id
+      FROM w LEFT JOIN address_keys a ON a.active AND a.key = w.k AND a.stream_id <> w.s
+     WHERE a.stream_id IS NOT NULL OR w.first <> w.s`;
   const pool = poolOf(ledger.db);
   const found = pool
     ? (await pool.query<{ i: number; stream_id: string }>(sql, [JSON.stringify(rows)])).rows
@@ -249,19 +261,19 @@ async function heldAddresses(ledger: Ledger, batch: Pending[]): Promise<Map<numb
 }
 
 /** What a real run would answer, from the idempotency records alone (read only). */
-async function dryRunOutcomes(ledger: Ledger, batch: Pending[]): Promise<BatchHandleOutcome[]> {
-  const ids = batch.map((p) => p.command.metadata.commandId);
+async function dryRunOutcomes(ledger: Ledger, batch: readonly RegisterAddress[]): Promise<BatchHandleOutcome[]> {
+  const ids = batch.map((c) => c.metadata.commandId);
   const rows = await ledger.db.$queryRaw<{ command_id: string }[]>`
     SELECT command_id FROM processed_commands WHERE command_id = ANY(${ids}::text[])`;
   const known = new Set(rows.map((r) => r.command_id));
-  return batch.map((p) => ({
+  return batch.map((c) => ({
     ok: true,
     result: {
-      streamId: p.command.data.addressId,
+      streamId: c.data.addressId,
       version: 1,
       position: null,
-      appended: known.has(p.command.metadata.commandId) ? 0 : 1,
-      replayed: known.has(p.command.metadata.commandId),
+      appended: known.has(c.metadata.commandId) ? 0 : 1,
+      replayed: known.has(c.metadata.commandId),
     },
   }));
 }
