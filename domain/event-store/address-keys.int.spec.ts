@@ -292,6 +292,38 @@ describe("a statement that registers many addresses (the import's batch)", () =>
     expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
     expect(await ledger.store.streamVersion(streamOf(batch[1]!))).toBe(0);
   });
+
+  it('lets one of two batches racing for one key have it; the other names the winner and writes nothing', async () => {
+    for (let round = 0; round < 5; round++) {
+      const line1 = `${30 + round} Union Street`;
+      const batches = [0, 1].map((i) => [registration(`${40 + round * 2 + i} Union Street`), registration(line1)]);
+      const results = await Promise.allSettled(
+        batches.map((batch) =>
+          ledger.store.appendBatch(
+            batch.map((command) => ({
+              streamId: streamOf(command),
+              expectedVersion: 0,
+              events: [
+                {
+                  type: 'AddressRegistered',
+                  schemaVersion: 2,
+                  data: { addressId: command.data.addressId, ...(command.data as { fields: object }).fields },
+                  metadata: command.metadata,
+                },
+              ],
+            })),
+          ),
+        ),
+      );
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won, `round ${round}`).toHaveLength(1);
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(String(lost.reason)).toContain(`duplicate_address ${streamOf(batches[won[0]!]![1]!)}`);
+      const loser = batches[1 - won[0]!]!;
+      expect(await reservations(loser)).toBe(0);
+      expect(await ledger.store.streamVersion(streamOf(loser[0]!))).toBe(0);
+    }
+  });
 });
 
 describe("folds a statement's events: only each stream's final key counts (migration 20261204020000)", () => {

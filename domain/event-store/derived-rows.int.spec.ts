@@ -132,6 +132,14 @@ async function derivedRows(q: Pick<pg.ClientBase, 'query'>, streamId: string) {
   return rows;
 }
 
+/** One registration appended in a batch whose other item is not one, so the trigger derives its rows. */
+async function appendViaTrigger(streamId: string, registration: NewEvent) {
+  await store.appendBatch([
+    { streamId, expectedVersion: 0, events: [registration] },
+    { streamId: `test-${randomUUID()}`, expectedVersion: 0, events: [changed('x', { owner: 'o' })] },
+  ]);
+}
+
 describe('a registration appended on its own (append_events writes its rows, migration 20261205010000)', () => {
   const sameAddress = (addressId: string, line1: string): NewEvent => {
     const event = registered(addressId, 'Old Orchard Beach');
@@ -140,12 +148,10 @@ describe('a registration appended on its own (append_events writes its rows, mig
 
   it('writes the rows the trigger writes for it, without the trigger', async () => {
     const line1 = `${randomUUID()} Grand Avenue`;
-    // The trigger's rows: the same registration in a batch (append_events_batch leaves every row
-    // to the trigger); archived after, so the key is free for the second one.
+    // The trigger's rows: the same registration in a batch with an item of another shape (which
+    // append_events_batch leaves to the trigger); archived after, so the key is free again.
     const [viaTrigger, alone] = [randomUUID(), randomUUID()];
-    await store.appendBatch([
-      { streamId: `address-${viaTrigger}`, expectedVersion: 0, events: [sameAddress(viaTrigger, line1)] },
-    ]);
+    await appendViaTrigger(`address-${viaTrigger}`, sameAddress(viaTrigger, line1));
     const expected = await derivedRows(db.pool, `address-${viaTrigger}`);
     await store.append(
       `address-${viaTrigger}`,
@@ -214,5 +220,104 @@ describe('a registration appended on its own (append_events writes its rows, mig
     expect(
       await refused(`SELECT * FROM append_events_batch($1::jsonb, 'ledger_events')`, [JSON.stringify(batch)]),
     ).toBe(`duplicate_address address-${held}`);
+  });
+});
+
+describe('a batch of registrations (append_events_batch writes their rows, migration 20261207000000)', () => {
+  const withOwner = (addressId: string, city: string, line1: string): NewEvent => {
+    const event = registered(addressId, city);
+    return { ...event, data: { ...(event.data as object), line1, line2: 'Apt 2', owner: 'o-7' } };
+  };
+  const archive = (addressId: string) =>
+    store.append(
+      `address-${addressId}`,
+      [{ ...changed(addressId, {}), type: 'AddressArchived', data: { addressId, reason: 'moved' } }],
+      { expectedVersion: 1 },
+    );
+
+  it('writes the rows the trigger writes for each of them, without the trigger', async () => {
+    const lines = [`${randomUUID()} Ocean Avenue`, `${randomUUID()} Beach Street`];
+    const cities = ['Kennebunkport', 'BIDDEFORD'];
+    // The trigger's rows for each, archived after so their keys are free again.
+    const expected: unknown[] = [];
+    for (const [i, line1] of lines.entries()) {
+      const id = randomUUID();
+      await appendViaTrigger(`address-${id}`, withOwner(id, cities[i]!, line1));
+      expected.push(await derivedRows(db.pool, `address-${id}`));
+      await archive(id);
+    }
+    expect(expected).toEqual([
+      [expect.objectContaining({ head: 1, head_hash: true, city: 'kennebunkport', active: true, key_matches: true })],
+      [expect.objectContaining({ head: 1, head_hash: true, city: 'biddeford', active: true, key_matches: true })],
+    ]);
+
+    // With the trigger off (in a transaction rolled back after), only append_events_batch can write them.
+    const owner = await db.ownerPool.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query('ALTER TABLE events DISABLE TRIGGER events_derive');
+      const ids = [randomUUID(), randomUUID()];
+      const items = ids.map((id, i) => ({
+        streamId: `address-${id}`,
+        expectedVersion: 0,
+        events: [{ eventId: randomUUID(), ...withOwner(id, cities[i]!, lines[i]!) }],
+        commandId: randomUUID(),
+        requestHash: 'h',
+      }));
+      const { rows } = await owner.query<{ ord: number; outcome: string; version: number }>(
+        `SELECT ord, outcome, version FROM append_events_batch($1::jsonb, 'ledger_events')`,
+        [JSON.stringify(items)],
+      );
+      expect(rows).toEqual([
+        { ord: 1, outcome: 'appended', version: 1 },
+        { ord: 2, outcome: 'appended', version: 1 },
+      ]);
+      expect([await derivedRows(owner, `address-${ids[0]}`), await derivedRows(owner, `address-${ids[1]}`)]).toEqual(
+        expected,
+      );
+      const { rows: recorded } = await owner.query(
+        `SELECT count(*)::int AS n FROM processed_commands WHERE command_id = ANY($1)`,
+        [items.map((item) => item.commandId)],
+      );
+      expect(recorded).toEqual([{ n: 2 }]);
+      // The session is left as it was: the trigger derives the next statement's rows, and the
+      // planner's setting the function changed for its statement is back.
+      const { rows: settings } = await owner.query(
+        `SELECT current_setting('ledger.derived', true) AS derived, current_setting('enable_nestloop') AS nestloop`,
+      );
+      expect(settings).toEqual([{ derived: '', nestloop: 'on' }]);
+    } finally {
+      await owner.query('ROLLBACK');
+      owner.release();
+    }
+  });
+
+  it('answers a repeat and an existing stream in a batch of registrations as the trigger path does', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const commandId = randomUUID();
+    const first = await store.appendBatch([
+      {
+        streamId: `address-${a}`,
+        expectedVersion: 0,
+        events: [registered(a, 'Wells')],
+        command: { commandId, requestHash: 'h-a' },
+      },
+      { streamId: `address-${b}`, expectedVersion: 0, events: [registered(b, 'Wells')] },
+    ]);
+    expect(first.map((o) => o.ok)).toEqual([true, true]);
+    const again = await store.appendBatch([
+      {
+        streamId: `address-${a}`,
+        expectedVersion: 0,
+        events: [registered(a, 'Wells')],
+        command: { commandId, requestHash: 'h-a' },
+      },
+      { streamId: `address-${b}`, expectedVersion: 0, events: [registered(b, 'Wells')] },
+      { streamId: `address-${c}`, expectedVersion: 0, events: [registered(c, 'Wells')] },
+    ]);
+    expect(again[0]).toMatchObject({ ok: true, result: { replayed: true, version: 1 } });
+    expect(again[1]).toMatchObject({ ok: false });
+    expect(again[2]).toMatchObject({ ok: true, result: { replayed: false, version: 1 } });
+    expect((await derivedRows(db.pool, `address-${c}`))[0]).toMatchObject({ head: 1, head_hash: true, city: 'wells' });
   });
 });
