@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import {
   AddressAlreadyRegistered,
   type AddressFieldsInput,
@@ -75,7 +75,7 @@ export interface ImportOptions {
 
 /** A UUID derived from the source key, so an address keeps its id across re-runs of an import. */
 export function importedAddressId(source: string, key: string): string {
-  const h = createHash('sha256').update(`${source}\n${key}`).digest('hex');
+  const h = hash('sha256', `${source}\n${key}`, 'hex');
   // RFC 9562 version 8 (custom) with the RFC variant bits.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
