@@ -10,6 +10,7 @@ import {
 import type { BatchHandleOutcome } from '@/domain/command-handler';
 import { DuplicateAddressError, IdempotencyKeyReusedError } from '@/domain/event-store/errors';
 import type { Actor } from '@/domain/messages';
+import { projectionPacer } from '@/projections/pacing';
 import { poolOf } from './db';
 import type { Ledger } from './ledger';
 import { logger } from './logger';
@@ -66,12 +67,22 @@ export interface ImportOptions {
   inFlight?: number;
   /** Validate and count what would be registered, without writing. */
   dryRun?: boolean;
+  /**
+   * Events a running projection may fall behind before the next batch waits for it to come
+   * within half of that (projections/pacing.ts); 0 never waits. The default is about two
+   * seconds of the projector's work on these machines, so search is that fresh during an
+   * import and again that soon after it. A projector that is not running is not waited for.
+   */
+  maxProjectionLag?: number;
   onRejected?: (rejection: ImportRejection) => void;
   onDuplicate?: (duplicate: ImportDuplicate) => void;
   /** A batch the database refused whole (then retried in halves): its rows. */
   onBatchRefused?: (rows: number) => void;
   onProgress?: (summary: Readonly<ImportSummary>) => void;
 }
+
+/** ImportOptions.maxProjectionLag when not given. */
+export const DEFAULT_MAX_PROJECTION_LAG = 10_000;
 
 /** A UUID derived from the source key, so an address keeps its id across re-runs of an import. */
 export function importedAddressId(source: string, key: string): string {
@@ -164,10 +175,25 @@ export async function importAddresses(
     options.onProgress?.(summary);
   };
 
+  const pool = poolOf(ledger.db);
+  const pace =
+    options.dryRun || !pool
+      ? async () => {}
+      : projectionPacer(pool, {
+          maxLag: options.maxProjectionLag ?? DEFAULT_MAX_PROJECTION_LAG,
+          onWait: (lag) =>
+            logger.info(
+              { ...lag, maxLag: options.maxProjectionLag ?? DEFAULT_MAX_PROJECTION_LAG },
+              'import waiting for the projector',
+            ),
+          onResume: (waitedMs) => logger.info({ waitedMs }, 'import resumed'),
+        });
+
   const running = new Set<Promise<void>>();
   // The first batch that failed stops the run; kept here so no rejection goes unhandled meanwhile.
   const failures: unknown[] = [];
   const send = async (batch: Pending[]) => {
+    await pace();
     const p: Promise<void> = write(batch)
       .catch((error) => {
         failures.push(error);

@@ -194,6 +194,11 @@ describe('npm run import', () => {
     expect((await importCli([empty])).stderr).toMatch(/the file is empty/);
     expect((await importCli([odd, '--map', 'name=nickname'])).stderr).toMatch(/unknown field "nickname"/);
     expect((await importCli([odd, '--no-such-option'])).code).toBe(2);
+    // A value that looks like an option is a usage error of parseArgs' own.
+    expect((await importCli([odd, '--max-lag', '-5'])).code).toBe(2);
+    const negativeLag = await importCli([odd, '--max-lag=-5']);
+    expect(negativeLag.code).toBe(2);
+    expect(negativeLag.stderr).toMatch(/--max-lag: a whole number of events, 0 or more/);
     expect(await count('SELECT 1 FROM events')).toBe(before);
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { createPrisma } from '@/lib/db';
 import { openLocalDatabase } from '@/lib/embedded-postgres';
+import { DEFAULT_MAX_PROJECTION_LAG } from '@/lib/import-addresses';
 import { IMPORT_SOURCE_PATTERN, IMPORT_TARGETS, importSourceFromFileName, parseMapOptions } from '@/lib/import-columns';
 import { importCsvFile } from '@/lib/import-csv';
 import { createLedger } from '@/lib/ledger';
@@ -25,7 +26,8 @@ const USAGE = `usage: npm run import -- FILE [--map column=field …] [--source 
   --source NAME   names the source; rows are recognised on a re-run by source and key (default: FILE's name)
   --dry-run       validate and count, write nothing
   --report FILE   write rejected rows (row, reasons, the row's columns) as CSV
-  --batch-size N  rows per round trip (default 1000)`;
+  --batch-size N  rows per round trip (default 1000)
+  --max-lag N     wait while a running projector is more than N events behind (default ${DEFAULT_MAX_PROJECTION_LAG}; 0: never)`;
 
 async function main() {
   const { values, positionals } = parseArgs({
@@ -37,6 +39,7 @@ async function main() {
       'dry-run': { type: 'boolean' },
       report: { type: 'string' },
       'batch-size': { type: 'string' },
+      'max-lag': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -52,6 +55,11 @@ async function main() {
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 5000)) {
     throw new UsageError('--batch-size: a whole number from 1 to 5000');
+  }
+
+  const maxLag = values['max-lag'] === undefined ? undefined : Number(values['max-lag']);
+  if (maxLag !== undefined && !(Number.isInteger(maxLag) && maxLag >= 0)) {
+    throw new UsageError('--max-lag: a whole number of events, 0 or more');
   }
 
   // Before a database is opened: a typo in the name fails at once.
@@ -77,6 +85,7 @@ async function main() {
       actor: { id: `system:import:${user}`, name: `npm run import (${user})`, role: 'system' },
       map,
       batchSize,
+      maxProjectionLag: maxLag,
       dryRun: values['dry-run'] ?? false,
       reportFile: values.report,
       onProgress: ({ bytesRead, totalBytes, summary: s }) => {
@@ -112,6 +121,6 @@ main().then(
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`import failed: ${message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`);
     logger.debug({ err: message }, 'import failed');
-    process.exit(error instanceof UsageError || error?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(error instanceof UsageError || String(error?.code).startsWith('ERR_PARSE_ARGS_') ? 2 : 1);
   },
 );
