@@ -149,12 +149,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: flags,
-    // PostgreSQL's own C.UTF-8 (17+): the code-point order and Unicode case mapping glibc's
-    // C.UTF-8 gave, but text compared with memcmp instead of strcoll. Every index on a text key
-    // (stream and command ids, the duplicate guard's key, the audit log's actor, source and run)
-    // compares through the collation: with libc's, an import's database sessions spent a quarter
-    // of their time there (324 µs a row against 244, server CPU of 5,000-row imports).
-    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
+    initdbFlags: ['--encoding=UTF8'],
     onLog: (message) => logger.debug({ component: 'postgres' }, String(message).trim()),
     onError: (error) => logger.warn({ component: 'postgres', err: String(error) }, 'postgres reported an error'),
   });
