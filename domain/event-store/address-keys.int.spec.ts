@@ -293,36 +293,51 @@ describe("a statement that registers many addresses (the import's batch)", () =>
     expect(await ledger.store.streamVersion(streamOf(batch[1]!))).toBe(0);
   });
 
-  it('lets one of two batches racing for one key have it; the other names the winner and writes nothing', async () => {
-    for (let round = 0; round < 5; round++) {
-      const line1 = `${30 + round} Union Street`;
-      const batches = [0, 1].map((i) => [registration(`${40 + round * 2 + i} Union Street`), registration(line1)]);
-      const results = await Promise.allSettled(
-        batches.map((batch) =>
-          ledger.store.appendBatch(
-            batch.map((command) => ({
-              streamId: streamOf(command),
-              expectedVersion: 0,
-              events: [
-                {
-                  type: 'AddressRegistered',
-                  schemaVersion: 2,
-                  data: { addressId: command.data.addressId, ...(command.data as { fields: object }).fields },
-                  metadata: command.metadata,
-                },
-              ],
-            })),
-          ),
-        ),
+  it('makes a batch whose key another batch in flight takes wait for it, then refuses it naming the holder', async () => {
+    const line1 = '30 Union Street';
+    const [first, second] = [0, 1].map((i) => [registration(`${40 + i} Union Street`), registration(line1)]);
+    const itemsOf = (batch: AddressCommand[]) =>
+      batch.map((command) => ({
+        streamId: streamOf(command),
+        expectedVersion: 0,
+        events: [
+          {
+            eventId: randomUUID(),
+            type: 'AddressRegistered',
+            schemaVersion: 2,
+            data: { addressId: command.data.addressId, ...(command.data as { fields: object }).fields },
+            metadata: command.metadata,
+          },
+        ],
+      }));
+    // The first batch holds its reservations in an open transaction while the second is sent.
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT * FROM append_events_batch($1::jsonb, 'ledger_events')`, [
+        JSON.stringify(itemsOf(first!)),
+      ]);
+      const racing = ledger.store.appendBatch(
+        itemsOf(second!).map(({ events, ...item }) => ({ ...item, events: events.map(({ eventId: _, ...e }) => e) })),
       );
-      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
-      expect(won, `round ${round}`).toHaveLength(1);
-      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-      expect(String(lost.reason)).toContain(`duplicate_address ${streamOf(batches[won[0]!]![1]!)}`);
-      const loser = batches[1 - won[0]!]!;
-      expect(await reservations(loser)).toBe(0);
-      expect(await ledger.store.streamVersion(streamOf(loser[0]!))).toBe(0);
+      const refused = racing.then(
+        () => null,
+        (error: unknown) => String(error),
+      );
+      await waitFor('the second batch to wait for the first', async () => {
+        const { rows } = await db.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%append_events_batch%'`,
+        );
+        return rows.length > 0;
+      });
+      await holder.query('COMMIT');
+      expect(await refused).toContain(`duplicate_address ${streamOf(first![1]!)}`);
+    } finally {
+      holder.release();
     }
+    expect(await reservations(first!)).toBe(2);
+    expect(await reservations(second!)).toBe(0);
+    expect(await ledger.store.streamVersion(streamOf(second![0]!))).toBe(0);
   });
 });
 

@@ -132,13 +132,30 @@ async function derivedRows(q: Pick<pg.ClientBase, 'query'>, streamId: string) {
   return rows;
 }
 
-/** One registration appended in a batch whose other item is not one, so the trigger derives its rows. */
-async function appendViaTrigger(streamId: string, registration: NewEvent) {
-  await store.appendBatch([
-    { streamId, expectedVersion: 0, events: [registration] },
-    { streamId: `test-${randomUUID()}`, expectedVersion: 0, events: [changed('x', { owner: 'o' })] },
+/**
+ * Registrations written by one INSERT of the owner, so the trigger derives their rows (its
+ * branch for a statement of registrations only, which append_events and append_events_batch
+ * replace with their own writes). In `q`'s transaction when given.
+ */
+async function insertViaTrigger(registrations: Array<{ streamId: string; event: NewEvent }>, q?: pg.ClientBase) {
+  const values = registrations.flatMap(({ streamId, event }) => [
+    streamId,
+    randomUUID(),
+    event.type,
+    event.schemaVersion,
+    JSON.stringify(event.data),
+    JSON.stringify(event.metadata),
   ]);
+  const rows = registrations.map(
+    (_, i) =>
+      `($${i * 6 + 1}, 1, $${i * 6 + 2}::uuid, $${i * 6 + 3}, $${i * 6 + 4}::int, $${i * 6 + 5}::jsonb, $${i * 6 + 6}::jsonb)`,
+  );
+  await (q ?? db.ownerPool).query(
+    `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata) VALUES ${rows.join(', ')}`,
+    values,
+  );
 }
+const appendViaTrigger = (streamId: string, event: NewEvent) => insertViaTrigger([{ streamId, event }]);
 
 describe('a registration appended on its own (append_events writes its rows, migration 20261205010000)', () => {
   const sameAddress = (addressId: string, line1: string): NewEvent => {
@@ -148,8 +165,7 @@ describe('a registration appended on its own (append_events writes its rows, mig
 
   it('writes the rows the trigger writes for it, without the trigger', async () => {
     const line1 = `${randomUUID()} Grand Avenue`;
-    // The trigger's rows: the same registration in a batch with an item of another shape (which
-    // append_events_batch leaves to the trigger); archived after, so the key is free again.
+    // The trigger's rows for the same registration; archived after, so the key is free again.
     const [viaTrigger, alone] = [randomUUID(), randomUUID()];
     await appendViaTrigger(`address-${viaTrigger}`, sameAddress(viaTrigger, line1));
     const expected = await derivedRows(db.pool, `address-${viaTrigger}`);
@@ -281,18 +297,85 @@ describe('a batch of registrations (append_events_batch writes their rows, migra
       );
       expect(recorded).toEqual([{ n: 2 }]);
       // The session is left as it was: the trigger derives the next statement's rows, and the
-      // planner's setting the function changed for its statement is back.
+      // planner's setting the function changed for its statement is back to the caller's.
+      await owner.query('SET LOCAL enable_nestloop = off');
+      await owner.query(`SELECT outcome FROM append_events_batch($1::jsonb, 'ledger_events')`, [
+        JSON.stringify(
+          [randomUUID()].map((id) => ({
+            streamId: `address-${id}`,
+            expectedVersion: 0,
+            events: [{ eventId: randomUUID(), ...registered(id, 'Saco') }],
+          })),
+        ),
+      ]);
       const { rows: settings } = await owner.query(
         `SELECT current_setting('ledger.derived', true) AS derived, current_setting('enable_nestloop') AS nestloop`,
       );
-      expect(settings).toEqual([{ derived: '', nestloop: 'on' }]);
+      expect(settings).toEqual([{ derived: '', nestloop: 'off' }]);
     } finally {
       await owner.query('ROLLBACK');
       owner.release();
     }
   });
 
-  it('answers a repeat and an existing stream in a batch of registrations as the trigger path does', async () => {
+  it('refuses what the trigger refuses, naming the same holder', async () => {
+    // X holds one key; the batch registers A, then B with A's key, then C with X's key. The
+    // trigger names X (an active address outside the statement comes first), not A.
+    const x = randomUUID();
+    const [held, shared] = [`${randomUUID()} Front Street`, `${randomUUID()} Water Street`];
+    await store.append(`address-${x}`, [withOwner(x, 'Bath', held)], { expectedVersion: 0 });
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const batch = [
+      { streamId: `address-${a}`, event: withOwner(a, 'Bath', shared) },
+      { streamId: `address-${b}`, event: withOwner(b, 'Bath', shared) },
+      { streamId: `address-${c}`, event: withOwner(c, 'Bath', held) },
+    ];
+    const refusal = async (write: (client: pg.ClientBase) => Promise<unknown>) => {
+      const owner = await db.ownerPool.connect();
+      try {
+        await owner.query('BEGIN');
+        return await write(owner).then(
+          () => null,
+          (error: { message: string }) => error.message,
+        );
+      } finally {
+        await owner.query('ROLLBACK');
+        owner.release();
+      }
+    };
+    const viaTrigger = await refusal((client) => insertViaTrigger(batch, client));
+    const viaBatch = await refusal((client) =>
+      client.query(`SELECT * FROM append_events_batch($1::jsonb, 'ledger_events')`, [
+        JSON.stringify(
+          batch.map(({ streamId, event }) => ({
+            streamId,
+            expectedVersion: 0,
+            events: [{ eventId: randomUUID(), ...event }],
+          })),
+        ),
+      ]),
+    );
+    expect(viaTrigger).toBe(`duplicate_address address-${x}`);
+    expect(viaBatch).toBe(viaTrigger);
+    // Without X's key in it, the later of the two is the duplicate of the earlier, on both paths.
+    const pair = batch.slice(0, 2);
+    const pairViaTrigger = await refusal((client) => insertViaTrigger(pair, client));
+    const pairViaBatch = await refusal((client) =>
+      client.query(`SELECT * FROM append_events_batch($1::jsonb, 'ledger_events')`, [
+        JSON.stringify(
+          pair.map(({ streamId, event }) => ({
+            streamId,
+            expectedVersion: 0,
+            events: [{ eventId: randomUUID(), ...event }],
+          })),
+        ),
+      ]),
+    );
+    expect(pairViaTrigger).toBe(`duplicate_address address-${a}`);
+    expect(pairViaBatch).toBe(pairViaTrigger);
+  });
+
+  it('answers a repeat and an existing stream in a batch of registrations, and writes the rows of the new one', async () => {
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
     const commandId = randomUUID();
     const first = await store.appendBatch([

@@ -1,11 +1,11 @@
 -- A batch of registrations writes its derived rows itself, as one registration does since
--- migration 20261205010000 (issue 12: the import's speed).
+-- migration 20261205010000 (the import's speed).
 --
 -- An import's batch is 1,000 registrations of new streams, one event each. events_derive spent
--- about a third of such a batch's database time: the transition table holding a copy of every
--- row, a pass over it to classify the statement, the stream heads' upsert (sorted for DISTINCT ON,
--- each row checked for a conflict first), and the duplicate guard's reservations, checked against
--- both unique indexes of address_keys. append_events_batch now writes these rows in the events'
+-- about a third of such a batch's database time: its call, a pass over the transition table to
+-- classify the statement, the stream heads' upsert (sorted for DISTINCT ON, each row checked for
+-- a conflict first), and the duplicate guard's reservations, checked against both unique indexes
+-- of address_keys. append_events_batch now writes these rows in the events'
 -- own statement when every item is such a registration (the current shape, version 2, with its
 -- city), and tells the trigger not to derive them again (ledger.derived, the trigger's WHEN).
 -- They are the rows events_derive writes for that statement: each stream's head at version 1
@@ -34,6 +34,7 @@ DECLARE
   v_result   JSONB[];
   v_hash     TEXT[];
   v_missing  address_keys[];
+  v_all      address_keys[];
   v_taken    TEXT;
   v_nestloop TEXT;
 BEGIN
@@ -48,11 +49,12 @@ BEGIN
         FROM jsonb_array_elements(p_items) AS i(value)
         WHERE (i.value->>'expectedVersion')::INTEGER > 0 ORDER BY 1) AS k;
 
-  SELECT coalesce(bool_and((i.value->>'expectedVersion')::INTEGER = 0
-                           AND jsonb_array_length(i.value->'events') = 1
-                           AND i.value #>> '{events,0,type}' = 'AddressRegistered'
-                           AND (i.value #>> '{events,0,schemaVersion}')::INTEGER = 2
-                           AND i.value #>> '{events,0,data,city}' IS NOT NULL), false)
+  -- IS TRUE: an item missing one of these is not a registration (bool_and would skip its NULL).
+  SELECT coalesce(bool_and(((i.value->>'expectedVersion')::INTEGER = 0
+                            AND jsonb_array_length(i.value->'events') = 1
+                            AND i.value #>> '{events,0,type}' = 'AddressRegistered'
+                            AND (i.value #>> '{events,0,schemaVersion}')::INTEGER = 2
+                            AND i.value #>> '{events,0,data,city}' IS NOT NULL) IS TRUE), false)
     INTO v_register
     FROM jsonb_array_elements(p_items) AS i(value);
 
@@ -195,18 +197,20 @@ BEGIN
     SELECT array_agg(a.ord ORDER BY a.ord), array_agg(a.outcome ORDER BY a.ord), array_agg(a.version ORDER BY a.ord),
            array_agg(a.position ORDER BY a.ord), array_agg(a.result ORDER BY a.ord), array_agg(a.hash ORDER BY a.ord),
            (SELECT array_agg(ins.reservation ORDER BY ins.position) FROM inserted ins
-             WHERE ins.stream_id NOT IN (SELECT k.stream_id FROM reserved k))
-      INTO v_ord, v_outcome, v_version, v_position, v_result, v_hash, v_missing
+             WHERE ins.stream_id NOT IN (SELECT k.stream_id FROM reserved k)),
+           (SELECT array_agg(ins.reservation ORDER BY ins.position) FROM inserted ins)
+      INTO v_ord, v_outcome, v_version, v_position, v_result, v_hash, v_missing, v_all
       FROM answers a;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
     PERFORM set_config('ledger.derived', '', true);
 
     -- A skipped reservation (ON CONFLICT DO NOTHING waited for a writer of the same key in
-    -- flight): as events_derive does, three tries in all, naming the holder, or taking the key if
-    -- its holder let it go meanwhile (the holder is NULL then).
+    -- flight): as events_derive does, three tries in all, naming the holder of the statement's
+    -- keys it names (an active address outside the statement first, else the earlier of two of
+    -- its own rows), or taking the key if its holder let it go meanwhile (the holder is NULL then).
     FOR attempt IN 1 .. 3 LOOP
       EXIT WHEN v_missing IS NULL;
-      v_taken := duplicate_address_holder(v_missing, ARRAY(SELECT m.stream_id FROM unnest(v_missing) AS m));
+      v_taken := duplicate_address_holder(v_all, ARRAY(SELECT m.stream_id FROM unnest(v_all) AS m));
       EXIT WHEN v_taken IS NOT NULL OR attempt = 3;
       WITH retried AS (
         INSERT INTO address_keys SELECT * FROM unnest(v_missing) ON CONFLICT (key) WHERE active DO NOTHING
