@@ -71,12 +71,13 @@ export interface ImportOptions {
    * Events a running projection may fall behind before the next batch waits for it to come
    * within half of that (projections/pacing.ts); 0 never waits. The default is about two
    * seconds of the projector's work on these machines, so search is that fresh during an
-   * import and again that soon after it. A projector that is not running is not waited for.
+   * import and again that soon after it. A projector that is not running, or whose last batch
+   * failed, is not waited for, and one that stops moving ends the wait after 30 s.
    */
   maxProjectionLag?: number;
   onRejected?: (rejection: ImportRejection) => void;
   onDuplicate?: (duplicate: ImportDuplicate) => void;
-  /** A batch the database refused whole (then retried in halves): its rows. */
+  /** A batch the database refused whole (then sent again without its duplicates, or in halves): its rows. */
   onBatchRefused?: (rows: number) => void;
   onProgress?: (summary: Readonly<ImportSummary>) => void;
 }
@@ -140,7 +141,7 @@ export async function importAddresses(
           onBatchRefused: (error) => {
             logger.warn(
               { err: errorMessage(error), rows: rest.length },
-              'import batch refused; retrying it without its duplicates',
+              'import batch refused; sending it again without the duplicates a look-up finds, else in halves',
             );
             options.onBatchRefused?.(rest.length);
           },
@@ -175,18 +176,19 @@ export async function importAddresses(
     options.onProgress?.(summary);
   };
 
+  // Prisma without a pg pool (no createPrisma) cannot be paced: only tests build one.
   const pool = poolOf(ledger.db);
+  const maxLag = options.maxProjectionLag ?? DEFAULT_MAX_PROJECTION_LAG;
   const pace =
     options.dryRun || !pool
       ? async () => {}
       : projectionPacer(pool, {
-          maxLag: options.maxProjectionLag ?? DEFAULT_MAX_PROJECTION_LAG,
-          onWait: (lag) =>
-            logger.info(
-              { ...lag, maxLag: options.maxProjectionLag ?? DEFAULT_MAX_PROJECTION_LAG },
-              'import waiting for the projector',
-            ),
-          onResume: (waitedMs) => logger.info({ waitedMs }, 'import resumed'),
+          maxLag,
+          onWait: (lag) => logger.info({ ...lag, maxLag }, 'import waiting for the projector'),
+          onResume: ({ waitedMs, stalled }) =>
+            stalled
+              ? logger.warn({ waitedMs, ...stalled }, 'import going on: the projection it waited for stopped moving')
+              : logger.info({ waitedMs }, 'import resumed'),
         });
 
   const running = new Set<Promise<void>>();

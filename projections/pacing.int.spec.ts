@@ -58,7 +58,7 @@ describe('projectionPacer', () => {
         resumed = true;
       });
       await waitFor('the pacer to wait', async () => waits.length === 1);
-      expect(waits).toEqual([{ projection: 'address_view', events: 25 }]);
+      expect(waits).toEqual([expect.objectContaining({ projection: 'address_view', events: 25 })]);
       // Within maxLag is not enough to go on: within half of it is.
       await checkpointAt('address_view', (await head()) - 8);
       const seen = looks;
@@ -70,6 +70,39 @@ describe('projectionPacer', () => {
     } finally {
       await stop();
     }
+  });
+
+  it('does not wait for a running projection whose last batch failed (its search backend is down)', async () => {
+    const stop = await runningProjection('address_search');
+    try {
+      await checkpointAt('address_search', 0);
+      await db.pool.query("UPDATE projection_checkpoints SET error_count = 3 WHERE name = 'address_search'");
+      const waits: unknown[] = [];
+      await projectionPacer(db.pool, { maxLag: 1, onWait: (lag) => waits.push(lag) })();
+      expect(waits).toEqual([]);
+    } finally {
+      await db.pool.query("UPDATE projection_checkpoints SET error_count = 0 WHERE name = 'address_search'");
+      await stop();
+    }
+  });
+
+  it('gives up waiting for a running projection that stops moving', async () => {
+    const stop = await runningProjection('address_view');
+    try {
+      await checkpointAt('address_view', 0);
+      const ends: Array<{ stalled: unknown }> = [];
+      await projectionPacer(db.pool, { maxLag: 1, pollMs: 10, stallMs: 100, onResume: (end) => ends.push(end) })();
+      expect(ends).toEqual([
+        { waitedMs: expect.any(Number), stalled: expect.objectContaining({ projection: 'address_view', position: 0 }) },
+      ]);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('refuses a maxLag that is not a number of events', () => {
+    expect(() => projectionPacer(db.pool, { maxLag: Number.NaN })).toThrow(RangeError);
+    expect(() => projectionPacer(db.pool, { maxLag: -1 })).toThrow(RangeError);
   });
 
   it('does not wait for a projection nobody is running, however far behind', async () => {

@@ -196,6 +196,7 @@ describe('npm run import', () => {
     expect((await importCli([odd, '--no-such-option'])).code).toBe(2);
     // A value that looks like an option is a usage error of parseArgs' own.
     expect((await importCli([odd, '--max-lag', '-5'])).code).toBe(2);
+    expect((await importCli([odd, '--max-lag='])).code).toBe(2);
     const negativeLag = await importCli([odd, '--max-lag=-5']);
     expect(negativeLag.code).toBe(2);
     expect(negativeLag.stderr).toMatch(/--max-lag: a whole number of events, 0 or more/);

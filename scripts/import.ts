@@ -57,7 +57,8 @@ async function main() {
     throw new UsageError('--batch-size: a whole number from 1 to 5000');
   }
 
-  const maxLag = values['max-lag'] === undefined ? undefined : Number(values['max-lag']);
+  // An empty value is not 0.
+  const maxLag = values['max-lag'] === undefined ? undefined : Number(values['max-lag'] || Number.NaN);
   if (maxLag !== undefined && !(Number.isInteger(maxLag) && maxLag >= 0)) {
     throw new UsageError('--max-lag: a whole number of events, 0 or more');
   }
