@@ -157,7 +157,10 @@ describe('npm run import', () => {
       // id: the duplicate guard refuses them (counted, not rejected).
       const duplicates = duplicatesOf(first.stdout);
       expect(s.registered + duplicates + s.rejected).toBe(rows);
-      expect(parse(readFileSync(report, 'utf8'), { columns: true })).toHaveLength(s.rejected);
+      const rejected = parse(readFileSync(report, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+      expect(rejected).toHaveLength(s.rejected);
+      // The rejected rows and their reasons, for the record as well.
+      for (const r of rejected) process.stdout.write(`rejected row ${r.row}: ${r.reasons}\n`);
       expect(await count("SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:full:%'")).toBe(s.registered);
       const again = await importCli([file, '--source', 'full']);
       expect(summaryOf(again.stdout)).toEqual({ registered: 0, unchanged: s.registered, rejected: s.rejected });
