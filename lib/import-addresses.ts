@@ -125,15 +125,16 @@ export async function importAddresses(
   };
 
   // While the last batch answered had duplicates, and for the first ones of a run, each batch first
-  // asks which of its addresses are held already (heldAddresses): a file that overlaps the
-  // register has some in every batch, and a batch sent with many was halved down to single rows
-  // (2,000 rows in 15 s). One with a few pays a refused batch for each instead: the look-up for
-  // every row after the first duplicate (row 52,455 of the 131,650-row Maine/New Hampshire file,
-  // which has three) cost more.
+  // asks which of its addresses are held already (duplicatesIn): a file that overlaps the
+  // register has some in every batch, each of which would otherwise be refused once and sent
+  // again. One with a few pays that refused batch instead: the look-up for every row after the
+  // first duplicate (row 52,455 of the 131,650-row Maine/New Hampshire file, which has three)
+  // cost more.
   let overlapping = true;
   const write = async (batch: Pending[]) => {
     const commands = batch.map((p) => p.command);
-    const held = options.dryRun || !overlapping ? new Map<number, string>() : await heldAddresses(ledger, commands);
+    const held =
+      options.dryRun || !overlapping ? new Map<number, DuplicateAddressError>() : await duplicatesIn(ledger, commands);
     const rest = commands.filter((_, i) => !held.has(i));
     const sent = options.dryRun
       ? await dryRunOutcomes(ledger, rest)
@@ -147,22 +148,13 @@ export async function importAddresses(
           },
           // A batch sent without a look-up and refused (a duplicate of the register or of an
           // earlier row of the file): its duplicates, found now, are answered and the rest goes again.
-          answerRefused: async (_error, part) =>
-            new Map(
-              [...(await heldAddresses(ledger, part))].map(([i, holder]) => [
-                i,
-                new DuplicateAddressError(addressStreamId(part[i]!.data.addressId), holder),
-              ]),
-            ),
+          answerRefused: (_error, part) => duplicatesIn(ledger, part),
         });
     let next = 0;
     let duplicates = 0;
-    for (const [i, { item, command }] of batch.entries()) {
-      const holder = held.get(i);
-      const outcome: BatchHandleOutcome =
-        holder === undefined
-          ? sent[next++]!
-          : { ok: false, error: new DuplicateAddressError(addressStreamId(command.data.addressId), holder) };
+    for (const [i, { item }] of batch.entries()) {
+      const duplicate = held.get(i);
+      const outcome: BatchHandleOutcome = duplicate ? { ok: false, error: duplicate } : sent[next++]!;
       if (!outcome.ok && outcome.error instanceof DuplicateAddressError) {
         duplicates++;
         summary.duplicates++;
@@ -254,11 +246,15 @@ export async function importAddresses(
 /**
  * The commands of a batch whose address another active address already holds (the duplicate
  * guard's own key of the fields the registration would record), or an earlier command of the
- * batch has, by their index, with the holder's stream: answered as duplicates without being sent.
+ * batch has, by their index, with the error that names the holder: answered as duplicates
+ * without being sent.
  * Each of them makes the guard refuse its whole batch. The guard stays the judge: a key taken
  * after this look is refused as before, and a command's own stream (a re-run) is not a holder.
  */
-async function heldAddresses(ledger: Ledger, commands: readonly RegisterAddress[]): Promise<Map<number, string>> {
+async function duplicatesIn(
+  ledger: Ledger,
+  commands: readonly RegisterAddress[],
+): Promise<Map<number, DuplicateAddressError>> {
   const rows = commands.map((command, i) => {
     const { line1, line2, postalCode, country, owner } = normalizeFields(command.data.fields);
     return {
@@ -285,7 +281,9 @@ async function heldAddresses(ledger: Ledger, commands: readonly RegisterAddress[
   const found = pool
     ? (await pool.query<{ i: number; stream_id: string }>(sql, [JSON.stringify(rows)])).rows
     : await ledger.db.$queryRawUnsafe<{ i: number; stream_id: string }[]>(sql, JSON.stringify(rows));
-  return new Map(found.map((r) => [r.i, r.stream_id]));
+  return new Map(
+    found.map((r) => [r.i, new DuplicateAddressError(addressStreamId(commands[r.i]!.data.addressId), r.stream_id)]),
+  );
 }
 
 /** What a real run would answer, from the idempotency records alone (read only). */
