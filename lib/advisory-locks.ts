@@ -10,7 +10,10 @@ import pg from 'pg';
 /** Anything that runs a query: a pool, a client, or a client inside a transaction. */
 type Queryable = Pick<pg.Pool, 'query'> | pg.ClientBase;
 
-const KEY = 'hashtextextended($1, 0)';
+/** The 64-bit key of the lock named by the SQL text expression `name`. */
+export const lockKeySql = (name: string) => `hashtextextended(${name}, 0)`;
+
+const KEY = lockKeySql('$1');
 
 /** Takes the session lock if no one holds it; true when this connection now holds it. */
 export async function tryAdvisoryLock(q: Queryable, name: string): Promise<boolean> {

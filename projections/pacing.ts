@@ -1,6 +1,5 @@
-import { lockHeldSql } from '@/lib/advisory-locks';
 import type { Queryable } from './pg';
-import { ownerLockName } from './runner';
+import { ownerLockHeldSql } from './runner';
 
 export interface PacerOptions {
   /** Events a running projection may be behind before the writer waits for it. */
@@ -49,9 +48,8 @@ export function projectionPacer(q: Queryable, options: PacerOptions): () => Prom
       `SELECT x.name, x.lag::text AS lag, x.position::text AS position FROM (
          SELECT c.name, c.position, (SELECT coalesce(max(e.position), 0) FROM events e) - c.position AS lag
            FROM projection_checkpoints c
-          WHERE c.error_count = 0 AND ${lockHeldSql('hashtextextended($1 || c.name, 0)')}
+          WHERE c.error_count = 0 AND ${ownerLockHeldSql('c.name')}
        ) x ORDER BY x.lag DESC LIMIT 1`,
-      [ownerLockName('')],
     );
     const row = rows[0];
     return row ? { projection: row.name, events: Number(row.lag), position: Number(row.position) } : null;

@@ -1,6 +1,13 @@
 import pg from 'pg';
 import type { EventStore } from '@/domain/event-store/postgres-event-store';
-import { advisoryLock, advisoryUnlock, advisoryUnlockAll, tryAdvisoryLock } from '@/lib/advisory-locks';
+import {
+  advisoryLock,
+  advisoryUnlock,
+  advisoryUnlockAll,
+  lockHeldSql,
+  lockKeySql,
+  tryAdvisoryLock,
+} from '@/lib/advisory-locks';
 import type { Logger } from '@/lib/logger';
 import type { Projection, ProjectionBatch } from './address-projections';
 import {
@@ -26,6 +33,13 @@ const HIDDEN_EVENT_PATIENCE_MS = 10_000;
  */
 export const SETTLE_AFTER_DOCUMENTS = 5_000;
 export const ownerLockName = (projection: string) => `projector:${projection}`;
+/**
+ * SQL: true while a worker holds the owner lock of the projection named by the SQL expression
+ * `projection` (its process or connection gone, the lock is too): what the admin page calls alive
+ * and what an import waits for (projections/status.ts, pacing.ts).
+ */
+export const ownerLockHeldSql = (projection: string) =>
+  lockHeldSql(lockKeySql(`${pg.escapeLiteral(ownerLockName(''))} || ${projection}`));
 export const batchLockName = (projection: string) => `projector-batch:${projection}`;
 
 export interface RunnerOptions {

@@ -1,8 +1,7 @@
-import { lockHeldSql } from '@/lib/advisory-locks';
 import type { CheckpointRow } from './checkpoints';
 import { listParked, type ParkedStream } from './parking';
 import type { Queryable } from './pg';
-import { ownerLockName } from './runner';
+import { ownerLockHeldSql } from './runner';
 
 export interface ProjectionStatus {
   name: string;
@@ -67,11 +66,10 @@ export async function getProjectionStatus(q: Queryable): Promise<ProjectorStatus
             c.complete, c.incomplete_range::text, c.incomplete_detail, c.completeness_checked_at,
             lag.n AS lag_events,
             extract(epoch FROM (now() - pending.recorded_at))::float8 AS lag_seconds,
-            ${lockHeldSql('k.key')} AS alive
+            ${ownerLockHeldSql('c.name')} AS alive
        FROM projection_checkpoints c
       CROSS JOIN LATERAL (
-        SELECT split_part(c.cursor, '-', 1)::xid8 AS tx, split_part(c.cursor, '-', 2)::bigint AS pos,
-               hashtextextended($1 || c.name, 0) AS key
+        SELECT split_part(c.cursor, '-', 1)::xid8 AS tx, split_part(c.cursor, '-', 2)::bigint AS pos
       ) k
       CROSS JOIN LATERAL (
         SELECT count(*)::int AS n FROM (
@@ -84,7 +82,6 @@ export async function getProjectionStatus(q: Queryable): Promise<ProjectorStatus
          ORDER BY e.transaction_id, e.position LIMIT 1
       ) pending ON true
       ORDER BY c.name`,
-    [ownerLockName('')],
   );
   const head = await q.query<{ p: string | null }>('SELECT max(position)::text AS p FROM events');
   const parked = await listParked(q);
