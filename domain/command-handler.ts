@@ -343,27 +343,25 @@ export function createBatchCommandHandler<State, C extends Command, E extends Ev
         // streams in a different order can deadlock; smaller ones are retried.
         if (!isAboutTheCommand(error) && !sqlState(error)?.startsWith('40')) throw error;
         if (depth === 0) options.onBatchRefused?.(error);
-        const answered =
-          part.length > 1 && options.answerRefused
+        if (part.length > 1) {
+          const answered = options.answerRefused
             ? await options.answerRefused(
                 error,
                 part.map((item) => commands[item.index]!),
               )
             : new Map<number, unknown>();
-        if ([...answered.keys()].some((i) => part[i] !== undefined)) {
-          for (const [i, answer] of answered) {
-            if (part[i]) outcomes[part[i].index] = { ok: false, error: answer };
+          const rest = part.filter((item, i) => {
+            if (!answered.has(i)) return true;
+            outcomes[item.index] = { ok: false, error: answered.get(i) };
+            return false;
+          });
+          if (rest.length < part.length) {
+            await settle(rest, depth + 1);
+          } else {
+            const half = Math.ceil(part.length / 2);
+            await settle(part.slice(0, half), depth + 1);
+            await settle(part.slice(half), depth + 1);
           }
-          await settle(
-            part.filter((_, i) => !answered.has(i)),
-            depth + 1,
-          );
-          return;
-        }
-        if (part.length > 1) {
-          const half = Math.ceil(part.length / 2);
-          await settle(part.slice(0, half), depth + 1);
-          await settle(part.slice(half), depth + 1);
           return;
         }
       }
