@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { ADDRESS_FIELDS } from '@/domain/address';
 import type { Db } from '@/lib/db';
+import { neutraliseCell } from '@/lib/spreadsheet-cell';
 import { auditBatches, describeEvents, startCursor } from './audit-log.server';
 import type { AuditRow } from './audit-rows';
 import type { AuditFilter, Term } from './qualifiers';
@@ -51,14 +52,6 @@ export const CSV_COLUMNS = [
   'correlation_id',
   ...ADDRESS_FIELDS.flatMap((f) => [`${f}_before`, `${f}_after`]),
 ] as const;
-
-/**
- * A spreadsheet runs a cell that starts with = + - @ (or a tab / CR before one) as a formula:
- * such a cell is prefixed with an apostrophe, which shows the text as typed (OWASP CSV injection).
- */
-export function neutraliseCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
 
 function csvRecord(row: AuditRow): string[] {
   const changed = new Map(row.changes.map((d) => [d.field, d]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { neutraliseCell } from './audit-export.server';
+import { neutraliseCell } from './spreadsheet-cell';
 
 describe('neutraliseCell', () => {
   it('prefixes every cell a spreadsheet would run as a formula, and only those', () => {
