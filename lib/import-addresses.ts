@@ -14,7 +14,12 @@ import { projectionPacer } from '@/projections/pacing';
 import { poolOf } from './db';
 import type { Ledger } from './ledger';
 import { logger } from './logger';
-import { addressFieldsSchema, formatZodIssues, type ValidationIssue } from './validation/address';
+import {
+  addressFieldsSchema,
+  formatZodIssues,
+  hasForbiddenCharacters,
+  type ValidationIssue,
+} from './validation/address';
 
 export interface ImportItem {
   /** Stable key of the source row: the same key is the same address, so re-running appends nothing. */
@@ -52,6 +57,8 @@ export interface ImportSummary {
 export interface ImportDuplicate {
   row?: number;
   key: string;
+  /** The row as read, for the report. */
+  raw?: Readonly<Record<string, string>>;
   /** The active address that already has these fields. */
   addressId: string;
 }
@@ -79,7 +86,29 @@ export interface ImportOptions {
   onDuplicate?: (duplicate: ImportDuplicate) => void;
   /** A batch the database refused whole (then sent again without its duplicates, or in halves): its rows. */
   onBatchRefused?: (rows: number) => void;
-  onProgress?: (summary: Readonly<ImportSummary>) => void;
+  /**
+   * After each batch is answered, and every `batchSize` rows read (a file of rejected rows sends
+   * none). The import waits for a returned promise: a caller that stores the rejected rows keeps
+   * them bounded by storing them here.
+   */
+  onProgress?: (summary: Readonly<ImportSummary>) => void | Promise<void>;
+}
+
+/** Longer keys would make a command id past what its unique index holds (about 2.7 kB). */
+export const MAX_IMPORT_KEY_LENGTH = 200;
+
+/**
+ * A row key the command id can carry: the whole run failed at a key with a NUL byte or of a few
+ * kilobytes (the database refuses it), and failed again at the same row on every re-run.
+ */
+export function importKeyIssues(key: string): ValidationIssue[] {
+  if (key.length > MAX_IMPORT_KEY_LENGTH) {
+    return [{ path: 'key', message: `the row key is longer than ${MAX_IMPORT_KEY_LENGTH} characters` }];
+  }
+  if (hasForbiddenCharacters(key)) {
+    return [{ path: 'key', message: 'the row key holds control characters, line breaks or invisible characters' }];
+  }
+  return [];
 }
 
 /** ImportOptions.maxProjectionLag when not given. */
@@ -159,13 +188,13 @@ export async function importAddresses(
         duplicates++;
         summary.duplicates++;
         const addressId = addressIdFromStream(outcome.error.existingStreamId);
-        options.onDuplicate?.({ row: item.row, key: item.key, addressId });
+        options.onDuplicate?.({ row: item.row, key: item.key, raw: item.raw, addressId });
       } else if (!outcome.ok) reject(item, [{ path: '', message: rejectionMessage(outcome.error, item.key) }]);
       else if (outcome.result.appended > 0) summary.registered++;
       else summary.unchanged++;
     }
     overlapping = duplicates > 0;
-    options.onProgress?.(summary);
+    await options.onProgress?.(summary);
   };
 
   // Prisma without a pg pool (no createPrisma) cannot be paced: only tests build one.
@@ -203,8 +232,13 @@ export async function importAddresses(
   let streams = new Set<string>();
   for await (const item of items) {
     summary.rows++;
+    if (summary.rows % batchSize === 0) await options.onProgress?.(summary);
     const parsed = addressFieldsSchema.safeParse(item.fields);
-    const problems = [...(item.problems ?? []), ...(parsed.success ? [] : formatZodIssues(parsed.error))];
+    const problems = [
+      ...(item.problems ?? []),
+      ...importKeyIssues(item.key),
+      ...(parsed.success ? [] : formatZodIssues(parsed.error)),
+    ];
     if (!parsed.success || problems.length > 0) {
       reject(item, problems);
       continue;

@@ -1,11 +1,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Transform, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Parser, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify';
 import {
+  type ImportDuplicate,
   type ImportItem,
   type ImportOptions,
   type ImportRejection,
@@ -14,6 +16,7 @@ import {
 } from './import-addresses';
 import { type ColumnMapping, ImportFileError, resolveColumns, rowToAddress } from './import-columns';
 import type { Ledger } from './ledger';
+import { neutraliseCell } from './spreadsheet-cell';
 import type { ValidationIssue } from './validation/address';
 
 export interface CsvImportProgress {
@@ -29,7 +32,7 @@ export interface CsvImportOptions extends Omit<ImportOptions, 'onProgress'> {
   /** Where to write the CSV of rejected rows (row, reasons, then the row's own columns). */
   reportFile?: string;
   onHeader?: (header: readonly string[], mapping: ColumnMapping) => void;
-  onProgress?: (progress: CsvImportProgress) => void;
+  onProgress?: (progress: CsvImportProgress) => void | Promise<void>;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -40,29 +43,31 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * in flight bound it), so memory stays flat however large the file is.
  */
 export async function importCsvFile(ledger: Ledger, file: string, options: CsvImportOptions): Promise<ImportSummary> {
-  const { totalBytes, gzipped } = await inspectCsvFile(file, options.map ?? {});
+  const { totalBytes, gzipped, header: fileHeader } = await inspectCsvFile(file, options.map ?? {});
+  // Opened before a row is written: a report that cannot be written fails the run at its start.
+  const report = options.reportFile ? await openReport(options.reportFile, fileHeader) : null;
   let bytesRead = 0;
   const input = createReadStream(file);
   input.on('data', (chunk) => {
     bytesRead += chunk.length;
   });
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  const parser = parse(CSV_OPTIONS);
   // Errors of any stage (unreadable file, broken gzip, bad quoting) end the row iteration below.
   const piped = pipeline([input, ...(gzipped ? [createGunzip()] : []), parser]).catch(() => {});
 
-  let report: ReturnType<typeof openReport> | null = null;
   try {
     const summary = await importAddresses(
       ledger,
-      readRows(parser, options.map ?? {}, (header, mapping) => {
-        if (options.reportFile) report = openReport(options.reportFile, header);
-        options.onHeader?.(header, mapping);
-      }),
+      readRows(parser, options.map ?? {}, (header, mapping) => options.onHeader?.(header, mapping)),
       {
         ...options,
         onRejected: (rejection) => {
           report?.write(rejection);
           options.onRejected?.(rejection);
+        },
+        onDuplicate: (duplicate) => {
+          report?.write(duplicateRejection(duplicate));
+          options.onDuplicate?.(duplicate);
         },
         onProgress: (summary) => options.onProgress?.({ bytesRead, totalBytes, summary }),
       },
@@ -72,8 +77,50 @@ export async function importCsvFile(ledger: Ledger, file: string, options: CsvIm
   } finally {
     input.destroy();
     await piped;
-    await (report as ReturnType<typeof openReport> | null)?.close();
+    await report?.close();
   }
+}
+
+/**
+ * `relax_quotes`: a quote inside an unquoted value is a letter (12 O"Brien St), not the end of
+ * the run. `max_record_size`: a quote that is never closed makes the rest of the file one value;
+ * past 64 KiB that is an error naming the row instead of the whole file held in memory.
+ */
+const MAX_RECORD_BYTES = 64 * 1024;
+const CSV_OPTIONS = {
+  bom: true,
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  max_record_size: MAX_RECORD_BYTES,
+} as const;
+
+/** A row the duplicate guard refused, in the report: the rows not imported are all listed there. */
+export function duplicateRejection(duplicate: ImportDuplicate): ImportRejection {
+  return {
+    row: duplicate.row,
+    key: duplicate.key,
+    raw: duplicate.raw,
+    reasons: [
+      {
+        path: '',
+        message: `duplicate: the same address is registered already as ${duplicate.addressId} (not imported)`,
+      },
+    ],
+  };
+}
+
+/** A parser error as the file's fault, naming the row it stopped at. */
+function csvError(error: unknown, row: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('CSV_')) return error;
+  const where = `row ${row} (the row after ${row - 1})`;
+  if (code === 'CSV_MAX_RECORD_SIZE' || code === 'CSV_QUOTE_NOT_CLOSED') {
+    return new ImportFileError(
+      `${where} opens a quote that is not closed${code === 'CSV_MAX_RECORD_SIZE' ? ' within 64 KiB' : ' before the end of the file'}; rows before it were imported, fix the file and run it again`,
+    );
+  }
+  return new ImportFileError(`${where} is not valid CSV: ${(error as Error).message}`);
 }
 
 /** The file's rows as import items; the header row decides the mapping (or refuses the file). */
@@ -85,7 +132,14 @@ async function* readRows(
   let header: string[] | null = null;
   let mapping: ColumnMapping = {};
   let row = 0;
-  for await (const record of parser as AsyncIterable<string[]>) {
+  const records = (async function* () {
+    try {
+      yield* parser as AsyncIterable<string[]>;
+    } catch (error) {
+      throw csvError(error, row + 1);
+    }
+  })();
+  for await (const record of records) {
     if (!header) {
       header = record.map((name) => name.trim());
       mapping = resolveColumns(header, overrides);
@@ -106,6 +160,7 @@ async function* readRows(
     yield { row, raw, problems, ...rowToAddress(raw, mapping) };
   }
   if (!header) throw new ImportFileError('the file is empty: no header row');
+  if (row === 0) throw new ImportFileError('the file has a header row but no rows of addresses');
 }
 
 /** The rejected-rows report (`--report`, and the upload page's download): its header record. */
@@ -115,16 +170,25 @@ export const reportHeader = (header: readonly string[]) => ['row', 'reasons', ..
 export const reportReasons = (reasons: readonly ValidationIssue[]) =>
   reasons.map((r) => (r.path ? `${r.path}: ${r.message}` : r.message)).join('; ');
 
-/** One rejected row of the report: its row number, its reasons, then its own columns as read. */
+/**
+ * One rejected row of the report: its row number, its reasons, then its own columns as read, a
+ * cell that a spreadsheet would run as a formula prefixed with an apostrophe (neutraliseCell).
+ */
 export const reportRecord = (
   header: readonly string[],
   row: number,
   reasons: string,
   raw: Readonly<Record<string, string>>,
-) => [String(row), reasons, ...header.map((name) => raw[name] ?? '')];
+) => [String(row), reasons, ...header.map((name) => neutraliseCell(raw[name] ?? ''))];
 
-function openReport(file: string, header: readonly string[]) {
+async function openReport(file: string, header: readonly string[]) {
   const out = createWriteStream(file);
+  await new Promise<void>((resolve, reject) => {
+    out.once('open', () => resolve());
+    out.once('error', (error) =>
+      reject(new ImportFileError(`cannot write the report ${file}: ${(error as Error).message}`)),
+    );
+  });
   const csv = stringify();
   csv.pipe(out);
   csv.write(reportHeader(header));
@@ -196,6 +260,70 @@ export async function inspectCsvFile(
   }
   resolveColumns(header, map);
   return { totalBytes, gzipped, header };
+}
+
+/**
+ * The upload's check of the whole file before anything is written (uploads are at most 50 MB; the
+ * CLI, for files of any size, checks the first 64 KiB and rejects a later bad row on its own): it
+ * is UTF-8 throughout with no NUL byte, its quotes close, and it has a row of addresses. Without it a Latin-1 file
+ * whose first accent came after 64 KiB was half imported, or a stray quote stopped a run midway.
+ */
+export async function checkWholeCsvFile(file: string): Promise<void> {
+  const { gzipped } = await inspectCsvFile(file);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  const utf8 = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      // Postgres text holds no NUL: a row with one would fail where its reasons are stored.
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        done(new ImportFileError(`the file holds a NUL byte (byte ${offset + nul}); it is not a CSV text file`));
+        return;
+      }
+      try {
+        decoder.decode(chunk, { stream: true });
+      } catch {
+        done(
+          new ImportFileError(
+            `the file is not UTF-8 text (a bad byte after byte ${offset}); save it as CSV in UTF-8 and try again`,
+          ),
+        );
+        return;
+      }
+      offset += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      try {
+        decoder.decode();
+        done();
+      } catch {
+        done(
+          new ImportFileError(
+            'the file is not UTF-8 text (it ends inside a character); save it as CSV in UTF-8 and try again',
+          ),
+        );
+      }
+    },
+  });
+  const parser = parse(CSV_OPTIONS);
+  let records = 0;
+  const count = new Writable({
+    objectMode: true,
+    write(_record, _encoding, done) {
+      records++;
+      done();
+    },
+  });
+  try {
+    await pipeline([createReadStream(file), ...(gzipped ? [createGunzip()] : []), utf8, parser, count]);
+  } catch (error) {
+    if (error instanceof ImportFileError) throw error;
+    const mapped = csvError(error, records);
+    if (mapped instanceof ImportFileError) throw new ImportFileError(mapped.message.replace(/; rows before it.*$/, ''));
+    throw new ImportFileError('the file cannot be read as CSV (is it compressed or damaged?)');
+  }
+  if (records < 2) throw new ImportFileError('the file has a header row but no rows of addresses');
 }
 
 /** A byte-order mark, or (without one) NUL bytes in every other place of the first 200 bytes. */

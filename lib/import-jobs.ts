@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -9,7 +9,14 @@ import type { Queryable } from '@/projections/pg';
 import { advisoryLockHeld, holdAdvisoryLock } from './advisory-locks';
 import type { Db } from './db';
 import type { ImportRejection, ImportSummary } from './import-addresses';
-import { importCsvFile, inspectCsvFile, reportHeader, reportReasons, reportRecord } from './import-csv';
+import {
+  checkWholeCsvFile,
+  duplicateRejection,
+  importCsvFile,
+  reportHeader,
+  reportReasons,
+  reportRecord,
+} from './import-csv';
 import { createLedger } from './ledger';
 import { logger } from './logger';
 
@@ -99,7 +106,7 @@ export interface StartImportInput {
 }
 
 /**
- * Checks the file (lib/import-csv.ts `inspectCsvFile`: empty, not UTF-8, binary, no address
+ * Checks the whole file (lib/import-csv.ts `checkWholeCsvFile`: empty, not UTF-8, binary, no address
  * columns are refused with an ImportFileError, before anything is written), claims the source
  * (ImportBusyError while another run of it goes on), records the run and starts it; returns the
  * new run at once.
@@ -108,7 +115,8 @@ export async function startImport(input: StartImportInput): Promise<ImportRun> {
   const { db, databaseUrl, file, source, actor } = input;
   let lock: pg.Client | null = null;
   try {
-    const { totalBytes } = await inspectCsvFile(file);
+    await checkWholeCsvFile(file);
+    const totalBytes = (await stat(file)).size;
     lock = await holdAdvisoryLock(databaseUrl, importLockName(source), (error) =>
       log.warn({ err: errorMessage(error), source }, 'import lock connection lost'),
     );
@@ -185,7 +193,14 @@ async function run(input: StartImportInput, id: string, correlationId: string, l
       onRejected: (rejection) => {
         rejections.push(rejection);
       },
-      onProgress: save,
+      onDuplicate: (duplicate) => {
+        rejections.push(duplicateRejection(duplicate));
+      },
+      // Awaited by the import: the rejected rows held here are at most a batch's worth.
+      onProgress: (progress) => {
+        save(progress);
+        return writes.then(() => {});
+      },
     });
     await writes;
     await db.import.update({

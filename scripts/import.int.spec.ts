@@ -5,6 +5,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdAdvisoryLock } from '@/lib/advisory-locks';
+import { importLockName } from '@/lib/import-jobs';
 import { SAMPLE_CSV } from '@/projections/search/fixtures/sample';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
@@ -203,6 +205,72 @@ describe('npm run import', () => {
     const negativeLag = await importCli([odd, '--max-lag=-5']);
     expect(negativeLag.code).toBe(2);
     expect(negativeLag.stderr).toMatch(/--max-lag: a whole number of events, 0 or more/);
+    const badMap = await importCli([odd, '--map', 'street']);
+    expect(badMap.code).toBe(2);
+    expect(badMap.stderr).toMatch(/--map street: expected column=field/);
+
+    const headerOnly = path.join(dir, 'header-only.csv');
+    writeFileSync(headerOnly, `${sample.split('\n')[0]}\n`);
+    const noRows = await importCli([headerOnly]);
+    expect(noRows.code).toBe(1);
+    expect(noRows.stderr).toMatch(/a header row but no rows of addresses/);
+
+    const reportNowhere = await importCli([SAMPLE_CSV, '--report', path.join(dir, 'no-such-dir', 'r.csv')]);
+    expect(reportNowhere.code).toBe(1);
+    expect(reportNowhere.stderr).toMatch(/cannot write the report .*no-such-dir/);
     expect(await count('SELECT 1 FROM events')).toBe(before);
   }, 60_000);
+
+  it('reports a file whose quote never closes at its row, after the rows before it', async () => {
+    const [header, ...lines] = sample.trim().split('\n');
+    const broken = path.join(dir, 'open-quote.csv');
+    writeFileSync(broken, [header, lines[0], lines[1]!.replace(',', ',"'), lines[2]].join('\n'));
+    const result = await importCli([broken, '--source', 'open-quote']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /row 2 \(the row after 1\) opens a quote that is not closed before the end of the file/,
+    );
+  });
+
+  it('refuses to run while another run of the same source holds its lock', async () => {
+    const lock = await holdAdvisoryLock(t.url, importLockName('locked-source'), () => {});
+    try {
+      const busy = await importCli([SAMPLE_CSV, '--source', 'locked-source']);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/an import of source "locked-source" is running/);
+      expect(await count(`SELECT 1 FROM events WHERE metadata->>'commandId' LIKE 'import:locked-source:%'`)).toBe(0);
+    } finally {
+      await lock?.end();
+    }
+  });
+
+  it("lists the duplicate guard's rows in the report, and a formula in a rejected row as text", async () => {
+    const [header, ...lines] = sample.trim().split('\n');
+    const cols = header!.split(',');
+    const at = (name: string) => cols.indexOf(name);
+    // An address no other test imports, so only row 2 is its duplicate.
+    const row = lines[0]!.split(',');
+    row[at('street')] = 'Report Case Street';
+    const copy = [...row];
+    copy[at('id')] = 'dup-copy';
+    const formula = [...row];
+    formula[at('id')] = 'formula-row';
+    formula[at('postal_code')] = '=1+1';
+    const longKey = [...row];
+    longKey[at('id')] = 'k'.repeat(300);
+    const file = path.join(dir, 'report-cases.csv');
+    writeFileSync(file, [header, row.join(','), copy.join(','), formula.join(','), longKey.join(',')].join('\n'));
+    const reportFile = path.join(dir, 'report-cases.report.csv');
+    const result = await importCli([file, '--source', 'report-cases', '--report', reportFile]);
+    expect(result.code).toBe(0);
+    const report = parse(readFileSync(reportFile, 'utf8'), { columns: true }) as Record<string, string>[];
+    // Rejected rows are written as they are read, the duplicates once their batch is answered.
+    report.sort((a, b) => Number(a.row) - Number(b.row));
+    expect(report.map((r) => [r.row, r.reasons?.split(':')[0], r.postal_code])).toEqual([
+      ['2', 'duplicate', row[at('postal_code')]],
+      ['3', 'postalCode', "'=1+1"],
+      ['4', 'key', row[at('postal_code')]],
+    ]);
+    expect(report[2]!.reasons).toBe('key: the row key is longer than 200 characters');
+  });
 });

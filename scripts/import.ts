@@ -5,17 +5,22 @@
  * validated like the API, registered through the domain rules with `source: import`, in batches.
  * Re-running registers nothing twice; a run that was killed finishes where it stopped. Progress on
  * stderr (a terminal), the summary on stdout, rejected rows with their reasons in --report.
+ * Exit status: 0 when the file was read to its end (rejected rows are in the summary and the
+ * report), 1 when the run failed or was refused (a bad file, the source busy, the database), 2 for
+ * a usage error.
  * Database: DATABASE_URL, or the embedded one of `npm start` (running or not).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { holdAdvisoryLock } from '@/lib/advisory-locks';
 import { createPrisma } from '@/lib/db';
 import { openLocalDatabase } from '@/lib/embedded-postgres';
 import { DEFAULT_MAX_PROJECTION_LAG } from '@/lib/import-addresses';
 import { IMPORT_SOURCE_PATTERN, IMPORT_TARGETS, importSourceFromFileName, parseMapOptions } from '@/lib/import-columns';
 import { importCsvFile } from '@/lib/import-csv';
+import { ImportBusyError, importLockName } from '@/lib/import-jobs';
 import { createLedger } from '@/lib/ledger';
 import { logger } from '@/lib/logger';
 import { migrate } from '@/lib/migrate';
@@ -49,7 +54,13 @@ async function main() {
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE');
   const file = positionals[0]!;
-  const map = parseMapOptions(values.map ?? []);
+  const map = (() => {
+    try {
+      return parseMapOptions(values.map ?? []);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  })();
   const source = values.source ?? importSourceFromFileName(file);
   if (!IMPORT_SOURCE_PATTERN.test(source)) throw new UsageError('--source: letters, digits, ".", "-" and "_" only');
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
@@ -67,8 +78,17 @@ async function main() {
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
   const database = await openLocalDatabase();
   const db = createPrisma(database.url, { max: 4 });
+  let lock: Awaited<ReturnType<typeof holdAdvisoryLock>> = null;
   try {
     await migrate(database.migrationUrl);
+    // The upload page's lock of the source (lib/import-jobs.ts): one run of a source at a time,
+    // whether it came from here or from /import. A dry run writes nothing and takes none.
+    if (!values['dry-run']) {
+      lock = await holdAdvisoryLock(database.url, importLockName(source), (error) =>
+        logger.warn({ err: error.message, source }, 'import lock connection lost'),
+      );
+      if (!lock) throw new ImportBusyError(source, null);
+    }
     const user = os.userInfo().username;
     const bar = new cliProgress.SingleBar(
       {
@@ -108,6 +128,7 @@ async function main() {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    await lock?.end().catch(() => {});
     await db.$disconnect();
     await database.close();
   }

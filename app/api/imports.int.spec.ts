@@ -134,6 +134,53 @@ describe('POST /api/imports', () => {
     expect(uploadsLeft()).toBe(0);
   });
 
+  it("lists the duplicate guard's rows in the report too, and keeps a rejected row's formula inert", async () => {
+    const source = `report-${randomUUID().slice(0, 8)}`;
+    const [first] = GOOD(source);
+    const started = await send(
+      csv([
+        first!,
+        // The same address as row 1 under another key: not imported, and said so in the report.
+        first!.replace(`${source}-1,`, `${source}-copy,`),
+        `${source}-f,=HYPERLINK("http://x"),Formula Street,,Portland,,Maine,ME,ABC-12,US,,,test`,
+        // A quote inside an unquoted value is a letter, not the end of the run.
+        `${source}-q,3,O"Brien Street ${source},,Portland,,Maine,ME,04101,US,,,test`,
+      ]),
+      { query: { source } },
+    );
+    expect(started.status).toBe(202);
+    await importRunEnded(started.body.id);
+    const run = await (
+      await getRun(
+        new Request(`http://localhost/api/imports/${started.body.id}`, { headers: credentials('operator') }),
+        {
+          params: Promise.resolve({ id: started.body.id }),
+        },
+      )
+    ).json();
+    expect(run).toMatchObject({
+      status: 'done',
+      error: null,
+      summary: { rows: 4, registered: 2, duplicates: 1, rejected: 1 },
+    });
+    const report = await getReport(
+      new Request(`http://localhost/api/imports/${run.id}/report`, { headers: credentials('operator') }),
+      { params: Promise.resolve({ id: run.id }) },
+    );
+    const rows = parse(await report.text(), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.row, r.id, r.house_number, r.street])).toEqual([
+      ['2', `${source}-copy`, '12', `Upload Street ${source}`],
+      ['3', `${source}-f`, `'=HYPERLINK("http://x")`, 'Formula Street'],
+    ]);
+    expect(rows[0]!.reasons).toMatch(
+      /^duplicate: the same address is registered already as [0-9a-f-]{36} \(not imported\)$/,
+    );
+    const quoted = await t.pool.query(`SELECT data->>'line1' AS line1 FROM events WHERE metadata->>'commandId' = $1`, [
+      `import:${source}:${source}-q`,
+    ]);
+    expect(quoted.rows).toEqual([{ line1: `3 O"Brien Street ${source}` }]);
+  });
+
   it('uploading the same file again registers nothing twice', async () => {
     const source = `again-${randomUUID().slice(0, 8)}`;
     const file = csv(GOOD(source));
@@ -181,6 +228,36 @@ describe('POST /api/imports', () => {
       /no column for line 1 \(or street\), city, postal code, country/,
     ],
     ['broken gzip', () => Buffer.from([0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7]), /cannot be decompressed/],
+    [
+      // The CLI looks at the first 64 KiB only; an upload is checked whole before a row goes in.
+      'Latin-1 text whose first accent comes after 64 KiB',
+      () =>
+        Buffer.concat([
+          Buffer.from(csv(Array.from({ length: 1500 }, (_, i) => GOOD(`late-latin-${i}`)[0]!))),
+          Buffer.from(`late-1,1,Rue de l'\xc9glise,,Portland,,Maine,ME,04101,US,,,test\n`, 'latin1'),
+        ]),
+      /not UTF-8 text \(a bad byte after byte \d+\)/,
+    ],
+    [
+      'a quote that is never closed',
+      () =>
+        csv([
+          ...GOOD('open-quote'),
+          'oq-9,1,"Never Closed Street,,Portland,,Maine,ME,04101,US,,,test',
+          ...GOOD('after'),
+        ]),
+      /row 4 \(the row after 3\) opens a quote that is not closed/,
+    ],
+    [
+      'a NUL byte after 64 KiB',
+      () =>
+        csv([
+          ...Array.from({ length: 1500 }, (_, i) => GOOD(`late-nul-${i}`)[0]!),
+          'nul-1,1,Nul\u0000 Street,,Portland,,Maine,ME,04101,US,,,test',
+        ]),
+      /holds a NUL byte \(byte \d+\)/,
+    ],
+    ['a header and no rows', () => csv([]), /a header row but no rows of addresses/],
   ];
 
   for (const [what, body, message] of BAD_FILES) {
