@@ -186,39 +186,173 @@ describe('examples/feed-consumer', () => {
 
   it('reconnects with Last-Event-ID when the stream falls silent, without applying anything twice', async () => {
     // A server that sends one event and then nothing at all, not even a heartbeat.
-    const seen: (string | undefined)[] = [];
-    const event = {
-      cursor: '42-7',
-      streamId: 'address-silent-1',
-      type: 'AddressRegistered',
-      version: 1,
-      position: '7',
-      recordedAt: '2026-01-01T00:00:00.000Z',
-      data: { addressId: 'silent-1', line1: '1 Quiet Lane', city: 'Bangor', postalCode: '04401', country: 'US' },
-    };
-    const server = http.createServer((req, res) => {
-      seen.push(req.headers['last-event-id'] as string | undefined);
+    const feed = await fakeLedger((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      res.write(sse(registered('silent-1', '42-7')));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const consumer = startConsumer({
-      ledgerUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      token: 'unused',
-      databaseUrl: db.ownerUrl,
-      schema: 'consumer_c',
-      silenceMs: 300,
-      log: () => {},
-    });
+    const consumer = startConsumer({ ...options(feed, 'consumer_c'), silenceMs: 300 });
     try {
-      await waitFor('a reconnect after the silence', async () => seen.length >= 3);
-      expect(seen.slice(0, 3)).toEqual([undefined, '42-7', '42-7']);
+      await waitFor('a reconnect after the silence', async () => feed.requests.length >= 3);
+      expect(feed.requests.slice(0, 3).map((r) => r.lastEventId)).toEqual([undefined, '42-7', '42-7']);
       const { rows } = await db.ownerPool.query('SELECT address_id, version, line1 FROM consumer_c.addresses');
       expect(rows).toEqual([{ address_id: 'silent-1', version: 1, line1: '1 Quiet Lane' }]);
     } finally {
       await consumer.stop();
-      server.closeAllConnections();
-      server.close();
+      feed.close();
+    }
+  });
+
+  it.each([
+    {
+      what: 'an event type it does not know',
+      event: { ...registered('merged-1', '50-1'), type: 'AddressMerged' },
+      schema: 'consumer_d',
+      message:
+        'unknown event type AddressMerged (address-merged-1 version 1, cursor 50-1): update the consumer to handle it',
+    },
+    {
+      what: 'a version gap',
+      event: registered('gap-1', '51-1', 2),
+      schema: 'consumer_e',
+      message: 'address-gap-1 jumps from version 0 to 2 at cursor 51-1: the feed skipped an event',
+    },
+  ])('stops on $what, naming the event, instead of reconnecting', async ({ event, schema, message }) => {
+    const feed = await fakeLedger((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sse(event));
+    });
+    const consumer = startConsumer(options(feed, schema));
+    try {
+      expect((await stoppedWith(consumer)).message).toBe(message);
+      expect(feed.requests).toHaveLength(1);
+      // Nothing of the batch committed, the cursor included: once fixed, it resumes at this event.
+      expect(await countIn(`${schema}.addresses`)).toBe(0);
+      expect(await countIn(`${schema}.cursor`)).toBe(0);
+    } finally {
+      await consumer.stop();
+      feed.close();
+    }
+  });
+
+  it('retries the stream through a 429 and a 503, waiting as Retry-After asks, and keeps following it', async () => {
+    const feed = await fakeLedger((_req, res, n) => {
+      if (n === 0) res.writeHead(429, { 'retry-after': '1' }).end('too many streams');
+      else if (n === 1) res.writeHead(503).end('restarting');
+      else {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(sse(registered('busy-1', '60-1')));
+      }
+    });
+    const logs: string[] = [];
+    const consumer = startConsumer({ ...options(feed, 'consumer_f'), log: (m) => logs.push(m) });
+    try {
+      await waitFor('the event after the retries', async () => (await countIn('consumer_f.addresses')) === 1);
+      expect(feed.requests.map((r) => r.path)).toEqual([
+        '/api/events/stream',
+        '/api/events/stream',
+        '/api/events/stream',
+      ]);
+      // The 429's Retry-After (1 s) beats the first backoff (0.5 s); the 503 gets the doubled backoff.
+      expect(logs.filter((m) => m.includes('retrying'))).toEqual([
+        'feed interrupted (HTTP 429: too many streams); retrying in 1000 ms',
+        'feed interrupted (HTTP 503: restarting); retrying in 1000 ms',
+      ]);
+    } finally {
+      await consumer.stop();
+      feed.close();
+    }
+  });
+
+  it('stops at once, saying why, when the token is refused (401)', async () => {
+    const feed = await fakeLedger((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthenticated"}');
+    });
+    const consumer = startConsumer(options(feed, 'consumer_g'));
+    try {
+      expect((await stoppedWith(consumer)).message).toBe(
+        'the ledger refused the token (HTTP 401: {"error":"unauthenticated"}): use an API token of an auditor or admin',
+      );
+      expect(feed.requests).toHaveLength(1);
+    } finally {
+      await consumer.stop();
+      feed.close();
+    }
+  });
+
+  it('pages /api/events when the server has no stream at all (404)', async () => {
+    const feed = await fakeLedger((req, res) => {
+      if (req.url?.startsWith('/api/events/stream')) {
+        res.writeHead(404).end();
+        return;
+      }
+      const events = req.url?.includes('after=') ? [] : [registered('paged-1', '70-1')];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events }));
+    });
+    const consumer = startConsumer(options(feed, 'consumer_h'));
+    try {
+      await waitFor('the paged event', async () => (await countIn('consumer_h.addresses')) === 1);
+      expect(feed.requests[0]!.path).toBe('/api/events/stream');
+      expect(new Set(feed.requests.slice(1).map((r) => r.path))).toEqual(new Set(['/api/events']));
+    } finally {
+      await consumer.stop();
+      feed.close();
     }
   });
 });
+
+/**
+ * A stand-in for the ledger that answers request number `n` (from 0) as told: the consumer's
+ * input, exactly as a server or a proxy in front of it might send it.
+ */
+async function fakeLedger(respond: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void) {
+  const requests: { path: string; lastEventId: string | undefined }[] = [];
+  const server = http.createServer((req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    requests.push({ path: pathname, lastEventId: req.headers['last-event-id'] as string | undefined });
+    respond(req, res, requests.length - 1);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+const options = (feed: { url: string }, schema: string) => ({
+  ledgerUrl: feed.url,
+  token: 'unused',
+  databaseUrl: db.ownerUrl,
+  schema,
+  log: () => {},
+});
+
+const registered = (addressId: string, cursor: string, version = 1) => ({
+  cursor,
+  streamId: `address-${addressId}`,
+  type: 'AddressRegistered',
+  version,
+  position: cursor.split('-')[1]!,
+  recordedAt: '2026-01-01T00:00:00.000Z',
+  data: { addressId, line1: '1 Quiet Lane', city: 'Bangor', postalCode: '04401', country: 'US' },
+});
+
+const sse = (event: { cursor: string; type: string }) =>
+  `id: ${event.cursor}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+/** The error the consumer stopped with; fails within a bound if it keeps retrying instead. */
+async function stoppedWith(consumer: { done: Promise<void> }): Promise<Error> {
+  let outcome: Error | undefined;
+  consumer.done.then(
+    () => {
+      outcome = new Error('stopped without an error');
+    },
+    (error: Error) => {
+      outcome = error;
+    },
+  );
+  return waitFor('the consumer to stop with an error', async () => outcome, { timeoutMs: 15_000 });
+}

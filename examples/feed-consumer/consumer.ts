@@ -10,8 +10,10 @@
  *   transaction, so a crash at any point resumes after the last batch that committed;
  * - no gaps: the feed is in a gap-safe global order and the cursor is the SSE id of the last event;
  * - live: follows `/api/events/stream` (Server-Sent Events), reconnecting with `Last-Event-ID`
- *   after a drop or `silenceMs` without even a heartbeat; pages `/api/events` when the stream is
- *   not available.
+ *   after a drop, a 429/5xx or `silenceMs` without even a heartbeat; pages `/api/events` only when
+ *   the server has no stream at all (404/405/501);
+ * - loud: stops, naming the cause, on what a retry cannot fix: a refused token, an unknown event
+ *   type, a version gap.
  *
  * Dependencies: `pg` only (fetch and streams are Node's own, Node 20 or later).
  */
@@ -43,6 +45,12 @@ export interface FeedEvent {
   recordedAt: string;
   data: Record<string, unknown>;
 }
+
+/** The event types `apply` folds. The feed may send others one day: they stop the consumer. */
+type EventType = 'AddressRegistered' | 'AddressChanged' | 'AddressCorrected' | 'AddressArchived' | 'AddressRestored';
+
+/** The longest wait between retries, whatever the backoff or the server's Retry-After says. */
+const MAX_WAIT_MS = 30_000;
 
 type Fields = Record<'line1' | 'line2' | 'city' | 'region' | 'postalCode' | 'country' | 'owner', string | null>;
 const FIELDS: Record<keyof Fields, string> = {
@@ -113,10 +121,13 @@ export function startConsumer(options: ConsumerOptions) {
     const stored = rows[0]?.version ?? 0;
     if (event.version <= stored) return;
     if (event.version !== stored + 1) {
-      throw new Error(`${event.streamId}: event version ${event.version} after ${stored}; the feed skipped one`);
+      throw new FatalError(
+        `${event.streamId} jumps from version ${stored} to ${event.version} at cursor ${event.cursor}: the feed skipped an event`,
+      );
     }
     const d = event.data;
-    switch (event.type) {
+    const type = event.type as EventType; // unchecked: any other string ends in `default`
+    switch (type) {
       case 'AddressRegistered': {
         const values = Object.keys(FIELDS).map((f) => (d[f] as string | undefined) ?? null);
         await client.query(
@@ -128,19 +139,18 @@ export function startConsumer(options: ConsumerOptions) {
       }
       case 'AddressChanged': // data.changes: the new values of changed fields; null clears one
       case 'AddressCorrected': // data.fields: the corrected values, same rules
-        return update(
-          client,
-          id,
-          event,
-          (event.type === 'AddressChanged' ? d.changes : d.fields) as Partial<Fields>,
-          {},
-        );
+        return update(client, id, event, (type === 'AddressChanged' ? d.changes : d.fields) as Partial<Fields>, {});
       case 'AddressArchived':
         return update(client, id, event, {}, { status: 'archived', archived_reason: (d.reason as string) ?? null });
       case 'AddressRestored':
         return update(client, id, event, {}, { status: 'active', archived_reason: null });
-      default:
-        throw new Error(`unknown event type ${event.type} at ${event.cursor}: update the consumer`);
+      default: {
+        const unknown: never = type; // a compile error here: a type of EventType has no case above
+        throw new FatalError(
+          `unknown event type ${unknown} (${event.streamId} version ${event.version}, cursor ${event.cursor}): ` +
+            'update the consumer to handle it',
+        );
+      }
     }
   }
 
@@ -164,7 +174,7 @@ export function startConsumer(options: ConsumerOptions) {
     );
   }
 
-  /** Follows the SSE stream until it ends, drops or falls silent. False: the stream is not there. */
+  /** Follows the SSE stream until it ends, drops or falls silent. False: there is no stream here. */
   async function follow(): Promise<boolean> {
     const abort = new AbortController();
     current = abort;
@@ -175,9 +185,15 @@ export function startConsumer(options: ConsumerOptions) {
         headers: { ...auth, accept: 'text/event-stream', ...(cursor ? { 'last-event-id': cursor } : {}) },
         signal: abort.signal,
       });
-      if (response.status === 401 || response.status === 403) throw new FatalError(await httpError(response));
-      if (!response.ok || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
-        log(`event stream unavailable (${await httpError(response)}); paging /api/events`);
+      // Only an answer that there is no such endpoint (an older server, a proxy that refuses SSE)
+      // means paging for good; a busy or restarting server (429, 503) is retried by the caller.
+      if (response.status === 404 || response.status === 405 || response.status === 501) {
+        log(`no event stream here (${await httpError(response)}); paging /api/events`);
+        return false;
+      }
+      await check(response);
+      if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
+        log(`the event stream answered ${response.headers.get('content-type')}, not SSE; paging /api/events`);
         return false;
       }
       log(`following the event stream from ${cursor || 'the start'}`);
@@ -197,6 +213,7 @@ export function startConsumer(options: ConsumerOptions) {
       return true;
     } finally {
       clearTimeout(silence);
+      abort.abort(); // closes the connection however we leave, a fatal error included
       current = null;
     }
   }
@@ -208,8 +225,7 @@ export function startConsumer(options: ConsumerOptions) {
     const cursor = await readCursor();
     if (cursor) url.searchParams.set('after', cursor);
     const response = await fetch(url, { headers: auth });
-    if (response.status === 401 || response.status === 403) throw new FatalError(await httpError(response));
-    if (!response.ok) throw new Error(await httpError(response));
+    await check(response);
     const body = (await response.json()) as { events: FeedEvent[] };
     await applyBatch(body.events);
     if (body.events.length === 0) await sleep(2_000);
@@ -227,15 +243,18 @@ export function startConsumer(options: ConsumerOptions) {
       } catch (error) {
         if (error instanceof FatalError) throw error;
         if (stopped) break;
-        log(`feed interrupted (${error instanceof Error ? error.message : String(error)}); reconnecting`);
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 30_000);
+        // As long as the server asks (Retry-After), but never less than our own backoff: a server
+        // that says "0" while failing must not get a tight loop of reconnects.
+        const wait = Math.min(Math.max(backoff, error instanceof RetryLater ? (error.afterMs ?? 0) : 0), MAX_WAIT_MS);
+        log(`feed interrupted (${error instanceof Error ? error.message : String(error)}); retrying in ${wait} ms`);
+        await sleep(wait);
+        backoff = Math.min(backoff * 2, MAX_WAIT_MS);
       }
     }
   })().finally(() => db.end());
 
   return {
-    /** Resolves when stopped; rejects on an error a retry cannot fix (bad token, unknown event). */
+    /** Resolves when stopped; rejects on an error a retry cannot fix (token, unknown type, gap). */
     done,
     async stop() {
       stopped = true;
@@ -245,7 +264,39 @@ export function startConsumer(options: ConsumerOptions) {
   };
 }
 
+/** What a retry cannot fix: the consumer stops with this message instead of reconnecting. */
 class FatalError extends Error {}
+
+/** A server busy or restarting (429, 5xx): retried, after `afterMs` if it said (Retry-After). */
+class RetryLater extends Error {
+  afterMs: number | undefined;
+  constructor(message: string, afterMs: number | undefined) {
+    super(message);
+    this.afterMs = afterMs;
+  }
+}
+
+/** Throws unless the response is OK: retryable for 408/429/5xx, fatal for any other refusal. */
+async function check(response: Response): Promise<void> {
+  if (response.ok) return;
+  const { status } = response;
+  const message = await httpError(response);
+  if (status === 401 || status === 403) {
+    throw new FatalError(`the ledger refused the token (${message}): use an API token of an auditor or admin`);
+  }
+  if (status === 408 || status === 429 || status >= 500) {
+    throw new RetryLater(message, retryAfterMs(response.headers.get('retry-after')));
+  }
+  // 400, 404, 422 (a bad cursor)…: the same request would be refused again.
+  throw new FatalError(`the ledger refused the request (${message})`);
+}
+
+/** Retry-After (seconds, or an HTTP date) in ms; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const ms = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.max(ms, 0);
+}
 
 /** One SSE message as a feed event, or null for comments (heartbeats) and other fields. */
 function parseMessage(block: string): FeedEvent | null {
