@@ -84,9 +84,10 @@ export async function importCsvFile(ledger: Ledger, file: string, options: CsvIm
 /**
  * `relax_quotes`: a quote inside an unquoted value is a letter (12 O"Brien St), not the end of
  * the run. `max_record_size`: a quote that is never closed makes the rest of the file one value;
- * past 64 KiB that is an error naming the row instead of the whole file held in memory.
+ * past 16 MiB (a row may carry a long notes column) that is an error naming the row instead of
+ * the whole file held in memory.
  */
-const MAX_RECORD_BYTES = 64 * 1024;
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const CSV_OPTIONS = {
   bom: true,
   relax_column_count: true,
@@ -117,7 +118,7 @@ function csvError(error: unknown, row: number): unknown {
   const where = `row ${row} (the row after ${row - 1})`;
   if (code === 'CSV_MAX_RECORD_SIZE' || code === 'CSV_QUOTE_NOT_CLOSED') {
     return new ImportFileError(
-      `${where} opens a quote that is not closed${code === 'CSV_MAX_RECORD_SIZE' ? ' within 64 KiB' : ' before the end of the file'}; rows before it were imported, fix the file and run it again`,
+      `${where} opens a quote that is not closed${code === 'CSV_MAX_RECORD_SIZE' ? ' within 16 MiB' : ' before the end of the file'}; rows before it were imported, fix the file and run it again`,
     );
   }
   return new ImportFileError(`${where} is not valid CSV: ${(error as Error).message}`);
