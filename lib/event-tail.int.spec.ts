@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventStore, ReadAllResult } from '@/domain/event-store/event-store';
+import type { EventStore, NewEvent, ReadAllResult } from '@/domain/event-store/event-store';
 import { EVENTS_CHANNEL } from '@/domain/event-store/postgres-event-store';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
-import { followEvents } from './event-tail';
+import { followEvents, KEPT } from './event-tail';
 import { createLedger, type Ledger } from './ledger';
 import { logger } from './logger';
 
@@ -37,6 +37,38 @@ async function append(n: number, stream = `tail-${randomUUID()}`) {
     );
   }
   return stream;
+}
+
+/** `n` events on one new stream, appended in transactions of at most 5,000 (a long one holds back the feed). */
+async function appendMany(n: number) {
+  const stream = `tail-${randomUUID()}`;
+  for (let version = 0; version < n; version += 5_000) {
+    const events: NewEvent[] = Array.from({ length: Math.min(5_000, n - version) }, (_, i) => ({
+      type: 'AddressChanged',
+      schemaVersion: 1,
+      data: { i: version + i },
+      metadata: { actor, commandId: randomUUID(), correlationId: 'c', source: 'api' },
+    }));
+    const [outcome] = await ledger.store.appendBatch([{ streamId: stream, expectedVersion: version, events }]);
+    expect(outcome?.ok).toBe(true);
+  }
+  return stream;
+}
+
+/** Every event of the feed after `cursor`, in order. */
+async function feedAfter(cursor: string) {
+  const events: ReadAllResult['events'] = [];
+  for (;;) {
+    const page = await ledger.store.readAll({ after: cursor, limit: 5_000 });
+    events.push(...page.events);
+    if (page.events.length < 5_000) return events;
+    cursor = page.next;
+  }
+}
+
+/** The cursor after the newest event. */
+async function head() {
+  return (await feedAfter('')).at(-1)?.cursor ?? '';
 }
 
 /** The store, counting its feed reads. */
@@ -123,6 +155,60 @@ describe('followEvents: one reader for every follower of a process', () => {
       }
     } finally {
       await early.close();
+    }
+  });
+
+  it('lets a follower stop asking and resume where it stopped: with what came meanwhile at once, from the database once more than the tail keeps came', async () => {
+    const { store } = counted(ledger.store);
+    const from = await head();
+    // A follower that keeps reading keeps the shared tail running and shows what it holds.
+    const steady = follower(store, followEvents(store, db.url, EVENTS_CHANNEL, logger), from);
+    // One that asks for a page only when the test does, as the route does for a slow client.
+    const tail = followEvents(store, db.url, EVENTS_CHANNEL, logger);
+    const own = counted(store);
+    const stop = new AbortController();
+    const pages = tail.follow(own.store, from, stop.signal, () => 600_000);
+    const received: ReadAllResult['events'] = [];
+    let asking = false;
+    const ask = async () => {
+      asking = true;
+      const next = await pages.next();
+      if (!next.done) received.push(...next.value.events);
+      asking = false;
+    };
+    try {
+      await waitFor('the steady follower to catch up', async () => steady.fromDatabase() >= 1);
+      await ask();
+      expect(received).toEqual([]);
+
+      // Events that came while it was not asking are in memory: its next ask gets them, rather
+      // than waiting (here 600 s) for a wake that came and went.
+      const burst = await append(5);
+      await waitFor(
+        'the burst in the tail',
+        async () => steady.received.filter((e) => e.streamId === burst).length === 5,
+      );
+      void ask();
+      await waitFor('the burst, without waiting for another wake', async () => !asking);
+      expect(received.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+
+      // More than the tail keeps went by while it was not asking: it reads them from the
+      // database, from its cursor, and then has every event once, in feed order.
+      const flood = await appendMany(KEPT + 500);
+      await waitFor(
+        'the flood in the tail',
+        async () => steady.received.filter((e) => e.streamId === flood).length === KEPT + 500,
+        { timeoutMs: 60_000 },
+      );
+      const readsBefore = own.reads.n;
+      while (!received.some((e) => e.streamId === flood && e.streamVersion === KEPT + 500)) await ask();
+      expect(own.reads.n).toBeGreaterThan(readsBefore);
+      expect(received.map((e) => e.eventId)).toEqual((await feedAfter(from)).map((e) => e.eventId));
+    } finally {
+      stop.abort();
+      await pages.return(undefined);
+      tail.release();
+      await steady.close();
     }
   });
 });

@@ -15,7 +15,7 @@ const POLL_MS = 2_000;
  */
 const FOLLOW_UP_MS = 20;
 /** Recent events kept in memory, for followers a little behind (a burst, a slow reader). */
-const KEPT = 10_000;
+export const KEPT = 10_000;
 
 export interface EventTail {
   /**
@@ -24,6 +24,10 @@ export interface EventTail {
    * or one that fell more than KEPT events behind) until a short page says it has caught up. After
    * a page that is not full it waits for new events, at most `idleMs()`, and then yields the next
    * page, empty if nothing came (so the caller can send a heartbeat).
+   *
+   * Pulled, never pushed: the next page is read only when the caller asks for it, so a follower
+   * whose client is slow holds only the page it was last given, and picks up from its cursor
+   * (memory, or the database once it is more than KEPT events behind) when it asks again.
    */
   follow(store: EventStore, cursor: string, signal: AbortSignal, idleMs: () => number): AsyncGenerator<FeedPage>;
   release(): void;
@@ -86,6 +90,9 @@ class SharedTail {
       yield page;
       if (page.events.length === PAGE) continue;
       if (!memory) this.start(cursor);
+      // The caller may ask for the next page long after it took this one (a slow client): what
+      // came meanwhile is in memory already, and waiting for the next wake would hold it back.
+      if (this.tail && compareCursors(this.tail, decodeCursor(cursor)) > 0) continue;
       await this.wait(Math.max(1, idleMs()), signal);
     }
   }

@@ -1,10 +1,41 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { NewEvent, ReadAllResult } from '@/domain/event-store/event-store';
+import { ledger } from '@/lib/ledger';
 import { call, credentials, provisionCallers } from '@/test/api';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { waitFor } from '@/test/wait';
 import * as archiveRoute from './addresses/[id]/archive/route';
 import * as addressesRoute from './addresses/route';
 import * as streamRoute from './events/stream/route';
+
+/**
+ * How many events each stream has taken from the shared tail (lib/event-tail.ts), in the order
+ * the streams opened: what the route holds for a client is what it took less what the client read.
+ */
+const taken = vi.hoisted(() => [] as { events: number }[]);
+vi.mock('@/lib/event-tail', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@/lib/event-tail')>();
+  return {
+    ...real,
+    followEvents(...args: Parameters<typeof real.followEvents>) {
+      const tail = real.followEvents(...args);
+      return {
+        release: tail.release,
+        follow(...follow: Parameters<typeof tail.follow>) {
+          const count = { events: 0 };
+          taken.push(count);
+          return (async function* () {
+            for await (const page of tail.follow(...follow)) {
+              count.events += page.events.length;
+              yield page;
+            }
+          })();
+        },
+      };
+    },
+  };
+});
 
 let db: TestDatabase;
 
@@ -23,8 +54,12 @@ interface SseMessage {
   data?: string;
 }
 
-/** Opens the stream in-process and collects parsed messages until told to stop. */
-async function open(headers: Record<string, string> = {}, query = '') {
+/**
+ * Opens the stream in-process and collects parsed messages (and heartbeats) until told to stop;
+ * `paused` opens it without reading, until resume(). `mostHeld` is the most events the route had
+ * taken for this stream and not yet delivered, seen at any read.
+ */
+async function open(headers: Record<string, string> = {}, query = '', { paused = false } = {}) {
   const abort = new AbortController();
   const response = await streamRoute.GET(
     new Request(`http://localhost/api/events/stream${query}`, {
@@ -33,11 +68,25 @@ async function open(headers: Record<string, string> = {}, query = '') {
     }),
     { params: Promise.resolve({}) },
   );
+  const held = response.status === 200 ? taken.at(-1)! : { events: 0 };
   const messages: SseMessage[] = [];
+  const state = { heartbeats: 0, mostHeld: 0 };
+  const gate = { shut: null as Promise<void> | null, open: () => {} };
+  const pause = () => {
+    gate.shut = new Promise<void>((resolve) => {
+      gate.open = resolve;
+    });
+  };
+  const resume = () => {
+    gate.open();
+    gate.shut = null;
+  };
+  if (paused) pause();
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   const pump = (async () => {
     for (;;) {
+      if (gate.shut) await gate.shut;
       const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
       if (done) return;
       buffer += value;
@@ -51,19 +100,62 @@ async function open(headers: Record<string, string> = {}, query = '') {
           if (key === 'id' || key === 'event' || key === 'data') message[key] = rest.join(': ');
         }
         if (message.data) messages.push(message);
+        if (block === ': keep-alive') state.heartbeats++;
         end = buffer.indexOf('\n\n');
       }
+      state.mostHeld = Math.max(state.mostHeld, held.events - messages.length);
     }
   })();
   return {
     response,
     messages,
+    state,
+    /** Events the route has taken for this stream and not delivered yet. */
+    held: () => held.events - messages.length,
+    pause,
+    resume,
     async close() {
       abort.abort();
+      resume();
       await reader.cancel().catch(() => {});
       await pump;
     },
   };
+}
+
+/**
+ * What a stream may hold for a client that does not read (app/api/events/stream/route.ts): the
+ * page it took while its queue had room (500 events), plus what fills the queue's 64 KiB (about
+ * 150 of these events). An unbounded stream holds the whole feed: thousands here.
+ */
+const HELD_AT_MOST = 1_000;
+
+const actor = { id: 'stream-test', name: 'Stream test', role: 'system' as const };
+
+/** `n` events on one new stream, appended in transactions of at most 1,000. */
+async function appendMany(n: number) {
+  const streamId = `stream-test-${randomUUID()}`;
+  for (let version = 0; version < n; version += 1_000) {
+    const events: NewEvent[] = Array.from({ length: Math.min(1_000, n - version) }, (_, i) => ({
+      type: 'AddressChanged',
+      schemaVersion: 1,
+      data: { i: version + i },
+      metadata: { actor, commandId: randomUUID(), correlationId: 'c', source: 'api' },
+    }));
+    const [outcome] = await ledger().store.appendBatch([{ streamId, expectedVersion: version, events }]);
+    expect(outcome?.ok).toBe(true);
+  }
+}
+
+/** Every event of the feed after `cursor`, in order. */
+async function feedAfter(cursor: string) {
+  const events: ReadAllResult['events'] = [];
+  for (;;) {
+    const page = await ledger().store.readAll({ after: cursor, limit: 5_000 });
+    events.push(...page.events);
+    if (page.events.length < 5_000) return events;
+    cursor = page.next;
+  }
 }
 
 async function register(line1: string) {
@@ -160,6 +252,65 @@ describe('GET /api/events/stream', () => {
       });
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('validation_failed');
+    }
+  });
+
+  it('replays a long feed to a client only as fast as it reads, and then sends it every event in order', async () => {
+    await appendMany(3_000);
+    const slow = await open({}, '', { paused: true });
+    const quick = await open();
+    try {
+      const feed = await feedAfter('');
+      const last = feed.at(-1)!.cursor;
+      // The client that reads gets the whole feed meanwhile; the one that does not was given a page.
+      await waitFor('the whole feed at the reading client', async () => quick.messages.at(-1)?.id === last);
+      expect(slow.held()).toBeLessThanOrEqual(HELD_AT_MOST);
+      slow.resume();
+      await waitFor('the whole feed at the slow client', async () => slow.messages.at(-1)?.id === last);
+      expect(slow.messages.map((m) => m.id)).toEqual(feed.map((e) => e.cursor));
+      expect(slow.state.mostHeld).toBeLessThanOrEqual(HELD_AT_MOST);
+    } finally {
+      await slow.close();
+      await quick.close();
+    }
+  });
+
+  it('stops taking live events for a client that stopped reading, and catches it up from its cursor once it reads', async () => {
+    const head = (await feedAfter('')).at(-1)!.cursor;
+    const slow = await open({}, `?after=${head}`);
+    const quick = await open({}, `?after=${head}`);
+    try {
+      // Both follow the shared tail.
+      const joined = await register('20 Turner Street');
+      await waitFor('the new event at both clients', async () =>
+        [slow, quick].every((s) => s.messages.some((m) => JSON.parse(m.data!).data.addressId === joined)),
+      );
+      slow.pause();
+      await appendMany(3_000);
+      const feed = await feedAfter(head);
+      const last = feed.at(-1)!.cursor;
+      await waitFor('every new event at the reading client', async () => quick.messages.at(-1)?.id === last);
+      expect(slow.held()).toBeLessThanOrEqual(HELD_AT_MOST);
+      slow.resume();
+      await waitFor('every new event at the slow client', async () => slow.messages.at(-1)?.id === last);
+      expect(slow.messages.map((m) => m.id)).toEqual(feed.map((e) => e.cursor));
+      expect(slow.state.mostHeld).toBeLessThanOrEqual(HELD_AT_MOST);
+    } finally {
+      await slow.close();
+      await quick.close();
+    }
+  });
+
+  it('sends heartbeats on an idle stream, also one filtered to types that do not come', async () => {
+    process.env.SSE_HEARTBEAT_MS = '50';
+    const head = (await feedAfter('')).at(-1)!.cursor;
+    const streams = [await open({}, `?after=${head}`), await open({}, `?after=${head}&types=AddressArchived`)];
+    try {
+      await register('22 Turner Street');
+      await waitFor('heartbeats on both streams', async () => streams.every((s) => s.state.heartbeats >= 3));
+    } finally {
+      for (const s of streams) await s.close();
+      delete process.env.SSE_HEARTBEAT_MS;
     }
   });
 

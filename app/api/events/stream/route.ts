@@ -21,6 +21,11 @@ const query = z.strictObject({
 const RETRY_MS = 2_000;
 /** A comment line now and then keeps proxies from closing an idle stream (SSE_HEARTBEAT_MS). */
 const heartbeatMs = () => Number(process.env.SSE_HEARTBEAT_MS) || 15_000;
+/**
+ * What one stream holds for a client that reads slowly or not at all: it takes another page only
+ * while less than this is queued, so at most this plus one page (lib/event-tail.ts, 500 events).
+ */
+const QUEUED_BYTES = 64 * 1024;
 
 /** Live streams open per caller (token or user) in this process; SSE_MAX_STREAMS_PER_CALLER. */
 const openStreams = new Map<string, number>();
@@ -81,41 +86,67 @@ export const GET = apiRoute(async (request) => {
   };
   request.signal.addEventListener('abort', close);
 
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: connected\n\n`));
-      let lastWrite = Date.now();
-      try {
-        // Unfiltered pages, so the cursor moves past events of other types too and the stream can
-        // join the tail; the types are applied here.
-        const idleMs = () => heartbeatMs() - (Date.now() - lastWrite);
-        for await (const page of tail.follow(store, cursor, closing.signal, idleMs)) {
-          for (const event of page.events) {
-            if (types && !types.has(event.type)) continue;
-            const json = JSON.stringify(eventJson(event));
-            controller.enqueue(encoder.encode(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${json}\n\n`));
-            lastWrite = Date.now();
+  // Unfiltered pages, so the cursor moves past events of other types too and the stream can join
+  // the tail; the types are applied here. Created now, read only from pull() below.
+  let lastWrite = Date.now();
+  const idleMs = () => heartbeatMs() - (Date.now() - lastWrite);
+  const pages = tail.follow(store, cursor, closing.signal, idleMs);
+
+  // Backpressure: the stream takes the next page (from the tail's memory or the database) only
+  // when the client has taken enough of what is queued (pull() runs only while the queue holds
+  // less than QUEUED_BYTES). Before, start() enqueued every page as fast as it could read them,
+  // so a client replaying from the start of the feed, or one that stopped reading, made this
+  // process hold the whole feed in memory for that one stream.
+  //
+  // A client that falls behind is neither dropped nor pushed to: it is caught up from its cursor,
+  // which is the id of the last event it was sent, once it reads again (from memory while the
+  // tail still keeps that point, else from the database in pages). Closing the stream instead
+  // would also lose nothing (the EventSource resumes after Last-Event-ID), but a client slower
+  // than the appends would be cut off, reconnect and replay again in a loop, never catching up.
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: connected\n\n`));
+      },
+      async pull(controller) {
+        const end = () => {
+          close();
+          try {
+            controller.close();
+          } catch {
+            // Already closed by the client going away.
           }
-          if (Date.now() - lastWrite >= heartbeatMs()) {
-            controller.enqueue(encoder.encode(': keep-alive\n\n'));
-            lastWrite = Date.now();
-          }
-        }
-      } catch (error) {
-        logger.warn({ err: String(error) }, 'event stream ended by an error');
-      } finally {
-        close();
+        };
         try {
-          controller.close();
-        } catch {
-          // Already closed by the client going away.
+          // Until something is queued: the client's read that asked for this pull is answered
+          // only by an enqueue, and no new pull comes without one, so returning with nothing (a
+          // page of other types only, an idle page before the heartbeat is due) would stall it.
+          for (let sent = false; !sent; ) {
+            const next = await pages.next();
+            if (next.done) return end();
+            for (const event of next.value.events) {
+              if (types && !types.has(event.type)) continue;
+              const json = JSON.stringify(eventJson(event));
+              controller.enqueue(encoder.encode(`id: ${event.cursor}\nevent: ${event.type}\ndata: ${json}\n\n`));
+              sent = true;
+            }
+            if (!sent && Date.now() - lastWrite >= heartbeatMs()) {
+              controller.enqueue(encoder.encode(': keep-alive\n\n'));
+              sent = true;
+            }
+            if (sent) lastWrite = Date.now();
+          }
+        } catch (error) {
+          logger.warn({ err: String(error) }, 'event stream ended by an error');
+          end();
         }
-      }
+      },
+      cancel() {
+        close(); // ends a follow() waiting for events; one paused at its last page is simply dropped
+      },
     },
-    cancel() {
-      close();
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: QUEUED_BYTES }),
+  );
 
   return new Response(body, {
     headers: {
