@@ -111,17 +111,17 @@ export function duplicateRejection(duplicate: ImportDuplicate): ImportRejection 
   };
 }
 
-/** A parser error as the file's fault, naming the row it stopped at. */
-function csvError(error: unknown, row: number): unknown {
+/** A parser error as the file's fault, naming the row it stopped at; `then` says what it left. */
+function csvError(error: unknown, row: number, then = ''): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('CSV_')) return error;
   const where = `row ${row} (the row after ${row - 1})`;
   if (code === 'CSV_MAX_RECORD_SIZE' || code === 'CSV_QUOTE_NOT_CLOSED') {
     return new ImportFileError(
-      `${where} opens a quote that is not closed${code === 'CSV_MAX_RECORD_SIZE' ? ' within 16 MiB' : ' before the end of the file'}; rows before it were imported, fix the file and run it again`,
+      `${where} opens a quote that is not closed${code === 'CSV_MAX_RECORD_SIZE' ? ' within 16 MiB' : ' before the end of the file'}${then}`,
     );
   }
-  return new ImportFileError(`${where} is not valid CSV: ${(error as Error).message}`);
+  return new ImportFileError(`${where} is not valid CSV: ${(error as Error).message}${then}`);
 }
 
 /** The file's rows as import items; the header row decides the mapping (or refuses the file). */
@@ -137,7 +137,7 @@ async function* readRows(
     try {
       yield* parser as AsyncIterable<string[]>;
     } catch (error) {
-      throw csvError(error, row + 1);
+      throw csvError(error, row + 1, '; rows before it were imported, fix the file and run it again');
     }
   })();
   for await (const record of records) {
@@ -321,7 +321,7 @@ export async function checkWholeCsvFile(file: string): Promise<void> {
   } catch (error) {
     if (error instanceof ImportFileError) throw error;
     const mapped = csvError(error, records);
-    if (mapped instanceof ImportFileError) throw new ImportFileError(mapped.message.replace(/; rows before it.*$/, ''));
+    if (mapped instanceof ImportFileError) throw mapped;
     throw new ImportFileError('the file cannot be read as CSV (is it compressed or damaged?)');
   }
   if (records < 2) throw new ImportFileError('the file has a header row but no rows of addresses');
