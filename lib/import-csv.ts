@@ -31,6 +31,8 @@ export interface CsvImportOptions extends Omit<ImportOptions, 'onProgress'> {
   map?: Readonly<Record<string, string>>;
   /** Where to write the CSV of rejected rows (row, reasons, then the row's own columns). */
   reportFile?: string;
+  /** Each row the report lists, as it is written there: the rejected rows and the duplicates. */
+  onReported?: (row: ImportRejection) => void;
   onHeader?: (header: readonly string[], mapping: ColumnMapping) => void;
   onProgress?: (progress: CsvImportProgress) => void | Promise<void>;
 }
@@ -46,6 +48,10 @@ export async function importCsvFile(ledger: Ledger, file: string, options: CsvIm
   const { totalBytes, gzipped, header: fileHeader } = await inspectCsvFile(file, options.map ?? {});
   // Opened before a row is written: a report that cannot be written fails the run at its start.
   const report = options.reportFile ? await openReport(options.reportFile, fileHeader) : null;
+  const reported = (row: ImportRejection) => {
+    report?.write(row);
+    options.onReported?.(row);
+  };
   let bytesRead = 0;
   const input = createReadStream(file);
   input.on('data', (chunk) => {
@@ -62,11 +68,11 @@ export async function importCsvFile(ledger: Ledger, file: string, options: CsvIm
       {
         ...options,
         onRejected: (rejection) => {
-          report?.write(rejection);
+          reported(rejection);
           options.onRejected?.(rejection);
         },
         onDuplicate: (duplicate) => {
-          report?.write(duplicateRejection(duplicate));
+          reported(duplicateRejection(duplicate));
           options.onDuplicate?.(duplicate);
         },
         onProgress: (summary) => options.onProgress?.({ bytesRead, totalBytes, summary }),
@@ -97,7 +103,7 @@ const CSV_OPTIONS = {
 } as const;
 
 /** A row the duplicate guard refused, in the report: the rows not imported are all listed there. */
-export function duplicateRejection(duplicate: ImportDuplicate): ImportRejection {
+function duplicateRejection(duplicate: ImportDuplicate): ImportRejection {
   return {
     row: duplicate.row,
     key: duplicate.key,

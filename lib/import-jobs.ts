@@ -9,14 +9,7 @@ import type { Queryable } from '@/projections/pg';
 import { advisoryLockHeld, holdAdvisoryLock } from './advisory-locks';
 import type { Db } from './db';
 import type { ImportRejection, ImportSummary } from './import-addresses';
-import {
-  checkWholeCsvFile,
-  duplicateRejection,
-  importCsvFile,
-  reportHeader,
-  reportReasons,
-  reportRecord,
-} from './import-csv';
+import { checkWholeCsvFile, importCsvFile, reportHeader, reportReasons, reportRecord } from './import-csv';
 import { createLedger } from './ledger';
 import { logger } from './logger';
 
@@ -161,7 +154,8 @@ async function run(input: StartImportInput, id: string, correlationId: string, l
   // Progress and rejected rows are written in order, one step per batch the core reports.
   let writes: Promise<unknown> = Promise.resolve();
   let rejections: ImportRejection[] = [];
-  const save = (progress: { bytesRead: number; summary: Readonly<ImportSummary> }) => {
+  // Awaited by the import: the rejected rows held here are at most a batch's worth.
+  const save = (progress: { bytesRead: number; summary: Readonly<ImportSummary> }): Promise<void> => {
     const batch = rejections;
     rejections = [];
     const counters = { ...progress.summary };
@@ -181,6 +175,7 @@ async function run(input: StartImportInput, id: string, correlationId: string, l
         }),
       ]),
     );
+    return writes.then(() => {});
   };
   try {
     const summary = await importCsvFile(createLedger(db), file, {
@@ -190,17 +185,10 @@ async function run(input: StartImportInput, id: string, correlationId: string, l
       onHeader: (header) => {
         writes = writes.then(() => db.import.update({ where: { id }, data: { header: [...header] } }));
       },
-      onRejected: (rejection) => {
-        rejections.push(rejection);
+      onReported: (row) => {
+        rejections.push(row);
       },
-      onDuplicate: (duplicate) => {
-        rejections.push(duplicateRejection(duplicate));
-      },
-      // Awaited by the import: the rejected rows held here are at most a batch's worth.
-      onProgress: (progress) => {
-        save(progress);
-        return writes.then(() => {});
-      },
+      onProgress: save,
     });
     await writes;
     await db.import.update({
