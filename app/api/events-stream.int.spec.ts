@@ -132,6 +132,22 @@ const HELD_AT_MOST = 1_000;
 
 const actor = { id: 'stream-test', name: 'Stream test', role: 'system' as const };
 
+type Client = Awaited<ReturnType<typeof open>>;
+
+/**
+ * While `quick` reads all of `feed`, the paused `slow` holds at most HELD_AT_MOST events; once it
+ * reads, it gets every event of `feed` in order, staying within the bound.
+ */
+async function expectBoundedThenInOrder(slow: Client, quick: Client, feed: { cursor: string }[]) {
+  const last = feed.at(-1)!.cursor;
+  await waitFor('the whole feed at the reading client', async () => quick.messages.at(-1)?.id === last);
+  expect(slow.held()).toBeLessThanOrEqual(HELD_AT_MOST);
+  slow.resume();
+  await waitFor('the whole feed at the slow client', async () => slow.messages.at(-1)?.id === last);
+  expect(slow.messages.map((m) => m.id)).toEqual(feed.map((e) => e.cursor));
+  expect(slow.state.mostHeld).toBeLessThanOrEqual(HELD_AT_MOST);
+}
+
 /** `n` events on one new stream, appended in transactions of at most 1,000. */
 async function appendMany(n: number) {
   const streamId = `stream-test-${randomUUID()}`;
@@ -260,15 +276,8 @@ describe('GET /api/events/stream', () => {
     const slow = await open({}, '', { paused: true });
     const quick = await open();
     try {
-      const feed = await feedAfter('');
-      const last = feed.at(-1)!.cursor;
       // The client that reads gets the whole feed meanwhile; the one that does not was given a page.
-      await waitFor('the whole feed at the reading client', async () => quick.messages.at(-1)?.id === last);
-      expect(slow.held()).toBeLessThanOrEqual(HELD_AT_MOST);
-      slow.resume();
-      await waitFor('the whole feed at the slow client', async () => slow.messages.at(-1)?.id === last);
-      expect(slow.messages.map((m) => m.id)).toEqual(feed.map((e) => e.cursor));
-      expect(slow.state.mostHeld).toBeLessThanOrEqual(HELD_AT_MOST);
+      await expectBoundedThenInOrder(slow, quick, await feedAfter(''));
     } finally {
       await slow.close();
       await quick.close();
@@ -287,14 +296,7 @@ describe('GET /api/events/stream', () => {
       );
       slow.pause();
       await appendMany(3_000);
-      const feed = await feedAfter(head);
-      const last = feed.at(-1)!.cursor;
-      await waitFor('every new event at the reading client', async () => quick.messages.at(-1)?.id === last);
-      expect(slow.held()).toBeLessThanOrEqual(HELD_AT_MOST);
-      slow.resume();
-      await waitFor('every new event at the slow client', async () => slow.messages.at(-1)?.id === last);
-      expect(slow.messages.map((m) => m.id)).toEqual(feed.map((e) => e.cursor));
-      expect(slow.state.mostHeld).toBeLessThanOrEqual(HELD_AT_MOST);
+      await expectBoundedThenInOrder(slow, quick, await feedAfter(head));
     } finally {
       await slow.close();
       await quick.close();
